@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import panels
+from .forms import LanguageForm
+from .roles import HOME_ORDER, Role
+
+
+@login_required
+def home(request):
+    """Each role lands on its own home page; a person with several roles can switch between them."""
+    roles = [role for role in HOME_ORDER if role in request.user.roles]
+    role = request.GET.get("role")
+    if role not in roles:
+        role = roles[0] if roles else None
+    context = {
+        "role": role,
+        "role_label": Role(role).label if role else "",
+        "my_roles": [(r, Role(r).label) for r in roles],
+        "panels": panels.panels_for(role, request) if role else [],
+    }
+    return render(request, "accounts/home.html", context)
+
+
+@require_POST
+def set_language(request):
+    """Switch the language, and remember it for a logged-in person."""
+    form = LanguageForm(request.POST)
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        translation.activate(language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE, httponly=False,
+        )
+        if request.user.is_authenticated and request.user.preferred_language != language:
+            request.user.preferred_language = language
+            request.user.save(update_fields=["preferred_language"])
+    return response

@@ -1,0 +1,23 @@
+"""The Celery app. The periodic schedule is defined here, in code, and nowhere else."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ces.settings")
+
+app = Celery("ces")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "heartbeat": {
+        "task": "ces.core.tasks.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "purge-idempotency-records": {
+        "task": "ces.core.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
+}

@@ -1,0 +1,33 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from ces.core.api import TokenObtainView
+from ces.core.health import healthz
+
+# The admin login goes through allauth's login form, so its rate limits apply there too.
+admin.autodiscover()
+admin.site.login = secure_admin_login(admin.site.login)
+
+api_v1 = [
+    path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
+    path("", include("clinics.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("ces.accounts.urls")),
+    path("cuentas/", include("allauth.urls")),
+    path("clinicas/", include("clinics.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,442 @@
+import re
+from datetime import date
+
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DateRange(Func):
+    """``daterange(start, end, '[]')``: an inclusive date range; a NULL end is open-ended."""
+
+    function = "daterange"
+    output_field = DateRangeField()
+
+
+def _inclusive_range(start="start_date", end="end_date"):
+    return DateRange(start, end, Value("[]"))
+
+
+class Community(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    municipality = models.CharField(_("municipality"), max_length=120)
+    travel_minutes = models.PositiveIntegerField(
+        _("travel time to the central office (minutes)"), null=True, blank=True
+    )
+    road_notes = models.TextField(_("road notes"), blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    accepts_visitors = models.BooleanField(_("accepts visitors"), default=False)
+    visitors_agreed_on = models.DateField(_("visitors agreed on"), null=True, blank=True)
+    visitors_agreement = models.TextField(_("how the community agreed"), blank=True)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.accepts_visitors and not self.visitors_agreed_on:
+            raise ValidationError(
+                {"visitors_agreed_on": _("Say when the community agreed to receive visitors.")}
+            )
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Clinic(models.Model):
+    class Kind(models.TextChoices):
+        RURAL_CLINIC = "rural_clinic", _("Rural clinic")
+        HOSPITAL = "hospital", _("Community hospital")
+        MATERNAL_HOME = "maternal_home", _("Maternal waiting home")
+        CENTRAL_OFFICE = "central_office", _("Central office")
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="clinics", verbose_name=_("community")
+    )
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.RURAL_CLINIC)
+    moh_code = models.CharField(
+        _("MoH code (CLUES)"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z0-9]{5,20}$", _("Use capital letters and digits only."))],
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["moh_code"], condition=~Q(moh_code=""), name="clinic_moh_code_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("clinics:clinic-detail", args=[self.pk])
+
+    @property
+    def needs_pasante(self) -> bool:
+        """Only rural clinics are posts that a pasante must always fill (coverage)."""
+        return self.active and self.kind == self.Kind.RURAL_CLINIC
+
+
+class Cohort(models.Model):
+    """A promoción: the pasantes who do their social-service year together."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"))
+
+    class Meta:
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")),
+                name="cohort_ends_after_start",
+                violation_error_message=_("The cohort must end after it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("clinics:cohort-detail", args=[self.pk])
+
+
+class Cadre(models.TextChoices):
+    PASANTE = "pasante", _("Pasante (social-service doctor)")
+    SUPERVISOR = "supervisor", _("Clinical supervisor")
+    NURSE = "nurse", _("Nurse")
+    CHW = "chw", _("Community health worker")
+    COORDINATOR = "coordinator", _("Coordinator")
+    PHARMACY = "pharmacy", _("Pharmacy")
+    DRIVER = "driver", _("Driver")
+    COOK = "cook", _("Cook")
+    ACCOUNTANT = "accountant", _("Accountant")
+    OFFICE = "office", _("Office")
+    OTHER = "other", _("Other")
+
+
+class Staff(models.Model):
+    """Everyone who works for the network, with a User when they log in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("user account"),
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    cadre = models.CharField(_("cadre"), max_length=20, choices=Cadre.choices)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    cohort = models.ForeignKey(
+        Cohort,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("cohort"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+        ordering = ["full_name"]
+        indexes = [models.Index(Lower("full_name"), name="staff_full_name_lower")]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("clinics:staff-detail", args=[self.pk])
+
+    def clean(self):
+        if self.cohort_id and self.cadre != Cadre.PASANTE:
+            raise ValidationError({"cohort": _("Only pasantes belong to a cohort.")})
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Assignment(models.Model):
+    """A person's post at a clinic between two dates (inclusive). An open end means 'until further notice'.
+
+    Access to a clinic's data comes from an assignment that is active today, so ending the
+    assignment ends the access: it moves with the post, not with the person.
+    """
+
+    class Role(models.TextChoices):
+        PASANTE = "pasante", _("Pasante")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        CHW = "chw", _("Community health worker")
+        NURSE = "nurse", _("Nurse")
+        OTHER = "other", _("Other")
+
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("person")
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("clinic")
+    )
+    role = models.CharField(_("role at the clinic"), max_length=20, choices=Role.choices)
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"), null=True, blank=True)
+    end_reason = models.CharField(_("reason for ending"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["clinic__name", "start_date"]
+        indexes = [models.Index(fields=["clinic", "role", "start_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="assignment_ends_after_start",
+                violation_error_message=_("The assignment cannot end before it starts."),
+            ),
+            # A pasante has at most one clinic at a time.
+            ExclusionConstraint(
+                name="assignment_one_clinic_per_pasante",
+                expressions=[(F("staff"), RangeOperators.EQUAL), (_inclusive_range(), RangeOperators.OVERLAPS)],
+                condition=Q(role="pasante"),
+                violation_error_message=_("This pasante already has a clinic during those dates."),
+            ),
+            # The pasante post of a clinic is held by one person at a time.
+            ExclusionConstraint(
+                name="assignment_one_pasante_per_clinic",
+                expressions=[(F("clinic"), RangeOperators.EQUAL), (_inclusive_range(), RangeOperators.OVERLAPS)],
+                condition=Q(role="pasante"),
+                violation_error_message=_("The clinic already has a pasante during those dates."),
+            ),
+            # Nobody holds the same post at the same clinic twice over the same days.
+            ExclusionConstraint(
+                name="assignment_no_overlap_same_post",
+                expressions=[
+                    (F("staff"), RangeOperators.EQUAL),
+                    (F("clinic"), RangeOperators.EQUAL),
+                    (F("role"), RangeOperators.EQUAL),
+                    (_inclusive_range(), RangeOperators.OVERLAPS),
+                ],
+                violation_error_message=_("This person already holds this post during those dates."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.staff} · {self.clinic} ({self.get_role_display()})"
+
+    def is_active_on(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+
+
+class HostFamily(models.Model):
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="host_families", verbose_name=_("community")
+    )
+    head_of_household = models.CharField(_("head of household"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    address = models.CharField(_("address or directions"), max_length=255, blank=True)
+    rooms = models.PositiveSmallIntegerField(_("rooms for guests"), default=1)
+    rate_per_night = models.DecimalField(
+        _("rate per night (MXN)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    rate_per_meal = models.DecimalField(
+        _("rate per meal (MXN)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("host family")
+        verbose_name_plural = _("host families")
+        ordering = ["community__name", "head_of_household"]
+
+    def __str__(self):
+        return _("%(name)s family (%(community)s)") % {
+            "name": self.head_of_household,
+            "community": self.community.name,
+        }
+
+
+class HostStay(models.Model):
+    """A guest (a pasante or a visitor) living with a host family between two dates."""
+
+    class GuestKind(models.TextChoices):
+        PASANTE = "pasante", _("Pasante")
+        VISITOR = "visitor", _("Visitor")
+
+    family = models.ForeignKey(
+        HostFamily, on_delete=models.PROTECT, related_name="stays", verbose_name=_("host family")
+    )
+    guest_kind = models.CharField(_("guest"), max_length=10, choices=GuestKind.choices)
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="host_stays", verbose_name=_("pasante")
+    )
+    guest_name = models.CharField(_("guest name"), max_length=200)
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"), null=True, blank=True)
+    meals_per_day = models.PositiveSmallIntegerField(_("meals per day"), default=3)
+
+    class Meta:
+        verbose_name = _("host stay")
+        verbose_name_plural = _("host stays")
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="host_stay_ends_after_start",
+                violation_error_message=_("The stay cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.guest_name} · {self.family.head_of_household}"
+
+
+class HostPayment(models.Model):
+    family = models.ForeignKey(
+        HostFamily, on_delete=models.PROTECT, related_name="payments", verbose_name=_("host family")
+    )
+    stay = models.ForeignKey(
+        HostStay, on_delete=models.PROTECT, null=True, blank=True, related_name="payments", verbose_name=_("stay")
+    )
+    amount = models.DecimalField(
+        _("amount (MXN)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0.01)]
+    )
+    paid_on = models.DateField(_("paid on"))
+    concept = models.CharField(_("concept"), max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payment to a host family")
+        verbose_name_plural = _("payments to host families")
+        ordering = ["-paid_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="host_payment_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.family.head_of_household} · {self.amount} MXN · {self.paid_on}"
+
+
+class SupervisionVisit(models.Model):
+    supervisor = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="supervision_visits", verbose_name=_("supervisor")
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="supervision_visits", verbose_name=_("clinic")
+    )
+    visited_on = models.DateField(_("date of the visit"))
+    notes = models.TextField(_("notes"))
+    follow_up_actions = models.TextField(_("follow-up actions"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("supervision visit")
+        verbose_name_plural = _("supervision visits")
+        ordering = ["-visited_on", "-created_at"]
+
+    def __str__(self):
+        return f"{self.clinic} · {self.visited_on}"
+
+
+CURP_RE = re.compile(r"^[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d$")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Patient(models.Model):
+    """The shared patient registry (chronic care and referrals both use it)."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="patients", verbose_name=_("clinic")
+    )
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="patients", verbose_name=_("community")
+    )
+    given_names = models.CharField(_("given names"), max_length=120)
+    family_names = models.CharField(_("family names"), max_length=120)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("date of birth"))
+    curp = models.CharField(
+        _("CURP"),
+        max_length=18,
+        blank=True,
+        validators=[RegexValidator(CURP_RE, _("A CURP has 18 characters, e.g. GOMA850312MCSNRR09."))],
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Set when the person entering it saw the possible duplicates and confirmed a different person.
+    duplicate_reviewed = models.BooleanField(_("confirmed not a duplicate"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["family_names", "given_names"]
+        indexes = [
+            models.Index(
+                "community", Lower("family_names"), Lower("given_names"), "birth_date",
+                name="patient_duplicate_lookup",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["curp"], condition=~Q(curp=""), name="patient_curp_unique",
+                                    violation_error_message=_("A patient with this CURP is already registered.")),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("clinics:patient-detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_names}"
+
+    def age_on(self, day: date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    def clean(self):
+        if self.birth_date and self.birth_date > timezone.localdate():
+            raise ValidationError({"birth_date": _("The date of birth cannot be in the future.")})
+        if self.curp:
+            self.curp = self.curp.upper().strip()

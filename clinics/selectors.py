@@ -1,0 +1,200 @@
+"""Reads and per-user scoping for clinics, staff, assignments and patients.
+
+Every view and API viewset fetches through these. A network-wide role (coordinator, pharmacy,
+visitor program, admin) sees every clinic; a supervisor, pasante or CHW sees the clinics of the
+assignments active today; everyone else sees nothing.
+"""
+
+from datetime import date, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from ces.accounts.roles import CLINIC_ROLES, Role
+
+from .coverage import COVERAGE_DAYS, Segment, coverage_segments
+from .models import Assignment, Clinic, Patient, Staff, SupervisionVisit
+
+# Roles allowed to see the patient registry at all (default-deny for pharmacy and visitors).
+PATIENT_WIDE_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
+
+
+def active_on(day: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}start_date__lte": day}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": day})
+    )
+
+
+def _clinic_ids_of(user, day: date | None = None) -> QuerySet:
+    """The clinics where the user holds an assignment today, in a role they hold as a user."""
+    day = day or timezone.localdate()
+    roles = user.roles & CLINIC_ROLES
+    return (
+        Assignment.objects.filter(active_on(day), staff__user=user, role__in=roles)
+        .values("clinic_id")
+    )
+
+
+def clinics_visible_to(user) -> QuerySet:
+    if not user.is_authenticated:
+        return Clinic.objects.none()
+    if user.is_network_wide:
+        return Clinic.objects.all()
+    if user.roles & CLINIC_ROLES:
+        return Clinic.objects.filter(pk__in=_clinic_ids_of(user))
+    return Clinic.objects.none()
+
+
+def clinic_for(user, pk) -> Clinic:
+    """The clinic, if the user may see it; ``Clinic.DoesNotExist`` otherwise (the views answer 404)."""
+    return clinics_visible_to(user).select_related("community").get(pk=pk)
+
+
+def can_manage_staffing(user) -> bool:
+    """Create, end and move assignments; manage cohorts."""
+    return user.has_role(Role.COORDINATOR, Role.ADMIN)
+
+
+def can_record_supervision(user, clinic: Clinic) -> bool:
+    if user.has_role(Role.COORDINATOR, Role.ADMIN):
+        return True
+    if user.has_role(Role.SUPERVISOR):
+        return clinics_visible_to(user).filter(pk=clinic.pk).exists()
+    return False
+
+
+def staff_visible_to(user) -> QuerySet:
+    if not user.is_authenticated:
+        return Staff.objects.none()
+    if user.is_network_wide:
+        return Staff.objects.all()
+    if user.roles & CLINIC_ROLES:
+        today = timezone.localdate()
+        colleagues = Assignment.objects.filter(active_on(today), clinic_id__in=_clinic_ids_of(user))
+        return Staff.objects.filter(Q(pk__in=colleagues.values("staff_id")) | Q(user=user))
+    return Staff.objects.none()
+
+
+def staff_directory(user, *, search: str = "", cadre: str = "", clinic_id=None, active=None) -> QuerySet:
+    """The staff directory, filtered, with each person's current clinic in one extra query."""
+    today = timezone.localdate()
+    qs = staff_visible_to(user).select_related("cohort", "user")
+    if search:
+        qs = qs.filter(Q(full_name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search))
+    if cadre:
+        qs = qs.filter(cadre=cadre)
+    if clinic_id:
+        qs = qs.filter(assignments__in=Assignment.objects.filter(active_on(today), clinic_id=clinic_id)).distinct()
+    if active is not None:
+        qs = qs.filter(active=active)
+    current = Assignment.objects.filter(active_on(today)).select_related("clinic").order_by("start_date")
+    return qs.prefetch_related(Prefetch("assignments", queryset=current, to_attr="current_assignments")).order_by(
+        Lower("full_name")
+    )
+
+
+def assignments_visible_to(user) -> QuerySet:
+    clinics = clinics_visible_to(user)
+    return Assignment.objects.filter(clinic__in=clinics).select_related("staff", "clinic")
+
+
+def assignment_for(user, pk) -> Assignment:
+    return assignments_visible_to(user).get(pk=pk)
+
+
+def clinic_list(user, *, search: str = "", kind: str = "", today: date | None = None) -> list[Clinic]:
+    """Clinics the user may see, each with ``current_pasante``, ``coverage`` and ``next_gap`` set.
+
+    A fixed number of queries whatever the number of clinics: clinics, then pasante assignments.
+    """
+    today = today or timezone.localdate()
+    end = today + timedelta(days=COVERAGE_DAYS - 1)
+    qs = clinics_visible_to(user).select_related("community")
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(community__name__icontains=search))
+    if kind:
+        qs = qs.filter(kind=kind)
+    pasantes = (
+        Assignment.objects.filter(role=Assignment.Role.PASANTE, start_date__lte=end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .select_related("staff")
+    )
+    clinics = list(qs.prefetch_related(Prefetch("assignments", queryset=pasantes, to_attr="pasante_assignments")))
+    for clinic in clinics:
+        _annotate_coverage(clinic, today, end)
+    return clinics
+
+
+def _annotate_coverage(clinic: Clinic, today: date, end: date) -> None:
+    clinic.coverage = coverage_segments(clinic.pasante_assignments, today, end)
+    clinic.current_pasante = next(
+        (a.staff for a in clinic.pasante_assignments if a.is_active_on(today)), None
+    )
+    clinic.gaps = [s for s in clinic.coverage if s.is_gap] if clinic.needs_pasante else []
+    clinic.next_gap = clinic.gaps[0] if clinic.gaps else None
+
+
+def clinic_detail(user, pk, *, today: date | None = None) -> Clinic:
+    """One clinic with who is there now, its host families, coverage and recent supervision.
+
+    Raises ``Clinic.DoesNotExist`` when the user may not see it.
+    """
+    today = today or timezone.localdate()
+    end = today + timedelta(days=COVERAGE_DAYS - 1)
+    clinic = clinic_for(user, pk)
+    assignments = list(
+        clinic.assignments.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=end)
+        .select_related("staff")
+        .order_by("start_date")
+    )
+    clinic.pasante_assignments = [a for a in assignments if a.role == Assignment.Role.PASANTE]
+    clinic.current_team = [a for a in assignments if a.is_active_on(today)]
+    clinic.upcoming = [a for a in assignments if a.start_date > today]
+    _annotate_coverage(clinic, today, end)
+    clinic.host_family_list = list(clinic.community.host_families.filter(active=True))
+    clinic.recent_visits = list(
+        SupervisionVisit.objects.filter(clinic=clinic).select_related("supervisor")[:5]
+    )
+    return clinic
+
+
+def timeline_months(start: date, days: int = COVERAGE_DAYS) -> list[tuple[date, float]]:
+    """Month boundaries inside the window, with their offset in percent, for the timeline axis."""
+    marks = []
+    month = date(start.year, start.month, 1)
+    while True:
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        offset = (month - start).days
+        if offset >= days:
+            return marks
+        marks.append((month, offset * 100 / days))
+
+
+def segment_geometry(segment: Segment, start: date, days: int = COVERAGE_DAYS) -> tuple[float, float]:
+    """x and width in percent of a segment on a timeline that begins at ``start``."""
+    return (segment.start - start).days * 100 / days, segment.days * 100 / days
+
+
+def patients_visible_to(user) -> QuerySet:
+    if not user.is_authenticated:
+        return Patient.objects.none()
+    if user.roles & PATIENT_WIDE_ROLES:
+        return Patient.objects.all()
+    if user.roles & CLINIC_ROLES:
+        return Patient.objects.filter(clinic_id__in=_clinic_ids_of(user))
+    return Patient.objects.none()
+
+
+def patient_for(user, pk) -> Patient:
+    return patients_visible_to(user).select_related("clinic", "community").get(pk=pk)
+
+
+def patient_possible_duplicates(*, community, given_names: str, family_names: str, birth_date) -> QuerySet:
+    """Patients of the same community with the same name (any case, outer spaces ignored) and birth date."""
+    return Patient.objects.annotate(g=Lower("given_names"), f=Lower("family_names")).filter(
+        community=community,
+        g=" ".join(given_names.split()).lower(),
+        f=" ".join(family_names.split()).lower(),
+        birth_date=birth_date,
+    )

@@ -1,0 +1,242 @@
+"""Every write to clinics, staff, assignments, supervision and the patient registry.
+
+Services validate fully (``full_clean``, which also checks the database constraints) and raise
+``django.core.exceptions.ValidationError`` with a message for the person: the views show it next
+to the form, the API answers 400 with it. A constraint that a concurrent request wins at the last
+moment still ends as the same ValidationError, never as a server error.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ces.accounts.roles import Role
+
+from .models import (
+    Assignment,
+    Cadre,
+    Clinic,
+    Cohort,
+    HostFamily,
+    HostPayment,
+    HostStay,
+    Patient,
+    Staff,
+    SupervisionVisit,
+)
+from .selectors import patient_possible_duplicates
+
+# Which cadre may hold which role at a clinic.
+ROLE_CADRES = {
+    Assignment.Role.PASANTE: {Cadre.PASANTE},
+    Assignment.Role.SUPERVISOR: {Cadre.SUPERVISOR, Cadre.COORDINATOR},
+    Assignment.Role.CHW: {Cadre.CHW},
+    Assignment.Role.NURSE: {Cadre.NURSE},
+}
+
+# The login role a staff member gets from their cadre, when they have an account.
+CADRE_ROLES = {
+    Cadre.PASANTE: Role.PASANTE,
+    Cadre.SUPERVISOR: Role.SUPERVISOR,
+    Cadre.CHW: Role.CHW,
+    Cadre.COORDINATOR: Role.COORDINATOR,
+    Cadre.PHARMACY: Role.PHARMACY,
+}
+
+
+class PossibleDuplicate(ValidationError):
+    """A patient with the same name and birth date already lives in that community."""
+
+    def __init__(self, candidates):
+        self.candidates = list(candidates)
+        super().__init__(
+            _("A patient with the same name and date of birth is already registered in this community. "
+              "Check the list; if this is a different person, confirm it and save again."),
+            code="possible_duplicate",
+        )
+
+
+def _save(instance, *, update_fields=None):
+    """full_clean then save; a constraint lost to a concurrent writer becomes a ValidationError."""
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        # The validation above passed, so another transaction got there first: re-validate to
+        # name the rule that was broken.
+        instance.validate_constraints()
+        raise ValidationError(_("This change conflicts with another one saved at the same time. Try again.")) from exc
+    return instance
+
+
+@transaction.atomic
+def cohort_create(*, name: str, start_date: date, end_date: date) -> Cohort:
+    return _save(Cohort(name=name.strip(), start_date=start_date, end_date=end_date))
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    full_name: str,
+    cadre: str,
+    email: str = "",
+    phone: str = "",
+    cohort: Cohort | None = None,
+    notes: str = "",
+    with_account: bool = False,
+    password: str | None = None,
+) -> Staff:
+    """Add a person to the staff directory, with a login account (and the role of their cadre) if asked."""
+    staff = Staff(full_name=" ".join(full_name.split()), cadre=cadre, email=email.strip().lower(),
+                  phone=phone.strip(), cohort=cohort, notes=notes)
+    staff.full_clean()
+    if with_account:
+        if not staff.email:
+            raise ValidationError({"email": _("An e-mail address is needed to create an account.")})
+        User = get_user_model()
+        if User.objects.filter(email__iexact=staff.email).exists():
+            raise ValidationError({"email": _("There is already an account with this e-mail address.")})
+        user = User.objects.create_user(email=staff.email, password=password, full_name=staff.full_name,
+                                        phone=staff.phone)
+        if password is None:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        role = CADRE_ROLES.get(cadre)
+        if role:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        staff.user = user
+    return _save(staff)
+
+
+def _check_assignment_fits(*, staff: Staff, clinic: Clinic, role: str) -> None:
+    if not clinic.active:
+        raise ValidationError({"clinic": _("This clinic is not active.")})
+    if not staff.active:
+        raise ValidationError({"staff": _("This person is no longer active.")})
+    allowed = ROLE_CADRES.get(role)
+    if allowed is not None and staff.cadre not in allowed:
+        raise ValidationError(
+            {"role": _("A %(cadre)s cannot be assigned as %(role)s.") % {
+                "cadre": staff.get_cadre_display(), "role": Assignment.Role(role).label}}
+        )
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    staff: Staff,
+    clinic: Clinic,
+    role: str,
+    start_date: date,
+    end_date: date | None = None,
+    by=None,
+) -> Assignment:
+    """Assign a person to a post at a clinic. Refuses overlaps: one clinic per pasante, one pasante per clinic."""
+    _check_assignment_fits(staff=staff, clinic=clinic, role=role)
+    if end_date is None and role == Assignment.Role.PASANTE and staff.cohort_id:
+        # A pasante's year ends with their cohort unless said otherwise.
+        end_date = staff.cohort.end_date
+    return _save(Assignment(staff=staff, clinic=clinic, role=role, start_date=start_date, end_date=end_date,
+                            created_by=by))
+
+
+@transaction.atomic
+def assignment_end(*, assignment: Assignment, end_date: date, reason: str = "", by=None) -> Assignment:
+    """End an assignment on ``end_date`` (inclusive). The access it gave ends the day after."""
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if end_date < assignment.start_date:
+        raise ValidationError({"end_date": _("The assignment cannot end before it starts (%(start)s).") % {
+            "start": assignment.start_date.strftime("%d/%m/%Y")}})
+    if assignment.end_date is not None and end_date > assignment.end_date:
+        raise ValidationError({"end_date": _("The assignment already ends on %(end)s; to extend it, edit it.") % {
+            "end": assignment.end_date.strftime("%d/%m/%Y")}})
+    assignment.end_date = end_date
+    assignment.end_reason = reason.strip()
+    return _save(assignment, update_fields=["end_date", "end_reason"])
+
+
+@transaction.atomic
+def assignment_move(*, assignment: Assignment, clinic: Clinic, move_date: date, by=None) -> Assignment:
+    """Move a person to another clinic from ``move_date``: the current post ends the day before and a new
+    one starts that day, until the old end date. Both happen or neither does."""
+    assignment = Assignment.objects.select_for_update().select_related("staff").get(pk=assignment.pk)
+    if clinic.pk == assignment.clinic_id:
+        raise ValidationError({"clinic": _("Choose a clinic other than the current one.")})
+    if move_date <= assignment.start_date:
+        raise ValidationError({"move_date": _("The move must come after the assignment starts (%(start)s).") % {
+            "start": assignment.start_date.strftime("%d/%m/%Y")}})
+    if assignment.end_date is not None and move_date > assignment.end_date:
+        raise ValidationError({"move_date": _("The assignment has already ended on %(end)s.") % {
+            "end": assignment.end_date.strftime("%d/%m/%Y")}})
+    old_end = assignment.end_date
+    assignment_end(assignment=assignment, end_date=move_date - timedelta(days=1), reason=_("Moved to %(clinic)s") % {
+        "clinic": clinic.name}, by=by)
+    return assignment_create(staff=assignment.staff, clinic=clinic, role=assignment.role, start_date=move_date,
+                             end_date=old_end, by=by)
+
+
+@transaction.atomic
+def supervision_visit_record(
+    *, supervisor: Staff, clinic: Clinic, visited_on: date, notes: str, follow_up_actions: str = "", by=None
+) -> SupervisionVisit:
+    if supervisor.cadre not in ROLE_CADRES[Assignment.Role.SUPERVISOR]:
+        raise ValidationError({"supervisor": _("Choose a clinical supervisor.")})
+    if visited_on > timezone.localdate():
+        raise ValidationError({"visited_on": _("The visit cannot be in the future.")})
+    return _save(SupervisionVisit(supervisor=supervisor, clinic=clinic, visited_on=visited_on, notes=notes.strip(),
+                                  follow_up_actions=follow_up_actions.strip(), recorded_by=by))
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    clinic: Clinic,
+    community,
+    given_names: str,
+    family_names: str,
+    sex: str,
+    birth_date: date,
+    curp: str = "",
+    phone: str = "",
+    confirm_not_duplicate: bool = False,
+    by=None,
+) -> Patient:
+    """Register a patient. A possible duplicate (same name and birth date in the community) is refused
+    with ``PossibleDuplicate`` (carrying the candidates) unless the person confirms a different patient."""
+    given_names = " ".join(given_names.split())
+    family_names = " ".join(family_names.split())
+    patient = Patient(clinic=clinic, community=community, given_names=given_names, family_names=family_names,
+                      sex=sex, birth_date=birth_date, curp=curp.strip().upper(), phone=phone.strip(),
+                      created_by=by)
+    patient.full_clean()
+    candidates = patient_possible_duplicates(community=community, given_names=given_names,
+                                             family_names=family_names, birth_date=birth_date)
+    if candidates.exists():
+        if not confirm_not_duplicate:
+            raise PossibleDuplicate(candidates.select_related("clinic")[:10])
+        patient.duplicate_reviewed = True
+    return _save(patient)
+
+
+@transaction.atomic
+def host_stay_record(*, family: HostFamily, guest_kind: str, guest_name: str, start_date: date,
+                     end_date: date | None = None, staff: Staff | None = None, meals_per_day: int = 3) -> HostStay:
+    if guest_kind == HostStay.GuestKind.PASANTE and staff is None:
+        raise ValidationError({"staff": _("Choose the pasante who stays with the family.")})
+    return _save(HostStay(family=family, guest_kind=guest_kind, guest_name=guest_name.strip(),
+                          start_date=start_date, end_date=end_date, staff=staff, meals_per_day=meals_per_day))
+
+
+@transaction.atomic
+def host_payment_record(*, family: HostFamily, amount, paid_on: date, concept: str, stay: HostStay | None = None,
+                        by=None) -> HostPayment:
+    if stay is not None and stay.family_id != family.pk:
+        raise ValidationError({"stay": _("This stay belongs to another family.")})
+    return _save(HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(), stay=stay,
+                             recorded_by=by))

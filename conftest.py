@@ -1,0 +1,103 @@
+"""Personas shared by every test: a coordinator, a supervisor of clinic A, the pasante of clinic A, the
+pasante of clinic B, a CHW of clinic A, pharmacy, visitor program, an applicant, an admin and an
+outsider (a logged-in account with no role)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from ces.accounts.roles import Role
+from ces.accounts.tests.factories import PASSWORD, UserFactory
+from clinics.models import Assignment, Cadre
+from clinics.tests.factories import AssignmentFactory, ClinicFactory, StaffFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate limits and throttles live in the (real, shared) Redis cache.
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def clinic_a(db):
+    return ClinicFactory(name="Clínica Capitán", community__name="Capitán")
+
+
+@pytest.fixture
+def clinic_b(db):
+    return ClinicFactory(name="Clínica Reforma", community__name="Reforma")
+
+
+def _staff_user(role, cadre, clinic, assignment_role, email):
+    user = UserFactory(email=email, roles=[role])
+    staff = StaffFactory(user=user, full_name=user.full_name, cadre=cadre, email=email)
+    if clinic is not None:
+        AssignmentFactory(staff=staff, clinic=clinic, role=assignment_role,
+                          start_date=timezone.localdate() - timedelta(days=30), end_date=None)
+    return user
+
+
+@pytest.fixture
+def coordinator(db):
+    return _staff_user(Role.COORDINATOR, Cadre.COORDINATOR, None, None, "coordinadora@example.mx")
+
+
+@pytest.fixture
+def supervisor(clinic_a):
+    return _staff_user(Role.SUPERVISOR, Cadre.SUPERVISOR, clinic_a, Assignment.Role.SUPERVISOR,
+                       "supervisor@example.mx")
+
+
+@pytest.fixture
+def pasante_a(clinic_a):
+    return _staff_user(Role.PASANTE, Cadre.PASANTE, clinic_a, Assignment.Role.PASANTE, "pasante.a@example.mx")
+
+
+@pytest.fixture
+def pasante_b(clinic_b):
+    return _staff_user(Role.PASANTE, Cadre.PASANTE, clinic_b, Assignment.Role.PASANTE, "pasante.b@example.mx")
+
+
+@pytest.fixture
+def chw(clinic_a):
+    return _staff_user(Role.CHW, Cadre.CHW, clinic_a, Assignment.Role.CHW, "acompanante@example.mx")
+
+
+@pytest.fixture
+def pharmacy(db):
+    return _staff_user(Role.PHARMACY, Cadre.PHARMACY, None, None, "farmacia@example.mx")
+
+
+@pytest.fixture
+def visitor_program(db):
+    return UserFactory(email="visitantes@example.mx", roles=[Role.VISITOR_PROGRAM])
+
+
+@pytest.fixture
+def applicant(db):
+    return UserFactory(email="solicitante@example.mx", roles=[Role.APPLICANT])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(email="admin@example.mx", roles=[Role.ADMIN], is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(email="nadie@example.mx", roles=[])
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
