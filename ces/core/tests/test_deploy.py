@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+from ces.celery import app
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_check_deploy_is_clean_in_production_settings():
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 30 + "-production-like-secret-" + "y" * 30,
+           "ALLOWED_HOSTS": "ces.example.org"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update(DEBUG="0", ALLOWED_HOSTS="ces.example.org")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_celery_tasks_are_acked_late_and_time_limited():
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.task_time_limit and app.conf.task_soft_time_limit
+    assert app.conf.broker_transport_options["visibility_timeout"] >= 3600
+
+
+def test_the_heartbeat_is_scheduled_every_minute():
+    entry = app.conf.beat_schedule["heartbeat"]
+    assert entry["task"] == "ces.core.tasks.heartbeat"
+    assert entry["schedule"] == 60.0
+
+
+def test_content_security_policy_forbids_inline_code():
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    for directive in ("script-src", "style-src"):
+        assert "'unsafe-inline'" not in directives[directive]
+        assert directives[directive] == ["'self'"]
