@@ -1,23 +1,33 @@
+from django.conf import settings
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
 
-class UserLanguageMiddleware:
-    """Serve a logged-in person in their preferred language unless they just chose another one.
+class LanguageMiddleware:
+    """Spanish unless the person chose otherwise.
 
-    LocaleMiddleware has already picked the language from the cookie or the browser; a stored
-    preference wins over the browser, and the language switch (which sets the cookie and the
-    preference together) wins over both.
+    Django's LocaleMiddleware would follow the browser's Accept-Language, which on a borrowed or
+    English-configured phone is English; CES works in Spanish, so the browser is not asked. A
+    logged-in person gets their stored preference; anyone else the language they picked with the
+    switch (a cookie); everyone else Spanish.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        language = settings.LANGUAGE_CODE
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.preferred_language:
-            from django.conf import settings
-
-            if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-                translation.activate(user.preferred_language)
-                request.LANGUAGE_CODE = translation.get_language()
-        return self.get_response(request)
+        if user is not None and user.is_authenticated and user.preferred_language in SUPPORTED:
+            language = user.preferred_language
+        elif cookie in SUPPORTED:
+            language = cookie
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
