@@ -251,6 +251,13 @@ class Assignment(models.Model):
     def __str__(self):
         return f"{self.staff} · {self.clinic} ({self.get_role_display()})"
 
+    def clean(self):
+        # Checked here, not only by the constraint: validating the exclusion constraints builds
+        # daterange(start, end), which PostgreSQL refuses with a DataError when end < start.
+        # An error on end_date makes full_clean skip the constraints that use it.
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The assignment cannot end before it starts.")})
+
     def is_active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)
 

@@ -227,7 +227,7 @@ def patient_create(
 @transaction.atomic
 def host_stay_record(*, family: HostFamily, guest_kind: str, guest_name: str, start_date: date,
                      end_date: date | None = None, staff: Staff | None = None, meals_per_day: int = 3) -> HostStay:
-    if guest_kind == HostStay.GuestKind.PASANTE and staff is None:
+    if guest_kind == HostStay.GuestKind.PASANTE and (staff is None or staff.cadre != Cadre.PASANTE):
         raise ValidationError({"staff": _("Choose the pasante who stays with the family.")})
     return _save(HostStay(family=family, guest_kind=guest_kind, guest_name=guest_name.strip(),
                           start_date=start_date, end_date=end_date, staff=staff, meals_per_day=meals_per_day))
