@@ -1,5 +1,12 @@
 from rest_framework.routers import DefaultRouter
 
+from . import api
+
 router = DefaultRouter()
+router.register("communities", api.CommunityViewSet, basename="community")
+router.register("clinics", api.ClinicViewSet, basename="clinic")
+router.register("staff", api.StaffViewSet, basename="staff")
+router.register("assignments", api.AssignmentViewSet, basename="assignment")
+router.register("patients", api.PatientViewSet, basename="patient")
 
 urlpatterns = router.urls

@@ -198,3 +198,14 @@ def patient_possible_duplicates(*, community, given_names: str, family_names: st
         f=" ".join(family_names.split()).lower(),
         birth_date=birth_date,
     )
+
+
+def communities_visible_to(user) -> QuerySet:
+    """Every community for a network-wide role; otherwise the communities of the clinics the user sees."""
+    from .models import Community
+
+    if not user.is_authenticated:
+        return Community.objects.none()
+    if user.is_network_wide:
+        return Community.objects.all()
+    return Community.objects.filter(pk__in=clinics_visible_to(user).values("community_id"))

@@ -1,6 +1,7 @@
 """Shared pieces of the REST API: the error format and the token endpoint."""
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -9,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,7 +19,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 def exception_handler(exc, context):
     """Services raise Django's ValidationError; the API answers it as a 400 like DRF's own."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        non_field = api_settings.NON_FIELD_ERRORS_KEY
+        if hasattr(exc, "error_dict"):
+            # A model constraint's message comes under Django's "__all__"; DRF calls it non_field_errors.
+            detail = {non_field if field == NON_FIELD_ERRORS else field: messages
+                      for field, messages in exc.message_dict.items()}
+        else:
+            detail = {non_field: exc.messages}
         exc = ValidationError(detail=detail)
     return drf_exception_handler(exc, context)
 
