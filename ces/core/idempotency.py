@@ -7,8 +7,11 @@ another path gets 409.
 
 How it stays exactly-once under concurrency: the view runs inside one transaction that first
 inserts the key's row. A second request with the same key blocks on the unique index until the
-first commits (or rolls back), then finds the stored response. A response of 5xx, or an exception,
-rolls the whole transaction back, key included, so the client may retry.
+first commits (or rolls back), then finds the stored response. A response of 5xx, 401, 403 or 429,
+or an exception, rolls the whole transaction back, key included, so the client may retry.
+
+Keys belong to a person. An anonymous request is passed through untouched: there is nobody to scope
+its key to, and a key shared by every anonymous client would replay one client's answer to another.
 """
 
 import hashlib
@@ -23,6 +26,9 @@ from .models import IdempotencyRecord
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 255
+# Answers that say the request was not allowed to run (an expired session, a missing CSRF token, a
+# throttle) are not kept: the retry, once the cause is fixed, must run.
+NOT_RUN = frozenset({401, 403, 429})
 
 
 class _Rollback(Exception):
@@ -62,9 +68,11 @@ class IdempotencyMiddleware:
                 {"detail": _("The Idempotency-Key header is longer than %(n)d characters.") % {"n": MAX_KEY_LENGTH}},
                 status=400,
             )
+        user = self._user(request)
+        if user is None:
+            return self.get_response(request)
         # Read the body now: once a view has parsed the stream it cannot be hashed any more.
         fingerprint = _fingerprint(request)
-        user = self._user(request)
         try:
             with transaction.atomic():
                 record = self._claim(user, key, request, fingerprint)
@@ -75,7 +83,8 @@ class IdempotencyMiddleware:
                         )
                     return _replay(record)
                 response = self.get_response(request)
-                if response.status_code >= 500 or getattr(response, "streaming", False):
+                status_code = response.status_code
+                if status_code in NOT_RUN or status_code >= 500 or getattr(response, "streaming", False):
                     raise _Rollback(response)
                 if hasattr(response, "render") and not response.is_rendered:
                     response.render()
@@ -94,11 +103,13 @@ class IdempotencyMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             return user
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header.startswith("Token "):
+        # Parsed as DRF's TokenAuthentication does (the keyword in any case), so that the key is
+        # never scoped to nobody for a request that DRF then runs as a user.
+        parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+        if len(parts) == 2 and parts[0].lower() == "token":
             from rest_framework.authtoken.models import Token
 
-            token = Token.objects.select_related("user").filter(key=header[6:].strip()).first()
+            token = Token.objects.select_related("user").filter(key=parts[1]).first()
             if token and token.user.is_active:
                 return token.user
         return None
