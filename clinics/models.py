@@ -258,6 +258,15 @@ class Assignment(models.Model):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The assignment cannot end before it starts.")})
 
+    def validate_constraints(self, exclude=None):
+        # Django 5.2's ExclusionConstraint.validate skips a constraint when an excluded field is in its
+        # expressions but not when it is only in its condition: with ``role`` invalid (hence excluded),
+        # the pasante constraints' ``Q(role="pasante")`` raises FieldError. Excluding start_date, which
+        # every date constraint uses, skips them; the role error is what the person needs to fix first.
+        if exclude and "role" in exclude:
+            exclude = set(exclude) | {"start_date"}
+        super().validate_constraints(exclude=exclude)
+
     def is_active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)
 

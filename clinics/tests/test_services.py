@@ -227,6 +227,17 @@ def test_cadre_that_fits_the_role_is_assigned(clinic, cadre, role):
     assert person.assignments.get().role == role
 
 
+@pytest.mark.parametrize("role", ["boss", ""])
+def test_unknown_role_is_refused(clinic, pasante, role):
+    before = counts()
+
+    with pytest.raises(ValidationError) as exc:
+        services.assignment_create(staff=pasante, clinic=clinic, role=role, start_date=FEB_1)
+
+    assert "role" in exc.value.message_dict
+    assert counts() == before
+
+
 def test_inactive_clinic_cannot_be_assigned(clinic, pasante):
     clinic.active = False
     clinic.save()
