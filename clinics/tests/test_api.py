@@ -464,3 +464,30 @@ def test_list_query_count_does_not_grow_with_data(api_client, request, url_name,
     assert small == large
     if persona == "coordinator" or url_name == "api:patient-list":
         assert large_count > small_count
+
+
+# --- Browsable API and schema -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url_name", ["api:patient-list", "api:assignment-list"])
+def test_browsable_api_offers_only_visible_clinics(api_client, pasante_a, pasante_b, coordinator, url_name):
+    user = pasante_a if url_name == "api:patient-list" else coordinator
+    _login(api_client, user)
+
+    response = api_client.get(reverse(url_name), HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Clínica Capitán" in page
+    assert ("Clínica Reforma" in page) is (user == coordinator)
+
+
+def test_schema_documents_the_clinics_api(api_client, coordinator):
+    _login(api_client, coordinator)
+
+    response = api_client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ["/api/v1/clinics/{id}/coverage/", "/api/v1/assignments/{id}/move/", "/api/v1/patients/"]:
+        assert path in paths
