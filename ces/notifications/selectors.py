@@ -1,0 +1,71 @@
+"""Reads and scoping: a person sees only their own inbox; coordinators and admins see what was sent."""
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+
+from ces.accounts.roles import Role
+
+from . import registry
+from .models import EmailPreference, Notification
+
+
+def inbox_for(user) -> QuerySet:
+    """The person's delivered notifications, unread first, newest first."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    unread = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
+    return Notification.objects.filter(recipient=user, delivered_at__isnull=False).order_by(
+        unread.desc(), "-delivered_at", "-pk"
+    )
+
+
+def notification_for(user, pk) -> Notification:
+    """One of the person's own notifications; ``Notification.DoesNotExist`` otherwise (the views answer 404)."""
+    return inbox_for(user).get(pk=pk)
+
+
+def unread_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, delivered_at__isnull=False, read_at__isnull=True).count()
+
+
+def can_see_outbox(user) -> bool:
+    """What was sent, what is pending, what failed: for coordinators and admins."""
+    return user.has_role(Role.COORDINATOR, Role.ADMIN)
+
+
+def outbox(user, *, state: str = "", kind: str = "", search: str = "") -> QuerySet:
+    if not can_see_outbox(user):
+        return Notification.objects.none()
+    qs = Notification.objects.select_related("recipient")
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if search:
+        qs = qs.filter(
+            Q(recipient__email__icontains=search) | Q(recipient__full_name__icontains=search)
+            | Q(title__icontains=search) | Q(occurrence__icontains=search)
+        )
+    return qs.order_by("-due_at", "-pk")
+
+
+def outbox_state_counts(user) -> dict[str, int]:
+    """How many notifications are in each state (one query)."""
+    if not can_see_outbox(user):
+        return {}
+    counts = Notification.objects.aggregate(
+        **{state: Count("pk", filter=Q(state=state)) for state in Notification.State.values}
+    )
+    return counts
+
+
+def rules_for(user) -> list[registry.ReminderRule]:
+    """The kinds of notification this person may receive, for the preferences page."""
+    return [rule for rule in registry.rules() if not rule.roles or user.roles & rule.roles]
+
+
+def email_preferences_for(user) -> dict[str, bool]:
+    """Kind -> whether the person wants e-mail too (default yes), for the kinds they may receive."""
+    stored = dict(EmailPreference.objects.filter(user=user).values_list("kind", "email"))
+    return {rule.kind: stored.get(rule.kind, True) for rule in rules_for(user)}

@@ -1,0 +1,179 @@
+"""The pages: inbox, mark as read, e-mail preferences, the coordinators' page; scoping and query counts."""
+
+import pytest
+from django.urls import reverse
+
+from ces.notifications.models import EmailPreference, Notification
+
+from .factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+INBOX = reverse("notifications:inbox")
+OUTBOX = reverse("notifications:outbox")
+PREFERENCES = reverse("notifications:preferences")
+
+
+def mark_read_url(n):
+    return reverse("notifications:mark-read", args=[n.pk])
+
+
+# --- Inbox -----------------------------------------------------------------------------------------------
+
+
+def test_inbox_lists_my_notices_unread_first(client, pasante_a):
+    read = NotificationFactory(recipient=pasante_a, title="Leído", read_at="2026-01-01T10:00:00Z")
+    unread = NotificationFactory(recipient=pasante_a, title="Sin leer")
+    client.force_login(pasante_a)
+    page = client.get(INBOX).content.decode()
+    assert page.index(unread.title) < page.index(read.title)
+
+
+def test_inbox_hides_notices_not_yet_delivered(client, pasante_a):
+    NotificationFactory(recipient=pasante_a, title="Todavía no", delivered_at=None, state="pending")
+    client.force_login(pasante_a)
+    assert "Todavía no" not in client.get(INBOX).content.decode()
+
+
+def test_nobody_sees_anothers_notices(client, pasante_a, pasante_b):
+    NotificationFactory(recipient=pasante_a, title="Para la pasante A")
+    client.force_login(pasante_b)
+    assert "Para la pasante A" not in client.get(INBOX).content.decode()
+
+
+def test_inbox_asks_the_anonymous_to_log_in(client):
+    response = client.get(INBOX)
+    assert response.status_code == 302 and "/cuentas/login/" in response["Location"]
+
+
+def test_the_header_shows_my_unread_count(client, pasante_a):
+    NotificationFactory.create_batch(3, recipient=pasante_a)
+    NotificationFactory(recipient=pasante_a, read_at="2026-01-01T10:00:00Z")
+    client.force_login(pasante_a)
+    assert '<span class="count"' in client.get(INBOX).content.decode()
+    response = client.get(INBOX)
+    assert response.context["notifications_unread"] == 3
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_inbox_runs_a_fixed_number_of_queries(client, pasante_a, django_assert_num_queries, size):
+    NotificationFactory.create_batch(size, recipient=pasante_a)
+    client.force_login(pasante_a)
+    # session, user, count, page, unread count in the header
+    with django_assert_num_queries(5):
+        assert client.get(INBOX).status_code == 200
+
+
+# --- Mark as read ----------------------------------------------------------------------------------------
+
+
+def test_marking_as_read_with_htmx_returns_the_updated_entry(client, pasante_a):
+    n = NotificationFactory(recipient=pasante_a)
+    client.force_login(pasante_a)
+    response = client.post(mark_read_url(n), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert f'id="notice-{n.pk}"' in response.content.decode()
+    assert "Mark as read" not in response.content.decode() and "Marcar" not in response.content.decode()
+    n.refresh_from_db()
+    assert n.read_at is not None
+
+
+def test_marking_as_read_without_htmx_goes_back_to_the_inbox(client, pasante_a):
+    n = NotificationFactory(recipient=pasante_a)
+    client.force_login(pasante_a)
+    response = client.post(mark_read_url(n))
+    assert response.status_code == 302 and response["Location"] == INBOX
+    n.refresh_from_db()
+    assert n.read_at is not None
+
+
+def test_marking_anothers_notice_as_read_is_not_found(client, pasante_a, pasante_b):
+    n = NotificationFactory(recipient=pasante_a)
+    client.force_login(pasante_b)
+    assert client.post(mark_read_url(n)).status_code == 404
+    n.refresh_from_db()
+    assert n.read_at is None
+
+
+def test_marking_as_read_needs_a_post(client, pasante_a):
+    n = NotificationFactory(recipient=pasante_a)
+    client.force_login(pasante_a)
+    assert client.get(mark_read_url(n)).status_code == 405
+    n.refresh_from_db()
+    assert n.read_at is None
+
+
+# --- Preferences -----------------------------------------------------------------------------------------
+
+
+def test_a_coordinator_can_turn_off_email_for_a_kind(client, coordinator):
+    client.force_login(coordinator)
+    page = client.get(PREFERENCES)
+    assert "clinics.coverage_gap" in page.content.decode()
+    response = client.post(PREFERENCES, {})  # the box unticked
+    assert response.status_code == 302
+    assert EmailPreference.objects.get(user=coordinator, kind="clinics.coverage_gap").email is False
+    client.post(PREFERENCES, {"clinics.coverage_gap": "on"})
+    assert EmailPreference.objects.get(user=coordinator, kind="clinics.coverage_gap").email is True
+
+
+def test_preferences_offer_only_the_kinds_of_my_roles(client, pasante_a):
+    client.force_login(pasante_a)
+    assert "clinics.coverage_gap" not in client.get(PREFERENCES).content.decode()
+    client.post(PREFERENCES, {"clinics.coverage_gap": "on", "made.up": "on"})
+    assert not EmailPreference.objects.filter(user=pasante_a).exists()
+
+
+# --- The coordinators' page ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent_and_failed(pasante_a, pasante_b):
+    sent = NotificationFactory(recipient=pasante_a, title="Enviado")
+    failed = NotificationFactory(recipient=pasante_b, title="Fallido", state=Notification.State.FAILED,
+                                 last_error="SMTP server unreachable", attempts=5)
+    return sent, failed
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "admin_user"])
+def test_coordinators_and_admins_see_what_was_sent_and_what_failed(client, sent_and_failed, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(OUTBOX).content.decode()
+    assert "Enviado" in page and "Fallido" in page and "SMTP server unreachable" in page
+
+
+def test_the_coordinators_page_filters_by_state(client, coordinator, sent_and_failed):
+    client.force_login(coordinator)
+    page = client.get(OUTBOX, {"state": "failed"}).content.decode()
+    assert "Fallido" in page and "Enviado" not in page
+
+
+def test_the_coordinators_page_searches_by_person(client, coordinator, sent_and_failed, pasante_b):
+    client.force_login(coordinator)
+    page = client.get(OUTBOX, {"q": pasante_b.email}).content.decode()
+    assert "Fallido" in page and "Enviado" not in page
+
+
+def test_an_unknown_state_is_a_clear_message_not_an_error(client, coordinator, sent_and_failed):
+    client.force_login(coordinator)
+    response = client.get(OUTBOX, {"state": "lost-in-the-mail"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["state"]
+    page = response.content.decode()
+    assert "Fallido" in page and "Enviado" in page
+
+
+@pytest.mark.parametrize("persona", ["pasante_a", "supervisor", "pharmacy", "outsider"])
+def test_others_may_not_see_the_coordinators_page(client, sent_and_failed, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(OUTBOX).status_code == 403
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_coordinators_page_runs_a_fixed_number_of_queries(
+    client, coordinator, pasante_a, django_assert_num_queries, size
+):
+    NotificationFactory.create_batch(size, recipient=pasante_a)
+    client.force_login(coordinator)
+    # session, user, roles, count, page (with recipients), state counts, unread count in the header
+    with django_assert_num_queries(7):
+        assert client.get(OUTBOX).status_code == 200
