@@ -1,0 +1,212 @@
+"""Who may open what: the authorization policy of every URL of the project, read by test_authorization.py.
+
+Every URL pattern of the URLconf needs a row here, keyed by its URL name (``namespace:name``) or, for an
+unnamed pattern, by its route. A new page or endpoint without a row fails the test: every app adds its
+rows when it adds its URLs. A row whose URL no longer exists fails too.
+
+A row says, per HTTP method tried, the outcome expected for each persona. Objects in the URL (``pk`` and
+friends) are filled with objects of clinic A, so a pasante of clinic B must get 404 where the pasante of
+clinic A gets 200. A cell is one outcome, or a frozenset of outcomes when either is right (a role with no
+business on a detail page may be turned away with 403 or 404).
+"""
+
+from dataclasses import dataclass, field
+
+# --- Outcomes ------------------------------------------------------------------------------------------
+OK = "ok"  # 2xx, or a redirect that does not go to a login page
+REDIRECT = "redirect"  # a redirect that does not go to a login page (allauth sends a logged-in person home)
+LOGIN = "login"  # pages: a redirect to the login page; API: 401 or 403 to the anonymous
+FORBIDDEN = "forbidden"  # 403
+NOTFOUND = "notfound"  # 404: the object is outside the person's reach
+INVALID = "invalid"  # 400: the person may do this, but an empty body is not valid
+EMPTY = "empty"  # API list: 200 with no results
+NOT_ALLOWED = "not-allowed"  # 405
+
+DENIED = frozenset({FORBIDDEN, NOTFOUND})
+EMPTY_OR_FORBIDDEN = frozenset({EMPTY, FORBIDDEN})
+
+# --- Personas (fixtures of the root conftest.py, plus the anonymous visitor) ------------------------------
+# Those allowed to write come last, so an accidental write cannot change what those before them see.
+PERSONAS = (
+    "anonymous",
+    "outsider",  # logged in, no role
+    "applicant",
+    "pharmacy",
+    "visitor_program",
+    "pasante_b",  # pasante of clinic B
+    "chw",  # CHW of clinic A
+    "supervisor",  # supervisor of clinic A
+    "pasante_a",  # pasante of clinic A
+    "coordinator",
+    "admin_user",
+)
+LOGGED_IN = PERSONAS[1:]
+NETWORK_WIDE = ("coordinator", "admin_user", "pharmacy", "visitor_program")
+CLINIC_A = ("supervisor", "pasante_a", "chw")
+NO_ROLE = ("outsider", "applicant")
+
+
+def expect(default, *, anonymous=LOGIN, **cells) -> dict[str, frozenset[str]]:
+    """Outcomes per persona: ``default`` for every logged-in persona not named in ``cells``."""
+    unknown = set(cells) - set(PERSONAS)
+    assert not unknown, f"unknown personas {unknown}"
+    table = {"anonymous": anonymous, **{p: cells.get(p, default) for p in LOGGED_IN}}
+    return {p: frozenset({v}) if isinstance(v, str) else frozenset(v) for p, v in table.items()}
+
+
+def cells(personas, outcome) -> dict:
+    return {p: outcome for p in personas}
+
+
+@dataclass(frozen=True)
+class Row:
+    """``checks``: method -> outcomes per persona. ``obj``: which object of clinic A fills ``pk``/``id``.
+
+    ``hides``: personas who, when they get the page, must not see clinic A's objects in it (lists).
+    """
+
+    checks: dict
+    obj: str | None = None
+    hides: tuple = ()
+    note: str = ""
+    kwargs: dict = field(default_factory=dict)
+
+
+def get(outcomes, **kw) -> Row:
+    return Row(checks={"GET": outcomes}, **kw)
+
+
+def post(outcomes, **kw) -> Row:
+    return Row(checks={"POST": outcomes}, **kw)
+
+
+# Frequently used shapes.
+EVERYONE = expect(OK, anonymous=OK)
+LOGGED_IN_ONLY = expect(OK)
+ANONYMOUS_ONLY = expect(REDIRECT, anonymous=OK)  # allauth pages that send a logged-in person home
+MANAGERS_ONLY = expect(FORBIDDEN, coordinator=OK, admin_user=OK)  # staffing: coordinators and admins
+ADMIN_SITE = expect(LOGIN, admin_user=OK)
+
+# --- Core ---------------------------------------------------------------------------------------------------
+CORE = {
+    "accounts:home": get(LOGGED_IN_ONLY),
+    "accounts:set-language": post(expect(OK, anonymous=OK), note="POST only; anyone may switch language"),
+    "healthz": get(EVERYONE, note="public: the load balancer and monitoring call it"),
+    "api:auth-token": post(expect(INVALID, anonymous=INVALID), note="POST only; empty body is a 400 for all"),
+    "api:api-root": get(LOGGED_IN_ONLY),
+    "api-schema": get(EVERYONE, note="drf-spectacular serves the schema to anyone (no data in it)"),
+    "api-docs": get(EVERYONE, note="Swagger UI page; the data behind it needs a login"),
+}
+
+# --- allauth (/cuentas/) ------------------------------------------------------------------------------------
+ACCOUNTS = {
+    "account_login": get(ANONYMOUS_ONLY, note="a logged-in person is sent home"),
+    "account_logout": get(expect(OK), note="GET shows the confirmation; the anonymous go to the login"),
+    "account_inactive": get(EVERYONE),
+    "account_signup": get(ANONYMOUS_ONLY, note="visitor applicants sign up; a logged-in person is sent home"),
+    "account_reauthenticate": get(LOGGED_IN_ONLY),
+    "account_email": get(LOGGED_IN_ONLY),
+    "account_email_verification_sent": get(EVERYONE),
+    "account_change_password": get(LOGGED_IN_ONLY),
+    "account_set_password": get(expect(REDIRECT), note="everyone has a password: sent to change it"),
+    "account_reset_password": get(EVERYONE),
+    "account_confirm_login_code": get(expect(REDIRECT), note="no login code pending"),
+    "account_confirm_email": get(EVERYONE, kwargs={"key": "not-a-real-key"}, note="bad key: an error page"),
+    "account_reset_password_from_key_done": get(EVERYONE),
+    "account_reset_password_from_key": get(EVERYONE, kwargs={"uidb36": "zz", "key": "not-a-real-key"}),
+    "account_reset_password_done": get(EVERYONE),
+}
+
+# --- Django admin (/admin/) ---------------------------------------------------------------------------------
+# The whole admin is one group: the admin role (staff) gets in, everyone else is sent to the login. Object
+# URLs are filled with a real row of the admin's model. The exceptions are listed after the group.
+ADMIN = {
+    "admin:*": get(ADMIN_SITE, note="every admin: URL, named or not, without a row of its own"),
+    "admin:login": get(
+        expect(FORBIDDEN, anonymous=LOGIN, admin_user=REDIRECT),
+        note="allauth's login form stands in front (rate limited); a logged-in non-staff person gets 403",
+    ),
+    "admin:logout": post(expect(REDIRECT, anonymous=REDIRECT, admin_user=OK), note="POST only; others: to /admin/"),
+    "admin:autocomplete": get(
+        expect(LOGIN, admin_user=FORBIDDEN), note="without a model and field to complete even the admin gets 403"
+    ),
+    "admin:view_on_site": get(expect(LOGIN, admin_user=NOTFOUND), note="a user has no page of its own"),
+    "admin/(?P<url>.*)$": get(expect(LOGIN, admin_user=NOTFOUND), kwargs={"url": "no-such-page/"}),
+}
+
+# --- clinics pages (/clinicas/) -----------------------------------------------------------------------------
+CLINIC_DETAIL = expect(OK, pasante_b=NOTFOUND, outsider=DENIED, applicant=DENIED)
+PATIENT_PAGE = expect(OK, pharmacy=FORBIDDEN, visitor_program=FORBIDDEN, outsider=FORBIDDEN, applicant=FORBIDDEN)
+CLINICS = {
+    "clinics:clinic-list": get(expect(OK, **cells(NO_ROLE, FORBIDDEN)), hides=("pasante_b",)),
+    "clinics:clinic-detail": get(CLINIC_DETAIL, obj="clinic"),
+    "clinics:staff-list": get(expect(OK, **cells(NO_ROLE, FORBIDDEN)), hides=("pasante_b",)),
+    "clinics:staff-detail": get(CLINIC_DETAIL, obj="staff"),
+    "clinics:cohort-list": get(MANAGERS_ONLY),
+    "clinics:cohort-detail": get(MANAGERS_ONLY, obj="cohort"),
+    "clinics:assignment-create": get(MANAGERS_ONLY),
+    "clinics:assignment-end": get(MANAGERS_ONLY, obj="assignment"),
+    "clinics:assignment-move": get(MANAGERS_ONLY, obj="assignment"),
+    "clinics:supervision-create": get(
+        expect(FORBIDDEN, coordinator=OK, admin_user=OK, supervisor=OK, pasante_b=DENIED, **cells(NO_ROLE, DENIED)),
+        obj="clinic",
+        note="coordinators, admins and the supervisor of that clinic",
+    ),
+    "clinics:patient-list": get(PATIENT_PAGE, hides=("pasante_b",)),
+    "clinics:patient-create": get(PATIENT_PAGE),
+    "clinics:patient-detail": get(
+        expect(OK, pasante_b=NOTFOUND, **cells(("pharmacy", "visitor_program", *NO_ROLE), FORBIDDEN)), obj="patient"
+    ),
+}
+
+# --- API (/api/v1/) -----------------------------------------------------------------------------------------
+API_LIST = expect(OK, **cells(NO_ROLE, EMPTY_OR_FORBIDDEN))
+API_DETAIL = expect(OK, pasante_b=NOTFOUND, **cells(NO_ROLE, DENIED))
+API_MANAGE = expect(FORBIDDEN, coordinator=INVALID, admin_user=INVALID, pasante_b=DENIED, **cells(NO_ROLE, DENIED))
+API_PATIENT_LIST = expect(OK, **cells(("pharmacy", "visitor_program", *NO_ROLE), EMPTY_OR_FORBIDDEN))
+API_PATIENT_CREATE = expect(INVALID, **cells(("pharmacy", "visitor_program", *NO_ROLE), FORBIDDEN))
+API = {
+    "api:community-list": get(API_LIST, hides=("pasante_b",), note="scoped like the clinics in them"),
+    "api:community-detail": get(API_DETAIL, obj="community"),
+    "api:clinic-list": get(API_LIST, hides=("pasante_b",)),
+    "api:clinic-detail": get(API_DETAIL, obj="clinic"),
+    "api:clinic-coverage": get(API_DETAIL, obj="clinic"),
+    "api:staff-list": get(API_LIST, hides=("pasante_b",)),
+    "api:staff-detail": get(API_DETAIL, obj="staff"),
+    "api:assignment-list": Row(
+        checks={"GET": API_LIST, "POST": expect(FORBIDDEN, coordinator=INVALID, admin_user=INVALID)},
+        hides=("pasante_b",),
+        note="reading is scoped; creating is for coordinators and admins",
+    ),
+    "api:assignment-detail": get(API_DETAIL, obj="assignment"),
+    "api:assignment-end": post(API_MANAGE, obj="assignment"),
+    "api:assignment-move": post(API_MANAGE, obj="assignment"),
+    "api:patient-list": Row(checks={"GET": API_PATIENT_LIST, "POST": API_PATIENT_CREATE}, hides=("pasante_b",)),
+    "api:patient-detail": get(
+        expect(OK, pasante_b=NOTFOUND, **cells(("pharmacy", "visitor_program", *NO_ROLE), NOTFOUND)), obj="patient"
+    ),
+}
+
+# --- Development only ---------------------------------------------------------------------------------------
+DEVELOPMENT = {
+    "^media/(?P<path>.*)$": get(
+        expect(NOTFOUND, anonymous=NOTFOUND), kwargs={"path": "no-such-file.txt"}, note="served only with DEBUG=1"
+    ),
+}
+
+POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **DEVELOPMENT}
+
+# Rows whose URL may be absent: present only with DEBUG=1.
+OPTIONAL = frozenset(DEVELOPMENT)
+
+# Rows for URLs being built right now; allowed to be absent until they land. Empty this set when they have.
+PENDING = frozenset(CLINICS) | frozenset(API)
+
+
+def row_for(key: str) -> tuple[str, Row] | None:
+    """The row of a URL: its own, else the group of its namespace (``admin:*``)."""
+    if key in POLICY:
+        return key, POLICY[key]
+    if key.startswith("admin:") or key.startswith("admin/"):
+        return "admin:*", POLICY["admin:*"]
+    return None
