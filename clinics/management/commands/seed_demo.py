@@ -1,0 +1,413 @@
+"""``manage.py seed_demo``: the demo network, and one login per role.
+
+Idempotent: every row is found by its natural key before it is created, so running it twice leaves
+the same data. Writes go through ``clinics.services`` where a service exists (cohorts, staff and
+their accounts, assignments, patients, host stays and payments, supervision visits); communities,
+clinics and host families have no service yet and are created with ``get_or_create``.
+
+Names and numbers come from ``random.Random(2026)``: the same data on every machine. Dates follow
+the social-service year that contains today (February to January), so the demo never goes stale.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pghistory
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from ces.accounts.roles import Role
+from clinics import services
+from clinics.models import (
+    Assignment,
+    Cadre,
+    Clinic,
+    Cohort,
+    Community,
+    HostFamily,
+    HostPayment,
+    HostStay,
+    Patient,
+    Staff,
+    SupervisionVisit,
+)
+
+DEMO_DOMAIN = "demo.ces.mx"
+CENTRAL_TOWN = "Jaltenango"
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    municipality: str
+    travel_minutes: int
+    road_notes: str
+    visitors_since: date | None = None
+
+
+# The communities of the network (DESIGN.md §1). Travel times are to the central office in Jaltenango.
+COMMUNITIES = [
+    Place("Capitán", "Capitán Luis Ángel Vidal", 240,
+          "Pavimentado hasta Siltepec, luego 40 km de terracería; derrumbes en el último tramo en lluvias.",
+          date(2019, 3, 10)),
+    Place("Honduras", "Siltepec", 300,
+          "Terracería por la cumbre; de junio a octubre solo con doble tracción.", date(2020, 8, 22)),
+    Place("Laguna del Cofre", "Montecristo de Guerrero", 150,
+          "Terracería por la zona de amortiguamiento de El Triunfo; el vado se crece con las lluvias fuertes."),
+    Place("Letrero", "Ángel Albino Corzo", 90, "Camino de grava, transitable todo el año.", date(2018, 5, 6)),
+    Place("Matazano", "Ángel Albino Corzo", 60, "Pavimentado casi todo; los últimos 8 km de grava."),
+    Place("Monterrey", "Ángel Albino Corzo", 120,
+          "Terracería; la camioneta pública sale de Jaltenango a las 6:00 y regresa al día siguiente.",
+          date(2017, 11, 15)),
+    Place("Plan Alta", "La Concordia", 180, "Terracería empinada; cuando llueve, la última hora es a pie."),
+    Place("Plan Baja", "La Concordia", 165, "Terracería compartida con Plan Alta hasta la escuela."),
+    Place("Reforma", "Ángel Albino Corzo", 100, "Camino de grava junto al río; puente colgante para peatones.",
+          date(2021, 2, 14)),
+    Place("Salvador", "Siltepec", 270,
+          "Terracería; en la cosecha de café (diciembre a marzo) los camiones la hacen lenta."),
+    Place("Soledad", "La Concordia", 210, "Terracería; sin señal de celular después del puerto.", date(2022, 6, 30)),
+    Place(CENTRAL_TOWN, "Ángel Albino Corzo", 0, "Oficina central, hospital comunitario y Casa Materna."),
+]
+RURAL = [place.name for place in COMMUNITIES if place.name != CENTRAL_TOWN]
+
+# The clinics in Jaltenango besides the rural ones (one rural clinic per community).
+TOWN_CLINICS = [
+    ("Hospital Comunitario Jaltenango", Clinic.Kind.HOSPITAL, "CSSSA019310"),
+    ("Casa Materna Jaltenango", Clinic.Kind.MATERNAL_HOME, ""),
+    ("Oficina Central CES", Clinic.Kind.CENTRAL_OFFICE, ""),
+]
+HOSPITAL, MATERNAL_HOME, CENTRAL_OFFICE = (name for name, _kind, _code in TOWN_CLINICS)
+
+# Clinics without an incoming pasante yet, and one whose incoming pasante arrives two weeks late:
+# the coverage timeline must show gaps.
+NO_INCOMING = {"Honduras", "Salvador", "Soledad"}
+LATE_INCOMING = {"Monterrey": 14}
+
+# Each supervisor visits several clinics; the first is the demo supervisor.
+SUPERVISED = [
+    ["Capitán", "Honduras", "Laguna del Cofre", "Letrero"],
+    ["Matazano", "Monterrey", "Plan Alta", "Plan Baja"],
+    ["Reforma", "Salvador", "Soledad"],
+]
+
+FEMALE = ["María", "Guadalupe", "Rosa", "Juana", "Margarita", "Verónica", "Alejandra", "Elena", "Patricia",
+          "Leticia", "Adriana", "Claudia", "Martha", "Sofía", "Fernanda", "Daniela", "Isabel", "Lucía",
+          "Yesenia", "Rocío", "Araceli", "Beatriz", "Esperanza", "Reyna", "Ximena", "Andrea", "Itzel"]
+MALE = ["José", "Juan", "Miguel", "Francisco", "Pedro", "Luis", "Antonio", "Jesús", "Manuel", "Carlos",
+        "Alejandro", "Roberto", "Fernando", "Ricardo", "Javier", "Eduardo", "Raúl", "Arturo", "Sergio",
+        "Rubén", "Mario", "Diego", "Emiliano", "Santiago", "Gerardo", "Hugo", "Abel"]
+SURNAMES = ["Pérez", "López", "Gómez", "Hernández", "Velázquez", "Roblero", "Morales", "Jiménez", "Gutiérrez",
+            "Cruz", "Díaz", "Domínguez", "Aguilar", "Méndez", "Ruiz", "Sánchez", "Ramírez", "Vázquez",
+            "Escobar", "Solís", "Castillo", "Ortiz", "Cancino", "Coutiño", "Moreno", "Maldonado", "Santiago",
+            "Robledo", "Villatoro", "Ochoa", "Alvarado", "Toledo", "Espinosa", "Gordillo", "Zunún", "Trujillo"]
+
+PATIENTS_PER_CLINIC = 26
+SUPERVISION_NOTES = [
+    ("Revisión de expedientes de enfermedades crónicas y de la farmacia; red de frío en orden.",
+     "Pedir un glucómetro nuevo; revisar en la próxima visita a dos pacientes con hipertensión no controlada."),
+    ("Consultas conjuntas por la mañana; reunión con el comité de salud por la tarde.",
+     "La pasante inicia este mes el grupo de diabetes."),
+    ("Revisión de referencias pendientes de contrarreferencia y de la bitácora de visitas de las acompañantes.",
+     "Dar seguimiento a las dos referencias pendientes con Derecho a la Salud."),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+    where: str
+
+
+class Command(BaseCommand):
+    help = "Load the demo network (communities, clinics, staff, cohorts, patients) and one login per role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (never in production).")
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo loads demo accounts with a known password; it refuses to run with "
+                               "DEBUG off. Use --force if this really is a demo server.")
+        self.rng = random.Random(2026)
+        self.today = timezone.localdate()
+        self.password = settings.DEMO_PASSWORD
+        self.used_names: set[str] = set()
+        self.logins: list[DemoLogin] = []
+        with transaction.atomic(), pghistory.context(command="seed_demo"):
+            self.seed()
+        self.print_logins()
+
+    # --- the network ----------------------------------------------------------------------------------
+
+    def seed(self):
+        self.communities = self.seed_communities()
+        self.clinics = self.seed_clinics()
+        self.current, self.incoming = self.seed_cohorts()
+        self.coordinator = self.seed_office()
+        self.seed_pasantes()
+        self.seed_supervisors()
+        self.seed_clinic_teams()
+        self.seed_host_families()
+        self.seed_patients()
+        self.seed_supervision_visits()
+        self.seed_visitor_accounts()
+
+    def seed_communities(self) -> dict[str, Community]:
+        communities = {}
+        for place in COMMUNITIES:
+            communities[place.name], _created = Community.objects.get_or_create(
+                name=place.name,
+                defaults={
+                    "municipality": place.municipality,
+                    "travel_minutes": place.travel_minutes,
+                    "road_notes": place.road_notes,
+                    "accepts_visitors": place.visitors_since is not None,
+                    "visitors_agreed_on": place.visitors_since,
+                    "visitors_agreement": "Votación en asamblea comunitaria, asentada en el acta ejidal."
+                    if place.visitors_since else "",
+                },
+            )
+        return communities
+
+    def seed_clinics(self) -> dict[str, Clinic]:
+        clinics = {}
+        for n, name in enumerate(RURAL, start=1):
+            clinics[name], _created = Clinic.objects.get_or_create(
+                name=f"Clínica {name}",
+                defaults={"community": self.communities[name], "kind": Clinic.Kind.RURAL_CLINIC,
+                          "moh_code": f"CSSSA0192{n:02d}"},
+            )
+        for name, kind, code in TOWN_CLINICS:
+            clinics[name], _created = Clinic.objects.get_or_create(
+                name=name, defaults={"community": self.communities[CENTRAL_TOWN], "kind": kind, "moh_code": code}
+            )
+        return clinics
+
+    def seed_cohorts(self) -> tuple[Cohort, Cohort]:
+        """The cohort serving now (February to January) and the one that takes over next February."""
+        year = self.today.year if self.today.month >= 2 else self.today.year - 1
+        return self.cohort(year), self.cohort(year + 1)
+
+    def cohort(self, year: int) -> Cohort:
+        name = f"Promoción {year}–{year + 1}"
+        return Cohort.objects.filter(name=name).first() or services.cohort_create(
+            name=name, start_date=date(year, 2, 1), end_date=date(year + 1, 1, 31)
+        )
+
+    def seed_office(self) -> Staff:
+        coordinator = self.staff("Mariana Coutiño Gordillo", Cadre.COORDINATOR, email=self.demo("coordinator"),
+                                 where="Oficina Central")
+        self.staff("Rigoberto Escobar Toledo", Cadre.PHARMACY, email=self.demo("pharmacy"),
+                   where="Almacén central")
+        self.staff("Lucía Alvarado Méndez", Cadre.OFFICE, email=self.demo("visitor_program"),
+                   role=Role.VISITOR_PROGRAM, where="Oficina Central")
+        self.staff("Karla Trujillo Espinosa", Cadre.ACCOUNTANT)
+        office = self.clinics[CENTRAL_OFFICE]
+        start = self.current.start_date - timedelta(days=3 * 365)
+        for name in ("Abel Roblero Cruz", "Hugo Villatoro López"):
+            self.assign(self.staff(name, Cadre.DRIVER), office, Assignment.Role.OTHER, start)
+        self.assign(self.staff("Esperanza Zunún Pérez", Cadre.COOK), self.clinics[MATERNAL_HOME],
+                    Assignment.Role.OTHER, start)
+        for name, clinic in [("Rocío Santiago Aguilar", HOSPITAL), ("Adriana Ochoa Ruiz", HOSPITAL),
+                             ("Beatriz Gómez Solís", MATERNAL_HOME), ("Araceli Domínguez Cruz", "Letrero")]:
+            self.assign(self.staff(name, Cadre.NURSE), self.clinics[clinic], Assignment.Role.NURSE, start)
+        return coordinator
+
+    def seed_pasantes(self):
+        """A pasante per rural clinic now; the incoming cohort placed in most clinics but not all."""
+        demo_pasantes = {"Capitán": self.demo("pasante"), "Reforma": "pasante2@" + DEMO_DOMAIN}
+        for name in RURAL:
+            email = demo_pasantes.get(name, "")
+            pasante = self.staff(self.person_name(), Cadre.PASANTE, cohort=self.current, email=email,
+                                 role=Role.PASANTE, where=f"Clínica {name}")
+            self.assign(pasante, self.clinics[name], Assignment.Role.PASANTE, self.current.start_date,
+                        self.current.end_date)
+        for name in RURAL:
+            incoming = self.staff(self.person_name(), Cadre.PASANTE, cohort=self.incoming)
+            if name in NO_INCOMING:
+                continue
+            start = self.incoming.start_date + timedelta(days=LATE_INCOMING.get(name, 0))
+            self.assign(incoming, self.clinics[name], Assignment.Role.PASANTE, start, self.incoming.end_date)
+
+    def seed_supervisors(self):
+        start = self.current.start_date
+        for n, clinic_names in enumerate(SUPERVISED):
+            email = self.demo("supervisor") if n == 0 else ""
+            supervisor = self.staff(self.person_name(), Cadre.SUPERVISOR, email=email, role=Role.SUPERVISOR,
+                                    where=", ".join(clinic_names))
+            for name in clinic_names:
+                self.assign(supervisor, self.clinics[name], Assignment.Role.SUPERVISOR, start)
+
+    def seed_clinic_teams(self):
+        """Two or three community health workers per rural clinic, most of them women of the community."""
+        start = self.current.start_date - timedelta(days=2 * 365)
+        for name in RURAL:
+            for n in range(2 + self.rng.randrange(2)):
+                email = self.demo("chw") if (name, n) == ("Capitán", 0) else ""
+                chw = self.staff(self.person_name(female=self.rng.random() < 0.85), Cadre.CHW, email=email,
+                                 role=Role.CHW, where=f"Clínica {name}")
+                self.assign(chw, self.clinics[name], Assignment.Role.CHW, start)
+
+    def seed_host_families(self):
+        """Two host families per community; the current pasante lives with the first and pays monthly."""
+        for name in RURAL:
+            community = self.communities[name]
+            families = []
+            for _n in range(2):
+                head = self.person_name(female=self.rng.random() < 0.5)
+                night = Decimal(self.rng.choice([100, 120, 150, 150, 180, 200]))
+                meal = Decimal(self.rng.choice([40, 45, 50, 60]))
+                family, _created = HostFamily.objects.get_or_create(
+                    community=community, head_of_household=head,
+                    defaults={"rooms": 1 + self.rng.randrange(2), "rate_per_night": night, "rate_per_meal": meal,
+                              "phone": self.phone(), "address": "Cerca de la clínica"},
+                )
+                families.append(family)
+            pasante = Assignment.objects.get(clinic=self.clinics[name], role=Assignment.Role.PASANTE,
+                                             start_date=self.current.start_date).staff
+            stay = HostStay.objects.filter(family=families[0], staff=pasante).first() or services.host_stay_record(
+                family=families[0], guest_kind=HostStay.GuestKind.PASANTE, guest_name=pasante.full_name,
+                staff=pasante, start_date=self.current.start_date, end_date=self.current.end_date,
+            )
+            self.seed_host_payments(stay)
+
+    def seed_host_payments(self, stay: HostStay):
+        """One payment per month of the stay that has already ended (30 nights and 2 meals a day)."""
+        family = stay.family
+        amount = 30 * family.rate_per_night + 30 * stay.meals_per_day * family.rate_per_meal
+        month = stay.start_date
+        while True:
+            next_month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+            paid_on = next_month
+            if paid_on > self.today:
+                return
+            concept = f"Hospedaje y alimentación {month:%m/%Y}"
+            if not HostPayment.objects.filter(family=family, stay=stay, concept=concept).exists():
+                services.host_payment_record(family=family, stay=stay, amount=amount, paid_on=paid_on,
+                                             concept=concept, by=self.coordinator.user)
+            month = next_month
+
+    def seed_patients(self):
+        """A few hundred patients, registered through the duplicate-checking service."""
+        existing = set(Patient.objects.values_list("community_id", "given_names", "family_names", "birth_date"))
+        planned = set()
+        for name in RURAL:
+            clinic = self.clinics[name]
+            for _n in range(PATIENTS_PER_CLINIC):
+                female = self.rng.random() < 0.58
+                given = self.rng.choice(FEMALE if female else MALE)
+                if self.rng.random() < 0.3:
+                    given = f"{given} {self.rng.choice(FEMALE if female else MALE)}"
+                family = " ".join(self.rng.sample(SURNAMES, 2))
+                birth = date(self.rng.randint(1938, 2022), self.rng.randint(1, 12), self.rng.randint(1, 28))
+                phone = self.phone() if self.rng.random() < 0.4 else ""
+                key = (clinic.community_id, given, family, birth)
+                if key in existing or key in planned:
+                    continue
+                planned.add(key)
+                services.patient_create(clinic=clinic, community=clinic.community, given_names=given,
+                                        family_names=family, sex=Patient.Sex.FEMALE if female else Patient.Sex.MALE,
+                                        birth_date=birth, phone=phone)
+
+    def seed_supervision_visits(self):
+        """A visit to each supervised clinic every six weeks or so since the year began, up to today."""
+        for clinic_names in SUPERVISED:
+            for name in clinic_names:
+                clinic = self.clinics[name]
+                supervisor = Assignment.objects.get(clinic=clinic, role=Assignment.Role.SUPERVISOR,
+                                                    start_date=self.current.start_date).staff
+                for n in range(3):
+                    visited_on = self.current.start_date + timedelta(days=20 + 42 * n + self.rng.randrange(10))
+                    notes, follow_up = SUPERVISION_NOTES[n]
+                    if visited_on > self.today:
+                        continue
+                    if SupervisionVisit.objects.filter(supervisor=supervisor, clinic=clinic,
+                                                       visited_on=visited_on).exists():
+                        continue
+                    services.supervision_visit_record(supervisor=supervisor, clinic=clinic, visited_on=visited_on,
+                                                      notes=notes, follow_up_actions=follow_up,
+                                                      by=supervisor.user)
+
+    def seed_visitor_accounts(self):
+        """Logins that are not staff of a clinic: an applicant and the data manager (admin)."""
+        self.login_user(self.demo("applicant"), "Emily Carter", Role.APPLICANT, where="—",
+                        preferred_language="en")
+        self.login_user(self.demo("admin"), "Daniel Robledo Castillo", Role.ADMIN, where="/admin/",
+                        is_staff=True, is_superuser=True)
+
+    # --- building blocks --------------------------------------------------------------------------------
+
+    @staticmethod
+    def demo(role: str) -> str:
+        return f"{role}@{DEMO_DOMAIN}"
+
+    def person_name(self, *, female: bool | None = None) -> str:
+        """A Mexican name, never the same twice in one run (names are the staff's natural key)."""
+        if female is None:
+            female = self.rng.random() < 0.5
+        while True:
+            name = " ".join([self.rng.choice(FEMALE if female else MALE), *self.rng.sample(SURNAMES, 2)])
+            if name not in self.used_names:
+                self.used_names.add(name)
+                return name
+
+    def phone(self) -> str:
+        return f"992 {self.rng.randint(100, 999)} {self.rng.randint(1000, 9999)}"
+
+    def staff(self, full_name: str, cadre: str, *, email: str = "", cohort: Cohort | None = None,
+              role: str = "", where: str = "") -> Staff:
+        """The staff member of that name and cadre, created (with a demo login when ``email``) if missing."""
+        self.used_names.add(full_name)
+        staff = Staff.objects.select_related("user").filter(full_name=full_name, cadre=cadre).first()
+        fresh = False
+        if staff is None:
+            user = get_user_model().objects.filter(email=email).first() if email else None
+            fresh = bool(email) and user is None
+            staff = services.staff_create(full_name=full_name, cadre=cadre, email=email, cohort=cohort,
+                                          with_account=fresh, password=self.password)
+            if user is not None:
+                staff.user = user
+                staff.save(update_fields=["user"])
+        if email:
+            self.login_ready(staff.user, services.CADRE_ROLES.get(cadre) or role, where, fresh=fresh)
+        return staff
+
+    def login_user(self, email: str, full_name: str, role: str, *, where: str, **fields):
+        user, _created = get_user_model().objects.get_or_create(email=email, defaults={"full_name": full_name,
+                                                                                        **fields})
+        self.login_ready(user, role, where)
+
+    def login_ready(self, user, role: str, where: str, *, fresh: bool = False):
+        """The demo password and the role, whatever state a previous run or a demo visitor left them in.
+
+        ``fresh``: the account was just created with the demo password (hashing it again costs a second)."""
+        if not fresh and not user.check_password(self.password):
+            user.set_password(self.password)
+            user.save(update_fields=["password"])
+        self.add_role(user, role)
+        self.logins.append(DemoLogin(user.email, role, where))
+
+    @staticmethod
+    def add_role(user, role: str):
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+
+    def assign(self, staff: Staff, clinic: Clinic, role: str, start: date, end: date | None = None):
+        exists = Assignment.objects.filter(staff=staff, clinic=clinic, role=role, start_date=start).exists()
+        if not exists:
+            services.assignment_create(staff=staff, clinic=clinic, role=role, start_date=start, end_date=end)
+
+    def print_logins(self):
+        width = max(len(login.email) for login in self.logins)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready: {Clinic.objects.count()} clinics, {Staff.objects.count()} staff, "
+            f"{Patient.objects.count()} patients."))
+        self.stdout.write(f"Demo logins (password: {self.password}):")
+        for login in self.logins:
+            self.stdout.write(f"  {login.email:<{width}}  {str(Role(login.role).label):<26}  {login.where}")
