@@ -8,6 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import panels
+        from . import home_panels, panels  # noqa: F401  (home_panels registers the admin's panels)
 
         panels.autodiscover()
