@@ -1,14 +1,14 @@
 """Reminder rule of clinics: a rural clinic that will have no pasante in 90, 60 or 30 days.
 
-This module holds the rule only; the engine (``ces.notifications``, a later issue) will discover it
-and use it like this:
+This module holds the rule only, pure in ``today``; ``clinics/reminder_rules.py`` adapts it to the
+engine of ``ces.notifications`` (recipients, due time, wording), which uses it like this:
 
-1. Once a day, celery beat calls ``coverage_gap_warnings(today)``. Each warning it returns is due
-   today: a gap in the clinic's pasante coverage starts exactly 90, 60 or 30 days from ``today``.
-   Because the match is on the exact day, a gap yields at most one warning per threshold, and
-   running the rule twice on the same day finds the same warnings; the engine stores each under its
-   ``key`` (unique per kind, clinic, gap and threshold), so it is scheduled exactly once. If the engine
-   missed days, it calls the rule for each missed day: the function is pure in ``today``.
+1. On its tick, the engine calls ``coverage_gap_warnings(day)`` for today (and for the last few days,
+   to catch up after a beat that was down). Each warning is due on ``day``: a gap in the clinic's
+   pasante coverage starts exactly 90, 60 or 30 days later. Because the match is on the exact day, a
+   gap yields at most one warning per threshold, and evaluating a day again finds the same warnings;
+   the engine stores each under a key unique per kind, clinic, gap start and threshold (``key`` here),
+   so it is scheduled exactly once.
 2. Just before sending a pending reminder, the engine calls ``coverage_gap_warning_is_valid(warning)``;
    when it answers False (a pasante now covers the first day of the gap, or the clinic was closed or is
    no longer a rural clinic) the reminder is cancelled, not sent.
