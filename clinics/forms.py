@@ -1,0 +1,160 @@
+"""Forms of the clinics pages. They parse and check input only; the services decide and write."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Assignment, Cadre, Clinic, Patient, Staff
+
+DATE_HELP = _("dd/mm/yyyy")
+
+
+class DateInput(forms.DateInput):
+    """A phone's date picker; it sends yyyy-mm-dd, and the field also accepts dd/mm/yyyy typed by hand."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateField(forms.DateField):
+    widget = DateInput
+    default_error_messages = {
+        "invalid": _("Write a real date as dd/mm/yyyy, for example 15/03/2026."),
+    }
+
+
+def _staff_label(staff: Staff) -> str:
+    parts = [staff.full_name, staff.get_cadre_display()]
+    if staff.cohort_id:
+        parts.append(staff.cohort.name)
+    return " · ".join(parts)
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _staff_label(obj)
+
+
+UNKNOWN_CHOICE = {"invalid_choice": _("Choose one of the options in the list.")}
+
+
+class SearchForm(forms.Form):
+    """The filters of a list page. Never invalid: an unknown value is simply ignored."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+
+class ClinicFilterForm(SearchForm):
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *Clinic.Kind.choices])
+
+
+class StaffFilterForm(SearchForm):
+    ACTIVE_CHOICES = [("", _("Active and inactive")), ("1", _("Active")), ("0", _("Inactive"))]
+
+    cadre = forms.ChoiceField(label=_("Cadre"), required=False, choices=[("", _("All cadres")), *Cadre.choices])
+    clinic = forms.ModelChoiceField(label=_("Clinic"), required=False, queryset=Clinic.objects.none(),
+                                    empty_label=_("All clinics"))
+    active = forms.ChoiceField(label=_("Status"), required=False, choices=ACTIVE_CHOICES)
+
+    def __init__(self, *args, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics
+
+
+class PatientFilterForm(SearchForm):
+    clinic = forms.ModelChoiceField(label=_("Clinic"), required=False, queryset=Clinic.objects.none(),
+                                    empty_label=_("All clinics"))
+
+    def __init__(self, *args, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics
+
+
+class AssignmentCreateForm(forms.Form):
+    staff = StaffChoiceField(
+        label=_("Person"), queryset=Staff.objects.none(), error_messages=UNKNOWN_CHOICE,
+    )
+    clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=Clinic.objects.none(), error_messages=UNKNOWN_CHOICE)
+    role = forms.ChoiceField(label=_("Role at the clinic"), choices=Assignment.Role.choices,
+                             initial=Assignment.Role.PASANTE)
+    start_date = DateField(label=_("Start"), help_text=DATE_HELP)
+    end_date = DateField(
+        label=_("End"), required=False,
+        help_text=_("Optional. A pasante's post ends with their cohort unless you say otherwise."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = Staff.objects.filter(active=True).select_related("cohort")
+        self.fields["clinic"].queryset = Clinic.objects.filter(active=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The assignment cannot end before it starts."))
+        return cleaned
+
+
+class AssignmentEndForm(forms.Form):
+    end_date = DateField(label=_("Last day"), help_text=DATE_HELP)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class AssignmentMoveForm(forms.Form):
+    clinic = forms.ModelChoiceField(label=_("New clinic"), queryset=Clinic.objects.none(),
+                                    error_messages=UNKNOWN_CHOICE)
+    move_date = DateField(label=_("First day at the new clinic"), help_text=DATE_HELP)
+
+    def __init__(self, *args, exclude_clinic=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        clinics = Clinic.objects.filter(active=True)
+        if exclude_clinic is not None:
+            clinics = clinics.exclude(pk=exclude_clinic.pk)
+        self.fields["clinic"].queryset = clinics
+
+
+class SupervisionVisitForm(forms.Form):
+    supervisor = StaffChoiceField(label=_("Supervisor"), queryset=Staff.objects.none(), error_messages=UNKNOWN_CHOICE)
+    visited_on = DateField(label=_("Date of the visit"), help_text=DATE_HELP)
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4}))
+    follow_up_actions = forms.CharField(label=_("Follow-up actions"), required=False,
+                                        widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, pick_supervisor: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if pick_supervisor:
+            self.fields["supervisor"].queryset = Staff.objects.filter(
+                active=True, cadre__in=[Cadre.SUPERVISOR, Cadre.COORDINATOR]
+            ).select_related("cohort")
+        else:
+            # A supervisor records their own visits.
+            del self.fields["supervisor"]
+
+
+class PatientForm(forms.Form):
+    clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=Clinic.objects.none(), error_messages=UNKNOWN_CHOICE)
+    given_names = forms.CharField(label=_("Given names"), max_length=120)
+    family_names = forms.CharField(label=_("Family names"), max_length=120)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Patient.Sex.choices)
+    birth_date = DateField(label=_("Date of birth"), help_text=DATE_HELP)
+    curp = forms.CharField(label=_("CURP"), max_length=18, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    # Shown only once possible duplicates have been listed.
+    confirm_not_duplicate = forms.BooleanField(
+        label=_("This is a different person: register them anyway"), required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics.select_related("community")
+        self.candidates = []
+        if self.data.get("confirm_not_duplicate") in ("on", "true", "True", "1"):
+            # Already offered: keep the box visible, so the choice stays the person's own.
+            self.fields["confirm_not_duplicate"].widget = forms.CheckboxInput()
+
+    def offer_duplicates(self, candidates):
+        """List the possible duplicates and ask the person to confirm a different patient."""
+        self.candidates = candidates
+        self.fields["confirm_not_duplicate"].widget = forms.CheckboxInput()

@@ -1,0 +1,37 @@
+"""The clinics panels of the home pages (see ces.accounts.panels). Each runs a fixed number of queries."""
+
+from django.utils.translation import gettext_lazy as _
+
+from ces.accounts.panels import register
+from ces.accounts.roles import Role
+
+from . import selectors
+
+PANEL_ROWS = 10
+
+
+@register(key="clinics-coverage-gaps", title=_("Coverage gaps in the next 12 months"),
+          template="clinics/panels/coverage_gaps.html", roles=[Role.COORDINATOR], order=10)
+def coverage_gaps(request):
+    clinics = [c for c in selectors.clinic_list(request.user) if c.next_gap]
+    clinics.sort(key=lambda c: (c.next_gap.start, c.name))
+    return {"clinics": clinics[:PANEL_ROWS], "more": max(len(clinics) - PANEL_ROWS, 0)}
+
+
+@register(key="clinics-assignments-ending", title=_("Assignments ending in the next 60 days"),
+          template="clinics/panels/assignments_ending.html", roles=[Role.COORDINATOR], order=20)
+def assignments_ending(request):
+    assignments = list(selectors.assignments_ending(request.user, days=60)[: PANEL_ROWS + 1])
+    return {"assignments": assignments[:PANEL_ROWS], "more": len(assignments) > PANEL_ROWS}
+
+
+@register(key="clinics-my-clinics", title=_("My clinics"), template="clinics/panels/my_clinics.html",
+          roles=[Role.SUPERVISOR], order=10)
+def my_clinics(request):
+    return {"clinics": list(selectors.clinics_with_last_visit(request.user))}
+
+
+@register(key="clinics-my-clinic", title=_("My clinic"), template="clinics/panels/my_clinic.html",
+          roles=[Role.PASANTE, Role.CHW], order=10)
+def my_clinic(request):
+    return {"clinics": selectors.clinics_with_team(request.user)}

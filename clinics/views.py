@@ -1,0 +1,344 @@
+"""The clinics pages. Thin: parse input, authorise, call one selector or service, render.
+
+Every object comes through clinics.selectors, so one the user may not see answers 404; a page that the
+user's role may not use answers 403. Writes go through clinics.services; a ValidationError they raise
+is shown on the form and nothing is written.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ces.accounts.roles import CLINIC_ROLES
+
+from . import selectors, services
+from .coverage import COVERAGE_DAYS
+from .forms import (
+    AssignmentCreateForm,
+    AssignmentEndForm,
+    AssignmentMoveForm,
+    ClinicFilterForm,
+    PatientFilterForm,
+    PatientForm,
+    StaffFilterForm,
+    SupervisionVisitForm,
+)
+
+PAGE_SIZE = 25
+
+
+# --- Access -------------------------------------------------------------------------------------------------
+
+
+def _sees_clinics(user) -> bool:
+    return bool(user.is_network_wide or user.roles & CLINIC_ROLES)
+
+
+def _sees_patients(user) -> bool:
+    return bool(user.roles & (selectors.PATIENT_WIDE_ROLES | CLINIC_ROLES))
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _get_or_404(fetch, *args):
+    """Run a ``*_for(user, pk)`` selector; an object outside the user's reach is a 404."""
+    try:
+        return fetch(*args)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+
+
+# --- Helpers ------------------------------------------------------------------------------------------------
+
+
+def _page(request, items):
+    page_obj = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page_obj, query.urlencode()
+
+
+def _add_service_error(form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it, above otherwise."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _parse_date(value: str | None) -> date | None:
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value or "", fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _timeline(clinic, start: date) -> dict:
+    """The coverage timeline in SVG terms: segments and month marks placed in percent of the width."""
+    segments = []
+    for segment in clinic.coverage:
+        x, width = selectors.segment_geometry(segment, start)
+        segments.append({"segment": segment, "x": f"{x:.3f}", "width": f"{width:.3f}"})
+    months = [{"month": month, "x": f"{x:.3f}"} for month, x in selectors.timeline_months(start)]
+    return {"segments": segments, "months": months, "start": start,
+            "end": start + timedelta(days=COVERAGE_DAYS - 1)}
+
+
+# --- Clinics ------------------------------------------------------------------------------------------------
+
+
+@login_required
+def clinic_list(request):
+    _require(_sees_clinics(request.user))
+    filters = ClinicFilterForm(request.GET)
+    filters.is_valid()
+    clinics = selectors.clinic_list(
+        request.user, search=filters.cleaned_data.get("q", "").strip(), kind=filters.cleaned_data.get("kind", "")
+    )
+    page_obj, query_string = _page(request, clinics)
+    return render(request, "clinics/clinic_list.html",
+                  {"filters": filters, "page_obj": page_obj, "query_string": query_string})
+
+
+@login_required
+def clinic_detail(request, pk):
+    _require(_sees_clinics(request.user))
+    today = timezone.localdate()
+    clinic = _get_or_404(selectors.clinic_detail, request.user, pk)
+    context = {
+        "clinic": clinic,
+        "today": today,
+        "timeline": _timeline(clinic, today),
+        "can_manage": selectors.can_manage_staffing(request.user),
+        "can_supervise": selectors.can_record_supervision(request.user, clinic),
+    }
+    return render(request, "clinics/clinic_detail.html", context)
+
+
+# --- Staff and cohorts -------------------------------------------------------------------------------------
+
+
+@login_required
+def staff_list(request):
+    _require(_sees_clinics(request.user))
+    filters = StaffFilterForm(request.GET, clinics=selectors.clinics_visible_to(request.user))
+    filters.is_valid()
+    data = filters.cleaned_data
+    active = {"1": True, "0": False}.get(data.get("active", ""))
+    clinic = data.get("clinic")
+    staff = selectors.staff_directory(
+        request.user, search=data.get("q", "").strip(), cadre=data.get("cadre", ""),
+        clinic_id=clinic.pk if clinic else None, active=active,
+    )
+    page_obj, query_string = _page(request, staff)
+    return render(request, "clinics/staff_list.html",
+                  {"filters": filters, "page_obj": page_obj, "query_string": query_string})
+
+
+@login_required
+def staff_detail(request, pk):
+    _require(_sees_clinics(request.user))
+    person = _get_or_404(selectors.staff_for, request.user, pk)
+    today = timezone.localdate()
+    assignments = list(selectors.staff_assignment_history(person))
+    for assignment in assignments:
+        assignment.is_current = assignment.is_active_on(today)
+    context = {
+        "person": person,
+        "assignments": assignments,
+        "can_manage": selectors.can_manage_staffing(request.user),
+    }
+    return render(request, "clinics/staff_detail.html", context)
+
+
+@login_required
+def cohort_list(request):
+    _require(selectors.can_manage_staffing(request.user))
+    return render(request, "clinics/cohort_list.html", {"cohorts": selectors.cohort_list()})
+
+
+@login_required
+def cohort_detail(request, pk):
+    _require(selectors.can_manage_staffing(request.user))
+    cohort = _get_or_404(selectors.cohort_roster, pk)
+    return render(request, "clinics/cohort_detail.html", {"cohort": cohort, "today": timezone.localdate()})
+
+
+# --- Assignments --------------------------------------------------------------------------------------------
+
+
+@login_required
+def assignment_create(request):
+    _require(selectors.can_manage_staffing(request.user))
+    if request.method == "POST":
+        form = AssignmentCreateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                assignment = services.assignment_create(
+                    staff=data["staff"], clinic=data["clinic"], role=data["role"],
+                    start_date=data["start_date"], end_date=data["end_date"], by=request.user,
+                )
+            except ValidationError as exc:
+                _add_service_error(form, exc)
+            else:
+                messages.success(request, _("%(person)s is assigned to %(clinic)s from %(start)s.") % {
+                    "person": assignment.staff.full_name, "clinic": assignment.clinic.name,
+                    "start": assignment.start_date.strftime("%d/%m/%Y")})
+                return redirect(assignment.clinic)
+    else:
+        initial = {
+            "clinic": request.GET.get("clinic", "").strip() or None,
+            "staff": request.GET.get("staff", "").strip() or None,
+            "start_date": _parse_date(request.GET.get("start")),
+        }
+        form = AssignmentCreateForm(initial={k: v for k, v in initial.items() if v})
+    return render(request, "clinics/assignment_form.html", {"form": form, "title": _("New assignment")})
+
+
+@login_required
+def assignment_end(request, pk):
+    _require(selectors.can_manage_staffing(request.user))
+    assignment = _get_or_404(selectors.assignment_for, request.user, pk)
+    if request.method == "POST":
+        form = AssignmentEndForm(request.POST)
+        if form.is_valid():
+            try:
+                services.assignment_end(assignment=assignment, end_date=form.cleaned_data["end_date"],
+                                        reason=form.cleaned_data["reason"], by=request.user)
+            except ValidationError as exc:
+                _add_service_error(form, exc)
+            else:
+                messages.success(request, _("The assignment of %(person)s ends on %(end)s.") % {
+                    "person": assignment.staff.full_name,
+                    "end": form.cleaned_data["end_date"].strftime("%d/%m/%Y")})
+                return redirect(assignment.clinic)
+    else:
+        form = AssignmentEndForm(initial={"end_date": timezone.localdate()})
+    return render(request, "clinics/assignment_form.html",
+                  {"form": form, "assignment": assignment, "title": _("End an assignment")})
+
+
+@login_required
+def assignment_move(request, pk):
+    _require(selectors.can_manage_staffing(request.user))
+    assignment = _get_or_404(selectors.assignment_for, request.user, pk)
+    if request.method == "POST":
+        form = AssignmentMoveForm(request.POST, exclude_clinic=assignment.clinic)
+        if form.is_valid():
+            try:
+                moved = services.assignment_move(assignment=assignment, clinic=form.cleaned_data["clinic"],
+                                                 move_date=form.cleaned_data["move_date"], by=request.user)
+            except ValidationError as exc:
+                _add_service_error(form, exc)
+            else:
+                messages.success(request, _("%(person)s moves to %(clinic)s on %(date)s.") % {
+                    "person": moved.staff.full_name, "clinic": moved.clinic.name,
+                    "date": moved.start_date.strftime("%d/%m/%Y")})
+                return redirect(moved.clinic)
+    else:
+        form = AssignmentMoveForm(exclude_clinic=assignment.clinic,
+                                  initial={"move_date": timezone.localdate() + timedelta(days=1)})
+    return render(request, "clinics/assignment_form.html",
+                  {"form": form, "assignment": assignment, "title": _("Move to another clinic")})
+
+
+# --- Supervision --------------------------------------------------------------------------------------------
+
+
+@login_required
+def supervision_create(request, pk):
+    clinic = _get_or_404(selectors.clinic_for, request.user, pk)
+    _require(selectors.can_record_supervision(request.user, clinic))
+    pick_supervisor = selectors.can_manage_staffing(request.user)
+    supervisor = None
+    if not pick_supervisor:
+        supervisor = getattr(request.user, "staff", None)
+        _require(supervisor is not None)
+    if request.method == "POST":
+        form = SupervisionVisitForm(request.POST, pick_supervisor=pick_supervisor)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.supervision_visit_record(
+                    supervisor=data.get("supervisor", supervisor), clinic=clinic, visited_on=data["visited_on"],
+                    notes=data["notes"], follow_up_actions=data["follow_up_actions"], by=request.user,
+                )
+            except ValidationError as exc:
+                _add_service_error(form, exc)
+            else:
+                messages.success(request, _("The supervision visit is recorded."))
+                return redirect(clinic)
+    else:
+        form = SupervisionVisitForm(pick_supervisor=pick_supervisor, initial={"visited_on": timezone.localdate()})
+    return render(request, "clinics/supervision_form.html", {"form": form, "clinic": clinic})
+
+
+# --- Patients -----------------------------------------------------------------------------------------------
+
+
+@login_required
+def patient_list(request):
+    _require(_sees_patients(request.user))
+    filters = PatientFilterForm(request.GET, clinics=selectors.clinics_visible_to(request.user))
+    filters.is_valid()
+    patients = selectors.patients_visible_to(request.user).select_related("clinic", "community")
+    search = filters.cleaned_data.get("q", "").strip()
+    if search:
+        patients = selectors.patients_search(patients, search)
+    if filters.cleaned_data.get("clinic"):
+        patients = patients.filter(clinic=filters.cleaned_data["clinic"])
+    page_obj, query_string = _page(request, patients.order_by("family_names", "given_names", "pk"))
+    return render(request, "clinics/patient_list.html",
+                  {"filters": filters, "page_obj": page_obj, "query_string": query_string})
+
+
+@login_required
+def patient_create(request):
+    _require(_sees_patients(request.user))
+    clinics = selectors.clinics_visible_to(request.user).filter(active=True)
+    if request.method == "POST":
+        form = PatientForm(request.POST, clinics=clinics)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                patient = services.patient_create(
+                    clinic=data["clinic"], community=data["clinic"].community, given_names=data["given_names"],
+                    family_names=data["family_names"], sex=data["sex"], birth_date=data["birth_date"],
+                    curp=data["curp"], phone=data["phone"], confirm_not_duplicate=data["confirm_not_duplicate"],
+                    by=request.user,
+                )
+            except services.PossibleDuplicate as exc:
+                form.add_error(None, exc)
+                form.offer_duplicates(exc.candidates)
+            except ValidationError as exc:
+                _add_service_error(form, exc)
+            else:
+                messages.success(request, _("%(name)s is registered.") % {"name": patient.full_name})
+                return redirect(patient)
+    else:
+        form = PatientForm(clinics=clinics)
+        if clinics.count() == 1:
+            form.initial["clinic"] = clinics.get().pk
+    return render(request, "clinics/patient_form.html", {"form": form})
+
+
+@login_required
+def patient_detail(request, pk):
+    _require(_sees_patients(request.user))
+    patient = _get_or_404(selectors.patient_for, request.user, pk)
+    return render(request, "clinics/patient_detail.html",
+                  {"patient": patient, "age": patient.age_on(timezone.localdate())})
