@@ -209,3 +209,72 @@ def communities_visible_to(user) -> QuerySet:
     if user.is_network_wide:
         return Community.objects.all()
     return Community.objects.filter(pk__in=clinics_visible_to(user).values("community_id"))
+
+
+# --- Pages and home panels ------------------------------------------------------------------------------
+
+
+def staff_for(user, pk) -> Staff:
+    """One person, if the user may see them; ``Staff.DoesNotExist`` otherwise."""
+    return staff_visible_to(user).select_related("cohort", "user").get(pk=pk)
+
+
+def staff_assignment_history(staff: Staff) -> QuerySet:
+    return staff.assignments.select_related("clinic").order_by("-start_date")
+
+
+def cohort_list() -> QuerySet:
+    from django.db.models import Count
+
+    from .models import Cohort
+
+    return Cohort.objects.annotate(member_count=Count("members")).order_by("-start_date")
+
+
+def cohort_roster(pk):
+    """A cohort and its pasantes, each with ``pasante_assignments`` (clinic included). Fixed query count."""
+    from .models import Cadre, Cohort
+
+    cohort = Cohort.objects.get(pk=pk)
+    posts = Assignment.objects.filter(role=Assignment.Role.PASANTE).select_related("clinic").order_by("start_date")
+    cohort.roster = list(
+        cohort.members.filter(cadre=Cadre.PASANTE)
+        .prefetch_related(Prefetch("assignments", queryset=posts, to_attr="pasante_assignments"))
+        .order_by(Lower("full_name"))
+    )
+    return cohort
+
+
+def assignments_ending(user, *, days: int = 60, today: date | None = None) -> QuerySet:
+    """Assignments the user may see that end between today and ``days`` days from now, soonest first."""
+    today = today or timezone.localdate()
+    return assignments_visible_to(user).filter(
+        end_date__gte=today, end_date__lte=today + timedelta(days=days)
+    ).order_by("end_date", "clinic__name")
+
+
+def clinics_with_last_visit(user) -> QuerySet:
+    """The clinics the user sees, each with ``last_visit``: the date of the latest supervision visit."""
+    from django.db.models import Max
+
+    return clinics_visible_to(user).annotate(last_visit=Max("supervision_visits__visited_on")).order_by("name")
+
+
+def clinics_with_team(user, *, today: date | None = None) -> list[Clinic]:
+    """The clinics the user sees, each with ``current_team``: the assignments active today, person included."""
+    today = today or timezone.localdate()
+    team = Assignment.objects.filter(active_on(today)).select_related("staff").order_by("role", "staff__full_name")
+    return list(
+        clinics_visible_to(user).select_related("community")
+        .prefetch_related(Prefetch("assignments", queryset=team, to_attr="current_team"))
+        .order_by("name")
+    )
+
+
+def patients_search(patients: QuerySet, search: str) -> QuerySet:
+    """Patients whose CURP starts with ``search`` or whose names contain every word of it."""
+    words = search.split()
+    by_name = Q()
+    for word in words:
+        by_name &= Q(given_names__icontains=word) | Q(family_names__icontains=word)
+    return patients.filter(by_name | Q(curp__istartswith=search.strip()))
