@@ -131,6 +131,9 @@ ADMIN = {
         expect(LOGIN, admin_user=FORBIDDEN), note="without a model and field to complete even the admin gets 403"
     ),
     "admin:view_on_site": get(expect(LOGIN, admin_user=NOTFOUND), note="a user has no page of its own"),
+    "admin:notifications_notification_add": get(
+        expect(LOGIN, admin_user=FORBIDDEN), note="notifications are made by the engine only: no add, even for admins"
+    ),
     "admin/(?P<url>.*)$": get(expect(LOGIN, admin_user=NOTFOUND), kwargs={"url": "no-such-page/"}),
 }
 
@@ -187,6 +190,18 @@ API = {
     ),
 }
 
+# --- notifications (/avisos/) -------------------------------------------------------------------------------
+NOTIFICATIONS = {
+    "notifications:inbox": get(LOGGED_IN_ONLY, note="each person's own inbox"),
+    "notifications:mark-read": Row(
+        checks={"GET": expect(NOT_ALLOWED), "POST": expect(NOTFOUND, pasante_a=OK)},
+        obj="notification",
+        note="POST only; a notification of pasante A: only its recipient may mark it, the others get 404",
+    ),
+    "notifications:preferences": get(LOGGED_IN_ONLY, note="each person's own e-mail preferences"),
+    "notifications:outbox": get(MANAGERS_ONLY, note="what was sent to whom: coordinators and admins"),
+}
+
 # --- Development only ---------------------------------------------------------------------------------------
 DEVELOPMENT = {
     "^media/(?P<path>.*)$": get(
@@ -194,7 +209,7 @@ DEVELOPMENT = {
     ),
 }
 
-POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **DEVELOPMENT}
+POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **DEVELOPMENT}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

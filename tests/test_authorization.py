@@ -21,6 +21,7 @@ from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
 from ces.accounts.models import User
+from ces.notifications.tests.factories import NotificationFactory
 from clinics.models import Assignment
 from clinics.tests.factories import CohortFactory, PatientFactory
 from tests import authorization_policy as policy
@@ -85,6 +86,7 @@ def world(db, request, settings):
         "assignment": Assignment.objects.get(staff=staff, clinic=clinic),
         "patient": PatientFactory(clinic=clinic, given_names="Rosalba", family_names="Tzeltal Pérez"),
         "user": users["admin_user"],
+        "notification": NotificationFactory(recipient=users["pasante_a"]),
     }
     return users, objects
 
