@@ -138,7 +138,7 @@ ADMIN = {
 }
 
 # --- clinics pages (/clinicas/) -----------------------------------------------------------------------------
-CLINIC_DETAIL = expect(OK, pasante_b=NOTFOUND, outsider=DENIED, applicant=DENIED)
+CLINIC_DETAIL = expect(OK, pasante_b=NOTFOUND, **cells(NO_ROLE, FORBIDDEN))  # no role: no business here
 PATIENT_PAGE = expect(OK, pharmacy=FORBIDDEN, visitor_program=FORBIDDEN, outsider=FORBIDDEN, applicant=FORBIDDEN)
 CLINICS = {
     "clinics:clinic-list": get(expect(OK, **cells(NO_ROLE, FORBIDDEN)), hides=("pasante_b",)),
@@ -214,8 +214,9 @@ POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIF
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)
 
-# Rows for URLs being built right now; allowed to be absent until they land. Empty this set when they have.
-PENDING = frozenset(CLINICS) | frozenset(API)
+# Rows written ahead of their URLs, allowed to be absent while those are being built. The clinics pages and
+# API have landed, so it is empty; the test prints a note for any name listed here that is still missing.
+PENDING: frozenset[str] = frozenset()
 
 
 def row_for(key: str) -> tuple[str, Row] | None:
