@@ -8,6 +8,10 @@ A row says, per HTTP method tried, the outcome expected for each persona. Object
 friends) are filled with objects of clinic A, so a pasante of clinic B must get 404 where the pasante of
 clinic A gets 200. A cell is one outcome, or a frozenset of outcomes when either is right (a role with no
 business on a detail page may be turned away with 403 or 404).
+
+Adding an app: add a dict of rows for its URL names below and merge it into POLICY. A URL that takes an
+object names it with ``obj=`` (the objects are made in the ``world`` fixture of test_authorization.py;
+add yours there); a list that must not show clinic A to pasante B says ``hides=("pasante_b",)``.
 """
 
 from dataclasses import dataclass, field
@@ -193,6 +197,7 @@ API = {
 # --- notifications (/avisos/) -------------------------------------------------------------------------------
 NOTIFICATIONS = {
     "notifications:inbox": get(LOGGED_IN_ONLY, note="each person's own inbox"),
+    "notifications:badge": get(EVERYONE, note="own unread count (htmx); the anonymous get an empty 204"),
     "notifications:mark-read": Row(
         checks={"GET": expect(NOT_ALLOWED), "POST": expect(NOTFOUND, pasante_a=OK)},
         obj="notification",

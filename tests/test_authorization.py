@@ -69,6 +69,8 @@ PATTERNS = list(_walk(get_resolver().url_patterns))
 # --- The world: personas and clinic A's objects ------------------------------------------------------------
 @pytest.fixture
 def world(db, request, settings):
+    """The personas, and the objects of clinic A that fill URLs (an app whose URLs take a new kind of
+    object adds one here, named as its rows' ``obj``)."""
     # Eleven accounts per test: a fast hasher keeps the whole walk quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     users = {name: request.getfixturevalue(name) for name in policy.LOGGED_IN}
@@ -96,7 +98,7 @@ def _object_value(pattern, param, row, objects):
         return row.kwargs[param]
     if param == "format":
         return "json"
-    if pattern.key.startswith("admin") or pattern.route.startswith("admin/"):
+    if pattern.key.startswith("admin:") or pattern.route.startswith("admin/"):
         return _admin_value(pattern, param, objects)
     if param in ("pk", "id") and row.obj:
         return objects[row.obj].pk
