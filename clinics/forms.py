@@ -5,8 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Assignment, Cadre, Clinic, Patient, Staff
 
-DATE_HELP = _("dd/mm/yyyy")
-
 
 class DateInput(forms.DateInput):
     """A phone's date picker; it sends yyyy-mm-dd, and the field also accepts dd/mm/yyyy typed by hand."""
@@ -78,7 +76,7 @@ class AssignmentCreateForm(forms.Form):
     clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=Clinic.objects.none(), error_messages=UNKNOWN_CHOICE)
     role = forms.ChoiceField(label=_("Role at the clinic"), choices=Assignment.Role.choices,
                              initial=Assignment.Role.PASANTE)
-    start_date = DateField(label=_("Start"), help_text=DATE_HELP)
+    start_date = DateField(label=_("Start"))
     end_date = DateField(
         label=_("End"), required=False,
         help_text=_("Optional. A pasante's post ends with their cohort unless you say otherwise."),
@@ -98,14 +96,14 @@ class AssignmentCreateForm(forms.Form):
 
 
 class AssignmentEndForm(forms.Form):
-    end_date = DateField(label=_("Last day"), help_text=DATE_HELP)
+    end_date = DateField(label=_("Last day"))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
 class AssignmentMoveForm(forms.Form):
     clinic = forms.ModelChoiceField(label=_("New clinic"), queryset=Clinic.objects.none(),
                                     error_messages=UNKNOWN_CHOICE)
-    move_date = DateField(label=_("First day at the new clinic"), help_text=DATE_HELP)
+    move_date = DateField(label=_("First day at the new clinic"))
 
     def __init__(self, *args, exclude_clinic=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,7 +115,7 @@ class AssignmentMoveForm(forms.Form):
 
 class SupervisionVisitForm(forms.Form):
     supervisor = StaffChoiceField(label=_("Supervisor"), queryset=Staff.objects.none(), error_messages=UNKNOWN_CHOICE)
-    visited_on = DateField(label=_("Date of the visit"), help_text=DATE_HELP)
+    visited_on = DateField(label=_("Date of the visit"))
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4}))
     follow_up_actions = forms.CharField(label=_("Follow-up actions"), required=False,
                                         widget=forms.Textarea(attrs={"rows": 3}))
@@ -138,7 +136,7 @@ class PatientForm(forms.Form):
     given_names = forms.CharField(label=_("Given names"), max_length=120)
     family_names = forms.CharField(label=_("Family names"), max_length=120)
     sex = forms.ChoiceField(label=_("Sex"), choices=Patient.Sex.choices)
-    birth_date = DateField(label=_("Date of birth"), help_text=DATE_HELP)
+    birth_date = DateField(label=_("Date of birth"))
     curp = forms.CharField(label=_("CURP"), max_length=18, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     # Shown only once possible duplicates have been listed.

@@ -92,7 +92,8 @@ def _timeline(clinic, start: date) -> dict:
     for segment in clinic.coverage:
         x, width = selectors.segment_geometry(segment, start)
         segments.append({"segment": segment, "x": f"{x:.3f}", "width": f"{width:.3f}"})
-    months = [{"month": month, "x": f"{x:.3f}"} for month, x in selectors.timeline_months(start)]
+    # The last month's name would be cut off at the right edge: its tick is enough.
+    months = [{"month": month, "x": f"{x:.3f}", "label": x < 94} for month, x in selectors.timeline_months(start)]
     return {"segments": segments, "months": months, "start": start,
             "end": start + timedelta(days=COVERAGE_DAYS - 1)}
 

@@ -565,8 +565,8 @@ def test_pasante_and_chw_home_shows_their_clinic_and_team(persona, request, pasa
 # --- Query counts --------------------------------------------------------------------------------------------
 
 
-# Every page of the layout: session, user, the user's roles, the unread notifications badge.
-LAYOUT_QUERIES = 4
+# Every page of the layout: session, user, the user's roles.
+LAYOUT_QUERIES = 3
 
 
 def _network(size):
@@ -623,3 +623,27 @@ def test_supervisor_clinic_detail_query_count_is_fixed(supervisor, clinic_a, dja
     with django_assert_num_queries(LAYOUT_QUERIES + 5):
         client.get(reverse("clinics:clinic-detail", args=[clinic_a.pk]))
 
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_home_panels_run_a_fixed_number_of_queries(coordinator, supervisor, chw, clinic_a, rf,
+                                                   django_assert_num_queries, size):
+    from clinics import panels
+
+    _network(size)
+    for n in range(size):
+        AssignmentFactory(clinic=clinic_a, role=Assignment.Role.CHW, staff__cadre=Cadre.CHW,
+                          start_date=TODAY - timedelta(days=5), end_date=TODAY + timedelta(days=n + 1))
+        SupervisionVisitFactory(clinic=clinic_a, visited_on=TODAY - timedelta(days=n))
+    cases = [
+        (coordinator, panels.coverage_gaps, 2, "clinics"),
+        (coordinator, panels.assignments_ending, 1, "assignments"),
+        (supervisor, panels.my_clinics, 1, "clinics"),
+        (chw, panels.my_clinic, 2, "clinics"),
+    ]
+    for user, panel, queries, key in cases:
+        request = rf.get("/")
+        request.user = user
+        assert user.roles  # the layout has loaded the roles already
+        with django_assert_num_queries(queries):
+            assert panel(request)[key]
