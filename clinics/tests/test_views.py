@@ -647,3 +647,25 @@ def test_home_panels_run_a_fixed_number_of_queries(coordinator, supervisor, chw,
         assert user.roles  # the layout has loaded the roles already
         with django_assert_num_queries(queries):
             assert panel(request)[key]
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_patient_list_query_count_is_fixed(pasante_a, clinic_a, django_assert_num_queries, size):
+    PatientFactory.create_batch(size, clinic=clinic_a)
+    client = client_for(pasante_a)
+    # clinic filter choices, count, page with clinic and community
+    with django_assert_num_queries(LAYOUT_QUERIES + 3):
+        response = client.get(reverse("clinics:patient-list"))
+    assert text(response).count('data-testid="patient-row"') == min(size, 25)
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_cohort_roster_query_count_is_fixed(coordinator, incoming, django_assert_num_queries, size):
+    for _ in range(size):
+        AssignmentFactory(staff__cohort=incoming.cohort, start_date=TODAY + timedelta(days=20),
+                          end_date=TODAY + timedelta(days=380))
+    client = client_for(coordinator)
+    # cohort, pasantes, their posts with the clinics
+    with django_assert_num_queries(LAYOUT_QUERIES + 3):
+        response = client.get(reverse("clinics:cohort-detail", args=[incoming.cohort.pk]))
+    assert text(response).count('data-testid="roster-row"') == size + 1
