@@ -1,9 +1,11 @@
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from ces.accounts.models import User
 from ces.accounts.roles import Role
@@ -112,3 +114,16 @@ def test_demo_clinic_users_see_their_clinics_and_the_coordinator_sees_coverage_g
     assert all(clinic.current_pasante is not None for clinic in rural)
     with_gap = [clinic for clinic in rural if clinic.next_gap]
     assert 0 < len(with_gap) < len(rural)
+
+
+def test_seed_demo_runs_again_a_year_later_on_the_same_database(demo_settings, monkeypatch):
+    seed()
+    next_year = timezone.localdate() + timedelta(days=365)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: next_year)
+
+    seed()
+
+    assert Cohort.objects.count() == 3
+    coordinator = User.objects.get(email="coordinator@demo.ces.mx")
+    rural = [c for c in clinic_list(coordinator) if c.kind == Clinic.Kind.RURAL_CLINIC]
+    assert all(clinic.current_pasante is not None for clinic in rural)

@@ -6,7 +6,9 @@ their accounts, assignments, patients, host stays and payments, supervision visi
 clinics and host families have no service yet and are created with ``get_or_create``.
 
 Names and numbers come from ``random.Random(2026)``: the same data on every machine. Dates follow
-the social-service year that contains today (February to January), so the demo never goes stale.
+the social-service year that contains today (February to January), so the demo never goes stale. A demo
+database kept across a February keeps last year's placements (the run does not fail, but the demo
+pasantes may have no clinic): ``manage.py flush`` first for a fresh demo.
 """
 
 import random
@@ -20,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ces.accounts.roles import Role
@@ -37,6 +40,7 @@ from clinics.models import (
     Staff,
     SupervisionVisit,
 )
+from clinics.selectors import active_on
 
 DEMO_DOMAIN = "demo.ces.mx"
 CENTRAL_TOWN = "Jaltenango"
@@ -270,8 +274,9 @@ class Command(BaseCommand):
                               "phone": self.phone(), "address": "Cerca de la clínica"},
                 )
                 families.append(family)
-            pasante = Assignment.objects.get(clinic=self.clinics[name], role=Assignment.Role.PASANTE,
-                                             start_date=self.current.start_date).staff
+            pasante = self.holder(self.clinics[name], Assignment.Role.PASANTE, self.current.start_date)
+            if pasante is None:
+                continue
             stay = HostStay.objects.filter(family=families[0], staff=pasante).first() or services.host_stay_record(
                 family=families[0], guest_kind=HostStay.GuestKind.PASANTE, guest_name=pasante.full_name,
                 staff=pasante, start_date=self.current.start_date, end_date=self.current.end_date,
@@ -321,8 +326,9 @@ class Command(BaseCommand):
         for clinic_names in SUPERVISED:
             for name in clinic_names:
                 clinic = self.clinics[name]
-                supervisor = Assignment.objects.get(clinic=clinic, role=Assignment.Role.SUPERVISOR,
-                                                    start_date=self.current.start_date).staff
+                supervisor = self.holder(clinic, Assignment.Role.SUPERVISOR, self.current.start_date)
+                if supervisor is None:
+                    continue
                 for n in range(3):
                     visited_on = self.current.start_date + timedelta(days=20 + 42 * n + self.rng.randrange(10))
                     notes, follow_up = SUPERVISION_NOTES[n]
@@ -399,9 +405,21 @@ class Command(BaseCommand):
         user.groups.add(Group.objects.get_or_create(name=role)[0])
 
     def assign(self, staff: Staff, clinic: Clinic, role: str, start: date, end: date | None = None):
-        exists = Assignment.objects.filter(staff=staff, clinic=clinic, role=role, start_date=start).exists()
-        if not exists:
+        """Assign unless the post (or, for a pasante, the clinic or the person) is already taken then: on a
+        second run, and on a demo database kept across a February, when last year's incoming pasantes
+        already serve."""
+        overlapping = Assignment.objects.filter(start_date__lte=end or date.max).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=start))
+        if role == Assignment.Role.PASANTE:
+            taken = overlapping.filter(role=role).filter(Q(staff=staff) | Q(clinic=clinic))
+        else:
+            taken = overlapping.filter(staff=staff, clinic=clinic, role=role)
+        if not taken.exists():
             services.assignment_create(staff=staff, clinic=clinic, role=role, start_date=start, end_date=end)
+
+    def holder(self, clinic: Clinic, role: str, day: date) -> Staff | None:
+        assignment = Assignment.objects.filter(active_on(day), clinic=clinic, role=role).select_related("staff").first()
+        return assignment.staff if assignment else None
 
     def print_logins(self):
         width = max(len(login.email) for login in self.logins)
