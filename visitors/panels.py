@@ -10,8 +10,8 @@ from ces.accounts.roles import Role
 @register(key="visitors-my-application", title=_("My application"), template="accounts/panels/not_available.html",
           roles=[Role.APPLICANT], order=10)
 def my_application(request):
-    return {"message": _("Applications to the visitor program are not available here yet. "
-                         "We will write to you when you can apply.")}
+    return {"message": _("The visitor application module (apply, upload documents, follow your placement) "
+                         "is not available yet.")}
 
 
 @register(key="visitors-program", title=_("Visitor program"), template="accounts/panels/not_available.html",
