@@ -1,6 +1,8 @@
 """Forms of the clinics pages. They parse and check input only; the services decide and write."""
 
 from django import forms
+from django.db.models import Case, When
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from .models import Assignment, Cadre, Clinic, Patient, Staff
@@ -84,7 +86,11 @@ class AssignmentCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = Staff.objects.filter(active=True).select_related("cohort")
+        # Pasantes first: filling a post is what this form is mostly for.
+        pasantes_first = Case(When(cadre=Cadre.PASANTE, then=0), default=1)
+        self.fields["staff"].queryset = (
+            Staff.objects.filter(active=True).select_related("cohort").order_by(pasantes_first, Lower("full_name"))
+        )
         self.fields["clinic"].queryset = Clinic.objects.filter(active=True)
 
     def clean(self):

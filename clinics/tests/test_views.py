@@ -234,6 +234,13 @@ def test_assignment_form_is_prefilled_from_the_gap_link(coordinator, clinic_a, i
     assert f'value="{gap.isoformat()}"' in text(response)
 
 
+@pytest.mark.parametrize("query", [{"clinic": "abc", "staff": "999999", "start": "mañana"}, {"start": "31/02/2026"}])
+def test_assignment_form_ignores_a_bad_prefill(coordinator, query):
+    response = page(coordinator, "assignment-create", query=query)
+    assert response.status_code == 200
+    assert "start_date" not in response.context["form"].initial
+
+
 def _create(user, **data):
     return client_for(user).post(reverse("clinics:assignment-create"), data)
 
