@@ -16,6 +16,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "notifications-tick": {
+        "task": "ces.notifications.tasks.tick",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "purge-idempotency-records": {
         "task": "ces.core.tasks.purge_idempotency_records",
         "schedule": 3600.0,

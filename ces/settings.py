@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "ces.accounts",
     "ces.core",
+    "ces.notifications",
     "clinics",
     "pharmacy",
     "visitors",
@@ -209,6 +210,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=180)
+
+# --- Notifications (ces.notifications) -------------------------------------------------------------------
+# A claimed reminder's lease; it must outlive the dispatch task's hard time limit (300 s).
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=600)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_BACKOFF_SECONDS = env.int("NOTIFICATIONS_BACKOFF_SECONDS", default=60)  # doubles per failure
+NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=50)
+# Per kind, seconds after its due time a reminder expires instead of arriving late (default: the rule's).
+NOTIFICATIONS_EXPIRY: dict[str, int] = {}
 
 # --- Security ------------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("ces.accounts.urls")),
     path("cuentas/", include("allauth.urls")),
     path("clinicas/", include("clinics.urls")),
+    path("avisos/", include("ces.notifications.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -2,8 +2,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +18,22 @@ PAGE_SIZE = 25
 @login_required
 def inbox(request):
     page = Paginator(selectors.inbox_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "notifications/inbox.html", {"page_obj": page, "notifications": page.object_list})
+    context = {"page_obj": page, "notifications": page.object_list,
+               "can_see_outbox": selectors.can_see_outbox(request.user)}
+    return render(request, "notifications/inbox.html", context)
+
+
+def badge(request):
+    """The header's link with the unread count, fetched by htmx after the page loads.
+
+    Pages pay nothing for it: not one query is added to any page's fixed count. An anonymous caller (a
+    session that just ended) gets an empty answer, which htmx leaves alone.
+    """
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204)
+    # No context processors (they would ask for the roles): the fragment needs only these.
+    context = {"user": request.user, "count": selectors.unread_count(request.user), "refreshed": True}
+    return HttpResponse(render_to_string("notifications/header_badge.html", context))
 
 
 @login_required

@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 INBOX = reverse("notifications:inbox")
 OUTBOX = reverse("notifications:outbox")
 PREFERENCES = reverse("notifications:preferences")
+BADGE = reverse("notifications:badge")
 
 
 def mark_read_url(n):
@@ -45,20 +46,41 @@ def test_inbox_asks_the_anonymous_to_log_in(client):
     assert response.status_code == 302 and "/cuentas/login/" in response["Location"]
 
 
-def test_the_header_shows_my_unread_count(client, pasante_a):
+def test_the_header_fetches_my_unread_count(client, pasante_a):
     NotificationFactory.create_batch(3, recipient=pasante_a)
     NotificationFactory(recipient=pasante_a, read_at="2026-01-01T10:00:00Z")
+    NotificationFactory(title="De otra persona")
     client.force_login(pasante_a)
-    assert '<span class="count"' in client.get(INBOX).content.decode()
-    response = client.get(INBOX)
-    assert response.context["notifications_unread"] == 3
+    assert f'hx-get="{BADGE}"' in client.get(INBOX).content.decode()
+    with_count = client.get(BADGE).content.decode()
+    assert '<span class="count">3</span>' in with_count
+    assert 'hx-trigger="every 120s"' in with_count  # keeps polling, never reloads itself on load
+
+
+def test_the_unread_count_drops_when_i_read_one(client, pasante_a):
+    first, _second = NotificationFactory.create_batch(2, recipient=pasante_a)
+    client.force_login(pasante_a)
+    client.post(mark_read_url(first))
+    assert '<span class="count">1</span>' in client.get(BADGE).content.decode()
+
+
+def test_the_unread_count_is_empty_for_the_anonymous(client):
+    response = client.get(BADGE)
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_the_unread_count_costs_one_query_after_the_session(client, pasante_a, django_assert_num_queries):
+    NotificationFactory.create_batch(3, recipient=pasante_a)
+    client.force_login(pasante_a)
+    with django_assert_num_queries(3):  # session, user, count
+        client.get(BADGE)
 
 
 @pytest.mark.parametrize("size", [3, 30])
 def test_inbox_runs_a_fixed_number_of_queries(client, pasante_a, django_assert_num_queries, size):
     NotificationFactory.create_batch(size, recipient=pasante_a)
     client.force_login(pasante_a)
-    # session, user, count, page, unread count in the header
+    # session, user, roles (navigation), count, page
     with django_assert_num_queries(5):
         assert client.get(INBOX).status_code == 200
 
@@ -174,6 +196,23 @@ def test_the_coordinators_page_runs_a_fixed_number_of_queries(
 ):
     NotificationFactory.create_batch(size, recipient=pasante_a)
     client.force_login(coordinator)
-    # session, user, roles, count, page (with recipients), state counts, unread count in the header
-    with django_assert_num_queries(7):
+    # session, user, roles, count, page (with recipients), state counts
+    with django_assert_num_queries(6):
         assert client.get(OUTBOX).status_code == 200
+
+
+# --- Home panel ------------------------------------------------------------------------------------------
+
+
+def test_my_home_page_lists_my_unread_notices(client, pasante_a):
+    NotificationFactory(recipient=pasante_a, title="Sin leer en casa")
+    NotificationFactory(recipient=pasante_a, title="Ya leído", read_at="2026-01-01T10:00:00Z")
+    client.force_login(pasante_a)
+    page = client.get(reverse("accounts:home")).content.decode()
+    assert "Sin leer en casa" in page and "Ya leído" not in page
+
+
+def test_a_coordinators_home_page_tells_of_failed_notices(client, coordinator, sent_and_failed):
+    client.force_login(coordinator)
+    page = client.get(reverse("accounts:home")).content.decode()
+    assert f'{OUTBOX}?state=failed' in page
