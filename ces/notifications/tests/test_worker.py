@@ -32,3 +32,9 @@ def test_a_real_worker_turns_a_due_reminder_into_an_inbox_entry_and_an_email(pin
     assert [m.to for m in mail.outbox] == [["destinataria@example.mx"]]
     client.force_login(person)
     assert row.title in client.get("/avisos/").content.decode()
+
+
+def test_beat_ticks_the_notifications_once_a_minute():
+    entry = app.conf.beat_schedule["notifications-tick"]
+    assert entry["task"] == tick.name == "ces.notifications.tasks.tick"
+    assert entry["schedule"] == 60.0
