@@ -102,8 +102,12 @@ def staff_create(
         User = get_user_model()
         if User.objects.filter(email__iexact=staff.email).exists():
             raise ValidationError({"email": _("There is already an account with this e-mail address.")})
-        user = User.objects.create_user(email=staff.email, password=password, full_name=staff.full_name,
-                                        phone=staff.phone)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=staff.email, password=password, full_name=staff.full_name,
+                                                phone=staff.phone)
+        except IntegrityError as exc:  # the same address, created at the same moment
+            raise ValidationError({"email": _("There is already an account with this e-mail address.")}) from exc
         if password is None:
             user.set_unusable_password()
             user.save(update_fields=["password"])

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from ces.accounts.roles import Role
 from clinics import services
@@ -33,6 +34,13 @@ from clinics.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Messages are asserted in their English source; the project's default language is Spanish.
+    with translation.override("en"):
+        yield
 
 
 # --- model rules -------------------------------------------------------------------------------------
@@ -178,7 +186,7 @@ def _changelist(model):
 @pytest.fixture
 def data_manager(db):
     """An admin-role user who is not a superuser: the role alone opens the clinics admin."""
-    return UserFactory(email="datos@example.mx", roles=[Role.ADMIN], is_staff=True)
+    return UserFactory(email="datos@example.mx", roles=[Role.ADMIN], is_staff=True, preferred_language="en")
 
 
 @pytest.fixture

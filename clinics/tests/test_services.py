@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ces.accounts.roles import Role
 from clinics import services
@@ -36,6 +36,13 @@ from clinics.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Messages are asserted in their English source; the project's default language is Spanish.
+    with translation.override("en"):
+        yield
 
 User = get_user_model()
 
@@ -900,3 +907,15 @@ def test_concurrent_clinics_for_one_pasante_exactly_one_wins():
     assert len(wins) == 1
     assert all(type(r) is ValidationError for r in results if r not in wins), results
     assert Assignment.objects.filter(staff=pasante).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_accounts_with_one_e_mail_exactly_one_wins():
+    results = _race(5, lambda i: services.staff_create(full_name=f"Rosa {i}", cadre=Cadre.CHW,
+                                                       email="rosa@example.mx", with_account=True))
+
+    wins = [r for r in results if isinstance(r, Staff)]
+    assert len(wins) == 1
+    assert all(type(r) is ValidationError for r in results if r not in wins), results
+    assert User.objects.filter(email="rosa@example.mx").count() == 1
+    assert Staff.objects.filter(email="rosa@example.mx").count() == 1
