@@ -15,6 +15,12 @@ from clinics.tests.factories import AssignmentFactory, ClinicFactory, StaffFacto
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every persona has a password; the production hasher would be most of the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Rate limits and throttles live in the (real, shared) Redis cache.
     cache.clear()

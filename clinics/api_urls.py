@@ -2,7 +2,9 @@ from rest_framework.routers import DefaultRouter
 
 from . import api
 
+# No `.json` format suffixes: clients send Accept headers, and the suffix routes only double the surface.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("communities", api.CommunityViewSet, basename="community")
 router.register("clinics", api.ClinicViewSet, basename="clinic")
 router.register("staff", api.StaffViewSet, basename="staff")

@@ -491,3 +491,22 @@ def test_schema_documents_the_clinics_api(api_client, coordinator):
     paths = response.json()["paths"]
     for path in ["/api/v1/clinics/{id}/coverage/", "/api/v1/assignments/{id}/move/", "/api/v1/patients/"]:
         assert path in paths
+
+
+@pytest.mark.django_db
+def test_a_patient_created_with_a_token_records_who_did_it_in_the_audit_history(api_client, pasante_a, clinic_a):
+    from rest_framework.authtoken.models import Token
+
+    from clinics.models import Patient
+
+    token = Token.objects.create(user=pasante_a)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api_client.post(
+        "/api/v1/patients/",
+        {"clinic": clinic_a.pk, "given_names": "Rosa", "family_names": "Pérez López", "sex": "F",
+         "birth_date": "1961-04-02"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    event = Patient.pgh_event_model.objects.get(pgh_obj_id=response.json()["id"], pgh_label="insert")
+    assert event.pgh_context.metadata["user"] == pasante_a.pk

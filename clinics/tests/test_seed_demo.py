@@ -51,8 +51,6 @@ def counts():
 @pytest.fixture
 def demo_settings(db, settings):
     settings.DEBUG = True
-    # The demo password is hashed for nine accounts; the production hasher would make this slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return settings
 
 

@@ -24,11 +24,6 @@ from clinics.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # A dozen accounts per test: hashing their passwords properly would be most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 TODAY = timezone.localdate()
 
 

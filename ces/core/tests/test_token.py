@@ -101,3 +101,16 @@ def test_token_of_a_deactivated_user_stops_working(api_client, pasante_a, passwo
     response = api_client.get(reverse("api:clinic-list"), HTTP_AUTHORIZATION=f"Token {token}")
 
     assert response.status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_api_answers_a_token_user_in_their_preferred_language(api_client, coordinator):
+    from rest_framework.authtoken.models import Token
+
+    coordinator.preferred_language = "en"
+    coordinator.save(update_fields=["preferred_language"])
+    token = Token.objects.create(user=coordinator)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api_client.get("/api/v1/clinics/")
+    assert response.status_code == 200
+    assert response["Content-Language"] == "en"
