@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -219,6 +219,11 @@ def patient_create(
                       sex=sex, birth_date=birth_date, curp=curp.strip().upper(), phone=phone.strip(),
                       created_by=by)
     patient.full_clean()
+    # Two people entering the same patient at once would each find no duplicate: serialise the check
+    # per name and birth date until this transaction ends.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                       [f"patient:{community.pk}:{given_names.lower()}:{family_names.lower()}:{birth_date}"])
     candidates = patient_possible_duplicates(community=community, given_names=given_names,
                                              family_names=family_names, birth_date=birth_date)
     if candidates.exists():

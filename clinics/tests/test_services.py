@@ -919,3 +919,17 @@ def test_concurrent_accounts_with_one_e_mail_exactly_one_wins():
     assert all(type(r) is ValidationError for r in results if r not in wins), results
     assert User.objects.filter(email="rosa@example.mx").count() == 1
     assert Staff.objects.filter(email="rosa@example.mx").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_entries_of_one_patient_create_one_and_flag_the_others():
+    clinic = ClinicFactory()
+
+    results = _race(5, lambda i: services.patient_create(
+        clinic=clinic, community=clinic.community, given_names="María José", family_names="Gómez Pérez",
+        sex="F", birth_date=BIRTH))
+
+    created = [r for r in results if isinstance(r, Patient)]
+    assert len(created) == 1
+    assert all(type(r) is services.PossibleDuplicate for r in results if r not in created), results
+    assert Patient.objects.count() == 1
