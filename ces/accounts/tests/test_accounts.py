@@ -26,7 +26,7 @@ def log_in(client, email, password):
 def spanish(text) -> str:
     """What a Spanish-speaking person reads on the page, as the page escapes it."""
     with translation.override("es"):
-        return escape(str(text))
+        return escape(translation.gettext(str(text)))
 
 
 def logged_in(client) -> bool:

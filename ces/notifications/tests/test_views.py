@@ -150,8 +150,8 @@ def test_preferences_offer_only_the_kinds_of_my_roles(client, pasante_a):
 
 @pytest.fixture
 def sent_and_failed(pasante_a, pasante_b):
-    sent = NotificationFactory(recipient=pasante_a, title="Enviado")
-    failed = NotificationFactory(recipient=pasante_b, title="Fallido", state=Notification.State.FAILED,
+    sent = NotificationFactory(recipient=pasante_a, title="Aviso-entregado-7431")
+    failed = NotificationFactory(recipient=pasante_b, title="Aviso-con-error-9182", state=Notification.State.FAILED,
                                  last_error="SMTP server unreachable", attempts=5)
     return sent, failed
 
@@ -160,19 +160,19 @@ def sent_and_failed(pasante_a, pasante_b):
 def test_coordinators_and_admins_see_what_was_sent_and_what_failed(client, sent_and_failed, persona, request):
     client.force_login(request.getfixturevalue(persona))
     page = client.get(OUTBOX).content.decode()
-    assert "Enviado" in page and "Fallido" in page and "SMTP server unreachable" in page
+    assert "Aviso-entregado-7431" in page and "Aviso-con-error-9182" in page and "SMTP server unreachable" in page
 
 
 def test_the_coordinators_page_filters_by_state(client, coordinator, sent_and_failed):
     client.force_login(coordinator)
     page = client.get(OUTBOX, {"state": "failed"}).content.decode()
-    assert "Fallido" in page and "Enviado" not in page
+    assert "Aviso-con-error-9182" in page and "Aviso-entregado-7431" not in page
 
 
 def test_the_coordinators_page_searches_by_person(client, coordinator, sent_and_failed, pasante_b):
     client.force_login(coordinator)
     page = client.get(OUTBOX, {"q": pasante_b.email}).content.decode()
-    assert "Fallido" in page and "Enviado" not in page
+    assert "Aviso-con-error-9182" in page and "Aviso-entregado-7431" not in page
 
 
 def test_an_unknown_state_is_a_clear_message_not_an_error(client, coordinator, sent_and_failed):
@@ -181,7 +181,7 @@ def test_an_unknown_state_is_a_clear_message_not_an_error(client, coordinator, s
     assert response.status_code == 200
     assert response.context["form"].errors["state"]
     page = response.content.decode()
-    assert "Fallido" in page and "Enviado" in page
+    assert "Aviso-con-error-9182" in page and "Aviso-entregado-7431" in page
 
 
 @pytest.mark.parametrize("persona", ["pasante_a", "supervisor", "pharmacy", "outsider"])
