@@ -1,0 +1,128 @@
+"""The reports that domain apps declare, and their discovery.
+
+A domain app declares its reports in a ``reports.py`` module, imported at start-up by ``autodiscover()``,
+which calls ``register(Report(...))``. ``ces.reports`` imports no domain app: the reports come to it.
+
+A report answers:
+
+- ``key`` (the slug in its URL), ``title`` (translated) and ``columns`` (key, translated header, value);
+- ``form``: a Django form class of its filters, built as ``form(data, user=user)``;
+- ``rows(user, filters)``: the rows, already limited to what the user may see (scoping comes from the
+  app's selectors, exactly as on its pages): a QuerySet, or ``Sql(text, params)`` for a plain query;
+- ``allowed(user)``: may this person run it at all (403 otherwise);
+- optionally ``chart(user, filters)``: a ``ChartData`` drawn as an inline SVG, and ``home_roles``: the
+  roles whose home page shows that chart as a panel.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from django import forms
+from django.utils.module_loading import autodiscover_modules
+
+DISCOVERY_MODULE = "reports"
+
+
+@dataclass(frozen=True)
+class Sql:
+    """A plain SELECT and its parameters; columns are read by position, in the order of ``Report.columns``."""
+
+    text: str
+    params: Sequence = ()
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # lazily translated
+    # Reads the cell from a row (a model instance or a tuple). Default: the attribute ``key``; for an
+    # Sql report, the value at the column's position.
+    value: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float]
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """One value per label (a month) for each series. ``kind`` is ``"bars"`` or ``"lines"``."""
+
+    title: str
+    labels: Sequence[date]
+    series: Sequence[Series]
+    kind: str = "bars"
+    y_label: str = ""
+
+
+class EmptyFilters(forms.Form):
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    title: str
+    columns: Sequence[Column]
+    rows: Callable  # (user, filters: dict) -> QuerySet | Sql
+    allowed: Callable  # (user) -> bool
+    form: type[forms.Form] = EmptyFilters
+    description: str = ""
+    chart: Callable | None = None  # (user, filters: dict) -> ChartData
+    home_roles: frozenset[str] = field(default_factory=frozenset)
+    order: int = 100
+
+    def build_form(self, data, user):
+        return self.form(data if data is not None else None, user=user)
+
+
+_reports: dict[str, Report] = {}
+
+
+def register(report: Report) -> Report:
+    if not report.key:
+        raise ValueError("a report needs a key")
+    _reports[report.key] = report
+    if report.home_roles and report.chart is not None:
+        _register_home_panel(report)
+    return report
+
+
+def unregister(key: str) -> None:
+    _reports.pop(key, None)
+
+
+def report_by_key(key: str) -> Report | None:
+    return _reports.get(key)
+
+
+def reports() -> list[Report]:
+    return sorted(_reports.values(), key=lambda r: (r.order, r.key))
+
+
+def reports_for(user) -> list[Report]:
+    """The reports this person may run."""
+    if not user.is_authenticated:
+        return []
+    return [r for r in reports() if r.allowed(user)]
+
+
+def autodiscover():
+    autodiscover_modules(DISCOVERY_MODULE)
+
+
+def _register_home_panel(report: Report) -> None:
+    """The report's chart, with its default filters, as a panel on the home page of ``home_roles``."""
+    from ces.accounts.panels import register as register_panel
+
+    from .charts import chart_for
+
+    def context(request):
+        return {"chart": chart_for(report, request.user, report.build_form({}, request.user)), "report": report}
+
+    register_panel(key=f"reports-{report.key}", title=report.title, template="reports/panel_chart.html",
+                   roles=report.home_roles, order=report.order + 50)(context)

@@ -1,0 +1,158 @@
+"""The clinics reports (see ces.reports.registry): the pasante roster with its coverage chart, and the
+staff directory. Rows come from the selectors, so an export is scoped exactly like the pages."""
+
+from datetime import date, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ces.accounts.roles import CLINIC_ROLES, Role
+from ces.reports.registry import ChartData, Column, Report, Series, register
+
+from . import selectors
+from .forms import UNKNOWN_CHOICE, DateField, StaffFilterForm
+from .models import Assignment, Clinic
+
+CHART_MAX_MONTHS = 24
+
+
+class RosterFilterForm(forms.Form):
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
+    clinic = forms.ModelChoiceField(label=_("Clinic"), required=False, queryset=Clinic.objects.none(),
+                                    empty_label=_("All clinics"), error_messages=UNKNOWN_CHOICE)
+    by_clinic = forms.BooleanField(label=_("Chart one line per clinic"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = selectors.clinics_visible_to(user).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("The end of the period cannot be before its start."))
+        return data
+
+
+def _roster_allowed(user) -> bool:
+    return user.has_role(Role.COORDINATOR, Role.ADMIN, Role.SUPERVISOR, Role.VISITOR_PROGRAM)
+
+
+def _pasante_assignments(user, filters: dict):
+    qs = selectors.assignments_visible_to(user).filter(role=Assignment.Role.PASANTE)
+    if filters.get("clinic"):
+        qs = qs.filter(clinic=filters["clinic"])
+    if filters.get("date_to"):
+        qs = qs.filter(start_date__lte=filters["date_to"])
+    if filters.get("date_from"):
+        qs = qs.exclude(end_date__lt=filters["date_from"])
+    return qs
+
+
+def roster_rows(user, filters: dict):
+    return (
+        _pasante_assignments(user, filters)
+        .select_related("clinic__community", "staff__cohort")
+        .order_by("clinic__name", "start_date", "pk")
+    )
+
+
+def _month_starts(first: date, last: date) -> list[date]:
+    months, month = [], date(first.year, first.month, 1)
+    while month <= last and len(months) < CHART_MAX_MONTHS:
+        months.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return months
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def coverage_chart(user, filters: dict, *, today: date | None = None) -> ChartData:
+    """Covered clinic-days by month: the days a pasante held each clinic, summed, per month of the period
+    (by default this month and the next eleven). One query."""
+    today = today or timezone.localdate()
+    first = filters.get("date_from") or date(today.year, today.month, 1)
+    last = filters.get("date_to") or (date(first.year + 1, first.month, 1) - timedelta(days=1))
+    months = _month_starts(first, last)
+    window_end = _next_month(months[-1]) - timedelta(days=1)
+    assignments = _pasante_assignments(user, {**filters, "date_from": months[0], "date_to": window_end})
+    by_clinic: dict[str, list[int]] = {}
+    for name, start, end in assignments.values_list("clinic__name", "start_date", "end_date"):
+        values = by_clinic.setdefault(name, [0] * len(months))
+        for i, month in enumerate(months):
+            month_end = _next_month(month) - timedelta(days=1)
+            days = (min(end or month_end, month_end) - max(start, month)).days + 1
+            if days > 0:
+                values[i] += days
+    if filters.get("by_clinic"):
+        series = [Series(name, values) for name, values in sorted(by_clinic.items())]
+        kind = "lines"
+    else:
+        totals = [sum(v[i] for v in by_clinic.values()) for i in range(len(months))]
+        series = [Series(str(_("All clinics")) if not filters.get("clinic") else str(filters["clinic"]), totals)]
+        kind = "bars"
+    return ChartData(title=str(_("Covered clinic-days by month")), labels=months, series=series, kind=kind,
+                     y_label=str(_("days")))
+
+
+register(Report(
+    key="pasante-roster",
+    title=_("Pasante roster and clinic coverage"),
+    description=_("Every pasante assignment per clinic, with the days each clinic had a pasante, month by month."),
+    columns=[
+        Column("clinic", _("Clinic"), lambda a: a.clinic.name),
+        Column("community", _("Community"), lambda a: a.clinic.community.name),
+        Column("pasante", _("Pasante"), lambda a: a.staff.full_name),
+        Column("cohort", _("Cohort"), lambda a: a.staff.cohort.name if a.staff.cohort_id else ""),
+        Column("start", _("Start"), lambda a: a.start_date),
+        Column("end", _("End"), lambda a: a.end_date),
+    ],
+    form=RosterFilterForm,
+    rows=roster_rows,
+    allowed=_roster_allowed,
+    chart=coverage_chart,
+    home_roles=frozenset({Role.COORDINATOR}),
+    order=10,
+))
+
+
+class StaffDirectoryFilterForm(StaffFilterForm):
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, clinics=selectors.clinics_visible_to(user).order_by("name"), **kwargs)
+        self.fields["clinic"].error_messages.update(UNKNOWN_CHOICE)
+        self.fields["cadre"].error_messages.update(UNKNOWN_CHOICE)
+        self.fields["active"].error_messages.update(UNKNOWN_CHOICE)
+
+
+def _staff_allowed(user) -> bool:
+    return user.is_network_wide or bool(user.roles & CLINIC_ROLES)
+
+
+def staff_rows(user, filters: dict):
+    active = {"1": True, "0": False}.get(filters.get("active") or "")
+    clinic = filters.get("clinic")
+    return selectors.staff_directory(user, search=filters.get("q") or "", cadre=filters.get("cadre") or "",
+                                     clinic_id=clinic.pk if clinic else None, active=active)
+
+
+register(Report(
+    key="staff-directory",
+    title=_("Staff directory"),
+    description=_("Everyone who works in the clinics you see: cadre, contact, current clinic and cohort."),
+    columns=[
+        Column("name", _("Name"), lambda s: s.full_name),
+        Column("cadre", _("Cadre"), lambda s: s.get_cadre_display()),
+        Column("email", _("E-mail"), lambda s: s.email),
+        Column("phone", _("Phone"), lambda s: s.phone),
+        Column("clinic", _("Current clinic"), lambda s: ", ".join(a.clinic.name for a in s.current_assignments)),
+        Column("cohort", _("Cohort"), lambda s: s.cohort.name if s.cohort_id else ""),
+        Column("active", _("Active"), lambda s: s.active),
+    ],
+    form=StaffDirectoryFilterForm,
+    rows=staff_rows,
+    allowed=_staff_allowed,
+    order=20,
+))
