@@ -1,0 +1,85 @@
+"""The CSV of a large table streams: the first chunks arrive while the cursor still has rows to give,
+and reading them takes little memory, whatever the size of the whole result."""
+
+import tracemalloc
+
+import pytest
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from ces.accounts.roles import Role
+from ces.reports import registry
+from ces.reports.registry import Column, Report, Sql
+
+ROWS = 50_000
+
+
+@pytest.fixture
+def big_report():
+    report = registry.register(Report(
+        key="tests-big",
+        title="Big",
+        columns=[Column("n", "Number"), Column("day", "Day"), Column("text", "Text")],
+        rows=lambda user, filters: Sql(
+            "SELECT n, DATE '2026-01-01' + mod(n, 365), repeat('x', 40) || n FROM generate_series(1, %s) AS n",
+            [ROWS],
+        ),
+        allowed=lambda user: user.has_role(Role.COORDINATOR),
+    ))
+    yield report
+    registry.unregister(report.key)
+
+
+def test_a_large_csv_streams_in_constant_memory(client, coordinator, big_report, settings):
+    settings.REPORTS_CHUNK_SIZE = 2000
+    client.force_login(coordinator)
+    response = client.get(reverse("reports:report-csv", args=["tests-big"]))
+    assert isinstance(response, StreamingHttpResponse)
+    chunks = iter(response.streaming_content)
+
+    tracemalloc.start()
+    try:
+        header = next(chunks)
+        first_rows = next(chunks)
+        second_rows = next(chunks)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert header.startswith(b"\xef\xbb\xbf") and b"Number,Day,Text" in header
+    assert first_rows.count(b"\n") == second_rows.count(b"\n") == 2000
+    assert first_rows.startswith(b"1,02/01/2026,") and b"\n2000," in first_rows
+    # Reading the first chunks took a small fraction of what holding every row would take.
+    full = _memory_to_hold_every_row(big_report)
+    assert peak < full / 4, (peak, full)
+    # The server-side cursor is still open, with rows left to give: the query has not been read to the end.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+        assert cursor.fetchone()[0] == 1
+
+    rest = b"".join(chunks)
+    total = first_rows.count(b"\n") + second_rows.count(b"\n") + rest.count(b"\n")
+    assert total == ROWS and rest.rstrip().endswith(b"x" * 40 + b"50000")
+
+
+def _memory_to_hold_every_row(report) -> int:
+    sql = report.rows(None, {})
+    tracemalloc.start()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.text, sql.params)
+            rows = cursor.fetchall()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(rows) == ROWS
+    return peak
+
+
+def test_the_preview_of_a_sql_report_reads_one_page(client, coordinator, big_report, django_assert_num_queries):
+    client.force_login(coordinator)
+    with django_assert_num_queries(3 + 3):  # layout; count, page, recent exports
+        response = client.get(reverse("reports:report-detail", args=["tests-big"]), {"page": 2})
+    body = response.content.decode()
+    assert "<td>26</td>" in body and "<td>50</td>" in body and "<td>51</td>" not in body
