@@ -21,6 +21,10 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "purge-expired-exports": {
+        "task": "ces.reports.tasks.purge_expired_exports",
+        "schedule": 3600.0,
+    },
     "purge-idempotency-records": {
         "task": "ces.core.tasks.purge_idempotency_records",
         "schedule": 3600.0,

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "ces.accounts",
     "ces.core",
     "ces.notifications",
+    "ces.reports",
     "clinics",
     "pharmacy",
     "visitors",
@@ -219,6 +220,10 @@ NOTIFICATIONS_BACKOFF_SECONDS = env.int("NOTIFICATIONS_BACKOFF_SECONDS", default
 NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=50)
 # Per kind, seconds after its due time a reminder expires instead of arriving late (default: the rule's).
 NOTIFICATIONS_EXPIRY: dict[str, int] = {}
+
+# --- Reports and exports (ces.reports) ---------------------------------------------------------------
+REPORTS_EXPORT_TTL_HOURS = env.int("REPORTS_EXPORT_TTL_HOURS", default=24)  # then the XLSX file is deleted
+REPORTS_CHUNK_SIZE = env.int("REPORTS_CHUNK_SIZE", default=2000)  # rows per fetch of the server-side cursor
 
 # --- Security ------------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
