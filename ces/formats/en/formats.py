@@ -1,11 +1,2 @@
-# es-MX: dd/mm/aaaa and 24-hour time.
-DATE_FORMAT = "d/m/Y"
-SHORT_DATE_FORMAT = "d/m/Y"
-DATETIME_FORMAT = "d/m/Y H:i"
-SHORT_DATETIME_FORMAT = "d/m/Y H:i"
-TIME_FORMAT = "H:i"
-DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
-DATETIME_INPUT_FORMATS = ["%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
-DECIMAL_SEPARATOR = "."
-THOUSAND_SEPARATOR = ","
-FIRST_DAY_OF_WEEK = 1
+# English pages keep the Mexican conventions (dd/mm/yyyy, 24-hour time): the data and its readers are in Mexico.
+from ces.formats.es.formats import *  # noqa: F403
