@@ -207,6 +207,24 @@ NOTIFICATIONS = {
     "notifications:outbox": get(MANAGERS_ONLY, note="what was sent to whom: coordinators and admins"),
 }
 
+# --- reports (/informes/) ----------------------------------------------------------------------------------
+# The report in the URL is the pasante roster (coordinators, admins, supervisors, visitor program); the
+# export is the supervisor's own: an export is for the person who asked and nobody else.
+ROSTER = {"key": "pasante-roster"}
+ROSTER_RUNNERS = expect(FORBIDDEN, coordinator=OK, admin_user=OK, supervisor=OK, visitor_program=OK)
+REPORTS = {
+    "reports:report-list": get(
+        expect(OK, **cells(NO_ROLE, FORBIDDEN)), note="403 for whoever may run no report at all"
+    ),
+    "reports:report-detail": get(ROSTER_RUNNERS, kwargs=ROSTER),
+    "reports:report-csv": get(ROSTER_RUNNERS, kwargs=ROSTER),
+    "reports:export-create": post(
+        ROSTER_RUNNERS, kwargs=ROSTER, note="POST only; filters ride in the query string, so empty is valid"
+    ),
+    "reports:export-status": get(expect(NOTFOUND, supervisor=OK), obj="export"),
+    "reports:export-download": get(expect(NOTFOUND, supervisor=OK), obj="export"),
+}
+
 # --- Development only ---------------------------------------------------------------------------------------
 DEVELOPMENT = {
     "^media/(?P<path>.*)$": get(
@@ -214,7 +232,7 @@ DEVELOPMENT = {
     ),
 }
 
-POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **DEVELOPMENT}
+POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS, **DEVELOPMENT}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

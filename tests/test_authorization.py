@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from ces.accounts.models import User
 from ces.notifications.tests.factories import NotificationFactory
+from ces.reports.models import Export
 from clinics.models import Assignment
 from clinics.tests.factories import CohortFactory, PatientFactory
 from tests import authorization_policy as policy
@@ -68,11 +70,12 @@ PATTERNS = list(_walk(get_resolver().url_patterns))
 
 # --- The world: personas and clinic A's objects ------------------------------------------------------------
 @pytest.fixture
-def world(db, request, settings):
+def world(db, request, settings, tmp_path):
     """The personas, and the objects of clinic A that fill URLs (an app whose URLs take a new kind of
     object adds one here, named as its rows' ``obj``)."""
     # Eleven accounts per test: a fast hasher keeps the whole walk quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
     users = {name: request.getfixturevalue(name) for name in policy.LOGGED_IN}
     clinic = request.getfixturevalue("clinic_a")
     staff = users["pasante_a"].staff
@@ -89,8 +92,17 @@ def world(db, request, settings):
         "patient": PatientFactory(clinic=clinic, given_names="Rosalba", family_names="Tzeltal Pérez"),
         "user": users["admin_user"],
         "notification": NotificationFactory(recipient=users["pasante_a"]),
+        "export": _finished_export(users["supervisor"]),
     }
     return users, objects
+
+
+def _finished_export(user):
+    now = timezone.now()
+    export = Export.objects.create(user=user, report_key="pasante-roster", state=Export.State.DONE,
+                                   finished_at=now, expires_at=now + timedelta(days=1))
+    export.file.save("pasante-roster.xlsx", ContentFile(b"not really a spreadsheet"))
+    return export
 
 
 def _object_value(pattern, param, row, objects):
