@@ -98,8 +98,8 @@ CORE = {
     "healthz": get(EVERYONE, note="public: the load balancer and monitoring call it"),
     "api:auth-token": post(expect(INVALID, anonymous=INVALID), note="POST only; empty body is a 400 for all"),
     "api:api-root": get(LOGGED_IN_ONLY),
-    "api-schema": get(EVERYONE, note="drf-spectacular serves the schema to anyone (no data in it)"),
-    "api-docs": get(EVERYONE, note="Swagger UI page; the data behind it needs a login"),
+    "api-schema": get(LOGGED_IN_ONLY, note="default-deny: the schema is for the people and systems that log in"),
+    "api-docs": get(LOGGED_IN_ONLY, note="Swagger UI, for those who log in"),
 }
 
 # --- allauth (/cuentas/) ------------------------------------------------------------------------------------
@@ -190,7 +190,8 @@ API = {
     "api:assignment-move": post(API_MANAGE, obj="assignment"),
     "api:patient-list": Row(checks={"GET": API_PATIENT_LIST, "POST": API_PATIENT_CREATE}, hides=("pasante_b",)),
     "api:patient-detail": get(
-        expect(OK, pasante_b=NOTFOUND, **cells(("pharmacy", "visitor_program", *NO_ROLE), NOTFOUND)), obj="patient"
+        expect(OK, pasante_b=NOTFOUND, **cells(("pharmacy", "visitor_program", *NO_ROLE), FORBIDDEN)), obj="patient",
+        note="a role with no business with patients gets 403 for any id (as the pages); out of scope is 404",
     ),
 }
 
