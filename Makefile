@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := ces.settings
 
-.PHONY: run test lint messages makemessages services browser lock schema deploy-check clean
+.PHONY: run test bench lint messages makemessages services browser lock schema deploy-check clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -39,6 +39,13 @@ run: $(VENV)/.installed services messages
 
 test: $(VENV)/.installed services messages browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Measurements at a scale factor (SCALE=0.1 for a quick run), in a database of their own.
+SCALE ?= 1
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ces_bench
+bench: $(VENV)/.installed services messages
+	@DATABASE_URL=$(BENCH_DATABASE_URL) scripts/services.sh
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) scripts/bench.py --scale $(SCALE)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -10,12 +10,13 @@ back (see docs/decisions/0007-reports-streaming-and-xlsx.md).
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from .registry import Report, Sql
 
@@ -77,12 +78,17 @@ def stream(source) -> Iterator[list]:
                 yield chunk
 
 
+@lru_cache(maxsize=16)
+def _yes_no(language: str) -> tuple[str, str]:
+    return gettext("No"), gettext("Yes")
+
+
 def as_text(value) -> str:
     """A cell as a person reads it: dates dd/mm/yyyy, yes/no in their language, nothing for None."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return gettext("Yes") if value else gettext("No")
+        return _yes_no(get_language())[value]
     if isinstance(value, datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)

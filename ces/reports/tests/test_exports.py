@@ -144,3 +144,9 @@ def test_a_real_worker_builds_the_excel_file(roster, coordinator):
     export.refresh_from_db()
     assert export.state == Export.State.DONE and export.rows_done == 3
     assert "Clínica Reforma" in _sheet(export)
+
+
+def test_beat_purges_expired_exports_every_hour():
+    entry = app.conf.beat_schedule["purge-expired-exports"]
+    assert entry["task"] == purge_expired_exports.name == "ces.reports.tasks.purge_expired_exports"
+    assert entry["schedule"] == 3600.0

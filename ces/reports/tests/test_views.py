@@ -207,3 +207,10 @@ def test_staff_preview_query_count_is_fixed(client, coordinator, django_assert_n
     # clinic choices, count, page, current assignments, recent exports
     with django_assert_num_queries(LAYOUT_QUERIES + 5):
         client.get(reverse("reports:report-detail", args=["staff-directory"]))
+
+
+@pytest.mark.parametrize("persona, shown", [("coordinator", True), ("pasante_b", True), ("applicant", False)])
+def test_the_menu_links_to_reports_for_roles_that_may_run_one(client, request, persona, shown):
+    client.force_login(request.getfixturevalue(persona))
+    body = client.get(reverse("accounts:home")).content.decode()
+    assert (f'href="{reverse("reports:report-list")}"' in body) is shown
