@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from . import registry, rows
 from .models import Export
@@ -100,7 +101,7 @@ def export_build(*, export_id: int, progress_every: int | None = None) -> str:
     report = registry.report_by_key(export.report_key)
     with translation.override(export.language):
         if report is None or not report.allowed(export.user):
-            return _fail(export, "This report is not available to you.")
+            return _fail(export, gettext("This report is not available to you."))
         form = report.build_form(export.params, export.user)
         if not form.is_valid():
             return _fail(export, "; ".join(str(e) for errors in form.errors.values() for e in errors))

@@ -214,3 +214,11 @@ def test_the_menu_links_to_reports_for_roles_that_may_run_one(client, request, p
     client.force_login(request.getfixturevalue(persona))
     body = client.get(reverse("accounts:home")).content.decode()
     assert (f'href="{reverse("reports:report-list")}"' in body) is shown
+
+
+def test_coordinator_home_shows_the_coverage_chart(client, coordinator, roster):
+    client.force_login(coordinator)
+    body = client.get(reverse("accounts:home")).content.decode()
+    panel = body.split('id="panel-reports-pasante-roster"')[1]
+    assert 'data-testid="chart"' in panel and "<svg" in panel
+    assert reverse("reports:report-detail", args=["pasante-roster"]) in panel
