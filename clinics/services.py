@@ -139,11 +139,12 @@ def assignment_create(
     role: str,
     start_date: date,
     end_date: date | None = None,
+    end_with_cohort: bool = True,
     by=None,
 ) -> Assignment:
     """Assign a person to a post at a clinic. Refuses overlaps: one clinic per pasante, one pasante per clinic."""
     _check_assignment_fits(staff=staff, clinic=clinic, role=role)
-    if end_date is None and role == Assignment.Role.PASANTE and staff.cohort_id:
+    if end_date is None and end_with_cohort and role == Assignment.Role.PASANTE and staff.cohort_id:
         # A pasante's year ends with their cohort unless said otherwise.
         end_date = staff.cohort.end_date
     return _save(Assignment(staff=staff, clinic=clinic, role=role, start_date=start_date, end_date=end_date,
@@ -182,7 +183,7 @@ def assignment_move(*, assignment: Assignment, clinic: Clinic, move_date: date, 
     assignment_end(assignment=assignment, end_date=move_date - timedelta(days=1), reason=_("Moved to %(clinic)s") % {
         "clinic": clinic.name}, by=by)
     return assignment_create(staff=assignment.staff, clinic=clinic, role=assignment.role, start_date=move_date,
-                             end_date=old_end, by=by)
+                             end_date=old_end, end_with_cohort=False, by=by)
 
 
 @transaction.atomic

@@ -933,3 +933,25 @@ def test_concurrent_entries_of_one_patient_create_one_and_flag_the_others():
     assert len(created) == 1
     assert all(type(r) is services.PossibleDuplicate for r in results if r not in created), results
     assert Patient.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_moving_an_open_ended_pasante_keeps_the_new_post_open_ended(coordinator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clinics.models import Assignment, Cadre
+    from clinics.services import assignment_move
+    from clinics.tests.factories import AssignmentFactory, ClinicFactory, CohortFactory, StaffFactory
+
+    today = timezone.localdate()
+    cohort = CohortFactory(start_date=today - timedelta(days=300), end_date=today + timedelta(days=10))
+    pasante = StaffFactory(cadre=Cadre.PASANTE, cohort=cohort)
+    current = AssignmentFactory(staff=pasante, start_date=today - timedelta(days=300), end_date=None)
+    other = ClinicFactory()
+
+    moved = assignment_move(assignment=current, clinic=other, move_date=today + timedelta(days=30), by=coordinator)
+
+    assert moved.end_date is None
+    assert Assignment.objects.get(pk=current.pk).end_date == today + timedelta(days=29)
