@@ -21,7 +21,7 @@ urlpatterns = [
     path("cuentas/", include("allauth.urls")),
     path("clinicas/", include("clinics.urls")),
     path("avisos/", include("ces.notifications.urls")),
-    path("informes/", include("ces.reports.urls")),
+    path("reportes/", include("ces.reports.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -150,7 +150,7 @@ def csv_child(key: str) -> dict:
 
     if key == BENCH_SQL_KEY:
         register_sql_report()
-    request = RequestFactory().get(f"/informes/{key}/csv/")
+    request = RequestFactory().get(f"/reportes/{key}/csv/")
     request.user = bench_user()
     request.htmx = False
     start = time.perf_counter()

@@ -208,7 +208,7 @@ NOTIFICATIONS = {
     "notifications:outbox": get(MANAGERS_ONLY, note="what was sent to whom: coordinators and admins"),
 }
 
-# --- reports (/informes/) ----------------------------------------------------------------------------------
+# --- reports (/reportes/) ----------------------------------------------------------------------------------
 # The report in the URL is the pasante roster (coordinators, admins, supervisors, visitor program); the
 # export is the supervisor's own: an export is for the person who asked and nobody else.
 ROSTER = {"key": "pasante-roster"}

@@ -1,0 +1,28 @@
+import pytest
+from django.urls import reverse
+
+
+@pytest.mark.django_db
+def test_a_missing_page_is_explained_in_spanish(client, coordinator):
+    client.force_login(coordinator)
+    response = client.get("/no-existe/")
+    assert response.status_code == 404
+    assert "Página no encontrada" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_forbidden_page_is_explained_in_spanish(client, outsider):
+    client.force_login(outsider)
+    response = client.get(reverse("clinics:cohort-list"))
+    assert response.status_code == 403
+    assert "No permitido" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_server_error_page_needs_no_request_user_or_database():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("es"):
+        html = render_to_string("500.html")
+    assert "Algo salió mal" in html
