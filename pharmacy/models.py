@@ -1,0 +1,271 @@
+"""Item catalogue, lots, the stock ledger and its cached balances, and the monthly restock request.
+
+Where stock is: a *location* is a clinic, or the central warehouse. The warehouse is written as a
+NULL clinic on ledger and balance rows rather than as the central-office clinic row, so the
+pharmacy works whether or not the central office has been entered as a clinic, and no query has to
+guess which central-office row (there could be more than one) holds the stock.
+"""
+
+import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Item(models.Model):
+    """An essential medicine or supply; quantities are whole units of ``unit``."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    form = models.CharField(_("form"), max_length=60, blank=True)
+    strength = models.CharField(_("strength"), max_length=60, blank=True)
+    unit = models.CharField(_("unit"), max_length=30)
+    category = models.CharField(_("category"), max_length=80, blank=True)
+    controlled = models.BooleanField(_("controlled"), default=False)
+    max_months_of_stock = models.PositiveSmallIntegerField(
+        _("maximum months of stock"), default=3, validators=[MinValueValidator(1)]
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        ordering = ["name", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_months_of_stock__gte=1), name="item_max_months_positive"),
+        ]
+
+    def __str__(self):
+        return " ".join(part for part in (self.name, self.strength, self.form) if part)
+
+
+class Lot(models.Model):
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="lots", verbose_name=_("item"))
+    lot_number = models.CharField(_("lot number"), max_length=60)
+    expiry = models.DateField(_("expiry"))
+
+    class Meta:
+        verbose_name = _("lot")
+        verbose_name_plural = _("lots")
+        ordering = ["item", "expiry", "lot_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "lot_number"], name="lot_unique_per_item"),
+        ]
+
+    def __str__(self):
+        return f"{self.item} · {self.lot_number}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class StockMovement(models.Model):
+    """One append-only row of the ledger: the truth about stock. Never updated nor deleted.
+
+    ``clinic`` NULL means the central warehouse. ``quantity`` is signed: positive into the
+    location, negative out of it.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Receipt at the warehouse")
+        DISPATCH_OUT = "dispatch_out", _("Dispatch to a clinic")
+        CLINIC_RECEIPT = "clinic_receipt", _("Receipt at the clinic")
+        DISPENSED = "dispensed", _("Dispensed")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        EXPIRY = "expiry", _("Expired")
+        LOSS = "loss", _("Loss")
+        TRANSFER = "transfer", _("Transfer")
+        COUNT = "count", _("Physical count")
+
+    clinic = models.ForeignKey(
+        "clinics.Clinic", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements",
+        verbose_name=_("clinic (empty: central warehouse)"),
+    )
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements", verbose_name=_("lot"))
+    quantity = models.IntegerField(_("quantity"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    document = models.CharField(_("document reference"), max_length=80, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["clinic", "lot"], name="stockmovement_location_lot")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="stockmovement_quantity_not_zero"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.quantity:+d} · {self.lot}"
+
+
+class StockBalance(models.Model):
+    """The cached sum of the ledger for one lot at one location, kept by ``services.ledger_move``
+    in the same transaction as the movement. The database refuses a negative balance."""
+
+    clinic = models.ForeignKey(
+        "clinics.Clinic", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_balances",
+        verbose_name=_("clinic (empty: central warehouse)"),
+    )
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="balances", verbose_name=_("lot"))
+    quantity = models.IntegerField(_("quantity"), default=0)
+
+    class Meta:
+        verbose_name = _("stock balance")
+        verbose_name_plural = _("stock balances")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="stockbalance_not_negative",
+                violation_error_message=_("Stock cannot go below zero."),
+            ),
+            # NULLS NOT DISTINCT: one warehouse row per lot too.
+            models.UniqueConstraint(
+                fields=["clinic", "lot"], name="stockbalance_unique_location_lot", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.lot}: {self.quantity}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class RestockRequest(models.Model):
+    """A clinic's requisition for a period (the first day of a month), OpenLMIS style."""
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("Regular")
+        EMERGENCY = "emergency", _("Emergency")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        DISPATCHED = "dispatched", _("Dispatched")
+        RECEIVED = "received", _("Received")
+        CLOSED = "closed", _("Closed")
+
+    clinic = models.ForeignKey(
+        "clinics.Clinic", on_delete=models.PROTECT, related_name="restock_requests", verbose_name=_("clinic")
+    )
+    period = models.DateField(_("period"), help_text=_("The first day of the month."))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.REGULAR)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    emergency_reason = models.TextField(_("emergency reason"), blank=True)
+    receipt_remarks = models.TextField(_("receipt remarks"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("approved or rejected by"),
+    )
+    decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("dispatched by"),
+    )
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("received by"),
+    )
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("restock request")
+        verbose_name_plural = _("restock requests")
+        ordering = ["-period", "clinic"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "period"], condition=Q(kind="regular"),
+                name="restockrequest_one_regular_per_clinic_period",
+                violation_error_message=_("This clinic already has a regular request for that month."),
+            ),
+            models.CheckConstraint(condition=Q(period__day=1), name="restockrequest_period_first_of_month",
+                                   violation_error_message=_("The period is the first day of a month.")),
+        ]
+
+    def __str__(self):
+        return f"{self.clinic} · {self.period:%m/%Y}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class RestockLine(models.Model):
+    request = models.ForeignKey(
+        RestockRequest, on_delete=models.CASCADE, related_name="lines", verbose_name=_("request")
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="restock_lines", verbose_name=_("item"))
+    beginning_balance = models.IntegerField(_("beginning balance"), default=0)
+    received = models.IntegerField(_("received"), default=0)
+    consumed = models.IntegerField(_("consumed"), default=0)
+    # Signed: losses are negative, positive adjustments positive.
+    losses_adjustments = models.IntegerField(_("losses and adjustments"), default=0)
+    adjustment_reason = models.TextField(_("reason for losses and adjustments"), blank=True)
+    stock_on_hand = models.IntegerField(_("stock on hand"), default=0)
+    stockout_days = models.IntegerField(_("stock-out days"), default=0)
+    amc = models.IntegerField(_("average monthly consumption"), default=0)
+    maximum = models.IntegerField(_("maximum stock"), default=0)
+    suggested = models.IntegerField(_("suggested quantity"), default=0)
+    requested = models.IntegerField(_("requested quantity"), default=0)
+    explanation = models.TextField(_("explanation"), blank=True)
+    approved = models.IntegerField(_("approved quantity"), null=True, blank=True)
+    cut_reason = models.TextField(_("reason for the cut"), blank=True)
+    dispatched = models.IntegerField(_("dispatched quantity"), null=True, blank=True)
+    received_quantity = models.IntegerField(_("quantity received"), null=True, blank=True)
+    remarks = models.TextField(_("remarks"), blank=True)
+
+    NON_NEGATIVE = ("beginning_balance", "received", "consumed", "stock_on_hand", "stockout_days", "amc",
+                    "maximum", "suggested", "requested", "approved", "dispatched", "received_quantity")
+
+    class Meta:
+        verbose_name = _("restock line")
+        verbose_name_plural = _("restock lines")
+        ordering = ["request", "item__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "item"], name="restockline_one_per_item",
+                                    violation_error_message=_("This item is already in the request.")),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__gte": 0}) | Q(**{f"{name}__isnull": True}),
+                    name=f"restockline_{name}_not_negative",
+                    violation_error_message=_("Quantities cannot be negative."),
+                )
+                for name in ("beginning_balance", "received", "consumed", "stock_on_hand", "stockout_days",
+                             "amc", "maximum", "suggested", "requested", "approved", "dispatched",
+                             "received_quantity")
+            ],
+        ]
+
+    def __str__(self):
+        return f"{self.request} · {self.item}"
+
+    def clean(self):
+        errors = {}
+        for name in self.NON_NEGATIVE:
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                errors[name] = _("Quantities cannot be negative.")
+        if self.requested != self.suggested and not self.explanation.strip():
+            errors["explanation"] = _("Explain why the requested quantity differs from the suggested one.")
+        if self.losses_adjustments and not self.adjustment_reason.strip():
+            errors["adjustment_reason"] = _("Give the reason for the losses or adjustments.")
+        if errors:
+            raise ValidationError(errors)

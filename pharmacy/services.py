@@ -1,0 +1,422 @@
+"""Every write to the pharmacy: the stock ledger and the restock request's state machine.
+
+The ledger (``StockMovement``) is append-only and the truth; ``StockBalance`` caches its sum per
+location and lot and is updated by ``ledger_move`` in the same transaction. To stay correct under
+any concurrency, ``ledger_move`` locks the balance rows it touches with ``SELECT ... FOR UPDATE`` in
+one fixed order (warehouse first, then clinics by id; lots by id within a location), so two
+transactions never wait on each other in a cycle; the database CHECK (quantity >= 0) is the last
+line of defence. A transition locks its request row first, then balances: the same order always.
+
+Errors are ``ValidationError`` with a message for the person; nothing is written when one is raised.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinics.models import Clinic
+
+from . import calculations
+from .models import Item, Lot, RestockLine, RestockRequest, StockBalance, StockMovement
+
+State = RestockRequest.State
+
+
+@dataclass(frozen=True)
+class Move:
+    """One signed quantity of a lot into (+) or out of (-) a location; ``clinic`` None: the warehouse."""
+
+    clinic: Clinic | None
+    lot: Lot
+    quantity: int
+
+
+def _location_key(clinic_id, lot_id):
+    # The fixed lock order: warehouse (NULL clinic) first, then clinics by id; lots by id.
+    return (clinic_id or 0, lot_id)
+
+
+def _location_name(clinic):
+    return str(clinic) if clinic is not None else _("central warehouse")
+
+
+def _save(instance, *, update_fields=None):
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        instance.validate_constraints()
+        raise ValidationError(_("This change conflicts with another one saved at the same time. Try again.")) from exc
+    return instance
+
+
+@transaction.atomic
+def ledger_move(*, moves: list[Move], kind: str, by=None, reason: str = "", document: str = "") -> list[StockMovement]:
+    """Append ``moves`` to the ledger and update the balances, all or nothing.
+
+    Refuses a zero or non-integer quantity and any move that would take a location's stock of a
+    lot below zero.
+    """
+    if not moves:
+        raise ValidationError(_("Nothing to move."))
+    if kind not in StockMovement.Kind.values:
+        raise ValidationError(_("Unknown kind of stock movement."))
+    deltas: dict[tuple, int] = {}
+    for move in moves:
+        if isinstance(move.quantity, bool) or not isinstance(move.quantity, int) or move.quantity == 0:
+            raise ValidationError(_("A stock movement needs a whole, non-zero quantity."))
+        key = (move.clinic.pk if move.clinic else None, move.lot.pk)
+        deltas[key] = deltas.get(key, 0) + move.quantity
+    keys = sorted(deltas, key=lambda k: _location_key(*k))
+
+    # Make sure a balance row exists for every location and lot, then lock them all in order.
+    StockBalance.objects.bulk_create(
+        [StockBalance(clinic_id=clinic_id, lot_id=lot_id, quantity=0) for clinic_id, lot_id in keys],
+        ignore_conflicts=True,
+    )
+    match = Q()
+    for clinic_id, lot_id in keys:
+        match |= Q(clinic_id=clinic_id, lot_id=lot_id) if clinic_id else Q(clinic__isnull=True, lot_id=lot_id)
+    balances = {
+        (b.clinic_id, b.lot_id): b
+        for b in StockBalance.objects.select_for_update(of=("self",))
+        .filter(match)
+        .select_related("lot__item", "clinic")
+        .order_by(F("clinic_id").asc(nulls_first=True), "lot_id")  # the fixed lock order
+    }
+    shortfalls = []
+    for key in keys:
+        balance = balances[key]
+        if balance.quantity + deltas[key] < 0:
+            shortfalls.append(
+                _("%(item)s, lot %(lot)s at %(location)s: %(have)d in stock, %(need)d needed.")
+                % {"item": balance.lot.item, "lot": balance.lot.lot_number,
+                   "location": _location_name(balance.clinic), "have": balance.quantity, "need": -deltas[key]}
+            )
+    if shortfalls:
+        raise ValidationError([_("Not enough stock.")] + shortfalls, code="insufficient_stock")
+    for key in keys:
+        balance = balances[key]
+        balance.quantity += deltas[key]
+        balance.save(update_fields=["quantity"])
+    now = timezone.now()
+    return StockMovement.objects.bulk_create([
+        StockMovement(clinic=move.clinic, lot=move.lot, quantity=move.quantity, kind=kind, reason=reason,
+                      document=document, by=by, at=now)
+        for move in moves
+    ])
+
+
+def _today():
+    return timezone.localdate()
+
+
+@transaction.atomic
+def warehouse_receive(*, item: Item, lot_number: str, expiry: date, quantity: int, by=None,
+                      document: str = "", reason: str = "") -> StockMovement:
+    """A supplier's delivery into the central warehouse; creates the lot the first time it is seen.
+
+    A known lot number must come with the expiry already on file.
+    """
+    lot_number = (lot_number or "").strip()
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise ValidationError({"quantity": _("The quantity received must be a whole number above zero.")})
+    if not lot_number:
+        raise ValidationError({"lot_number": _("Give the lot number.")})
+    lot = Lot.objects.filter(item=item, lot_number=lot_number).first()
+    if lot is None:
+        lot = _save(Lot(item=item, lot_number=lot_number, expiry=expiry))
+    elif lot.expiry != expiry:
+        raise ValidationError({"expiry": _("Lot %(lot)s of this item is on file with another expiry date.")
+                               % {"lot": lot_number}})
+    [movement] = ledger_move(moves=[Move(None, lot, quantity)], kind=StockMovement.Kind.RECEIPT, by=by,
+                             document=document, reason=reason)
+    return movement
+
+
+# --- Restock requests --------------------------------------------------------------------------
+
+def _illegal(request, action):
+    return ValidationError(
+        _("A request that is %(state)s cannot be %(action)s.")
+        % {"state": request.get_state_display().lower(), "action": action},
+        code="illegal_transition",
+    )
+
+
+def _lock_in(request: RestockRequest, allowed: tuple, action: str) -> RestockRequest:
+    request = RestockRequest.objects.select_for_update().get(pk=request.pk)
+    if request.state not in allowed:
+        raise _illegal(request, action)
+    return request
+
+
+def _past_adjusted_consumption(clinic, item, period) -> list:
+    """Adjusted consumption of the item at the clinic in its last two regular periods, oldest first."""
+    lines = (
+        RestockLine.objects.filter(request__clinic=clinic, item=item, request__kind=RestockRequest.Kind.REGULAR,
+                                   request__period__lt=period)
+        .exclude(request__state=State.DRAFT)
+        .order_by("-request__period")
+        .values_list("request__period", "consumed", "stockout_days")[: calculations.AMC_PERIODS - 1]
+    )
+    return [
+        calculations.adjusted_consumption(consumed, days_in_period=_days_in(p),
+                                          stockout_days=min(stockout, _days_in(p)))
+        for p, consumed, stockout in reversed(lines)
+    ]
+
+
+def _days_in(period: date) -> int:
+    return calendar.monthrange(period.year, period.month)[1]
+
+
+NUMBER_INPUT_FIELDS = ("beginning_balance", "received", "consumed", "losses_adjustments", "stock_on_hand",
+                       "stockout_days")
+LINE_INPUT_FIELDS = ("beginning_balance", "received", "consumed", "losses_adjustments", "adjustment_reason",
+                     "stock_on_hand", "stockout_days", "explanation", "remarks")
+
+
+def _build_lines(request: RestockRequest, lines: list[dict]) -> list[RestockLine]:
+    """Validate the pasante's figures and compute AMC, maximum and suggestion for each line."""
+    if not lines:
+        raise ValidationError(_("Add at least one item to the request."))
+    item_ids = [line.get("item") for line in lines]
+    item_ids = [i.pk if isinstance(i, Item) else i for i in item_ids]
+    items = Item.objects.in_bulk([i for i in item_ids if isinstance(i, int)])
+    days = _days_in(request.period)
+    built, errors = [], []
+    for item_id, data in zip(item_ids, lines, strict=True):
+        item = items.get(item_id) if isinstance(item_id, int) else None
+        if item is None or not item.active:
+            errors.append(_("Unknown item: %(item)s.") % {"item": item_id})
+            continue
+        line = RestockLine(request=request, item=item, **{k: data[k] for k in LINE_INPUT_FIELDS if k in data})
+        try:
+            for name in (*NUMBER_INPUT_FIELDS, "requested"):
+                value = data.get(name, 0)
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValidationError(_("%(item)s: quantities are whole numbers.") % {"item": item})
+            for name in ("beginning_balance", "received", "consumed", "stock_on_hand", "stockout_days"):
+                if getattr(line, name) < 0:
+                    raise ValidationError(_("%(item)s: quantities cannot be negative.") % {"item": item})
+            if line.stockout_days > days:
+                raise ValidationError(_("%(item)s: a month has at most %(days)d stock-out days.")
+                                      % {"item": item, "days": days})
+            current = calculations.adjusted_consumption(line.consumed, days_in_period=days,
+                                                        stockout_days=line.stockout_days)
+            line.amc = calculations.average_monthly_consumption(
+                _past_adjusted_consumption(request.clinic, item, request.period) + [current])
+            line.maximum = calculations.maximum_stock(line.amc, item.max_months_of_stock)
+            line.suggested = calculations.suggested_quantity(line.maximum, line.stock_on_hand)
+            line.requested = data.get("requested", line.suggested)
+            line.full_clean(exclude=["request"])
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        built.append(line)
+    if errors:
+        raise ValidationError(errors)
+    return built
+
+
+@transaction.atomic
+def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[dict], by=None,
+                                 kind: str = RestockRequest.Kind.REGULAR, emergency_reason: str = "") -> RestockRequest:
+    """A new request for the month of ``period``, with its lines computed; one regular per clinic and month.
+
+    Each line is a dict: ``item`` (id), the counted figures of ``LINE_INPUT_FIELDS`` and optionally
+    ``requested`` (defaults to the suggestion; an ``explanation`` is needed when it differs).
+    """
+    if kind == RestockRequest.Kind.EMERGENCY and not emergency_reason.strip():
+        raise ValidationError({"emergency_reason": _("Say why this emergency request is needed.")})
+    request = RestockRequest(clinic=clinic, period=period.replace(day=1), kind=kind,
+                             emergency_reason=emergency_reason.strip(), created_by=by)
+    built = _build_lines(request, lines)
+    _save(request)
+    for line in built:
+        line.request = request
+    RestockLine.objects.bulk_create(built)
+    return request
+
+
+@transaction.atomic
+def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], by=None) -> RestockRequest:
+    """Replace the lines of a draft (or of a rejected request the pasante is correcting)."""
+    request = _lock_in(request, (State.DRAFT, State.REJECTED), _("edited"))
+    built = _build_lines(request, lines)
+    request.lines.all().delete()
+    RestockLine.objects.bulk_create(built)
+    return request
+
+
+@transaction.atomic
+def restock_request_submit(*, request: RestockRequest, by=None) -> RestockRequest:
+    request = _lock_in(request, (State.DRAFT, State.REJECTED), _("submitted"))
+    if not request.lines.exists():
+        raise ValidationError(_("Add at least one item to the request."))
+    request.state = State.SUBMITTED
+    request.submitted_by, request.submitted_at = by, timezone.now()
+    return _save(request, update_fields=["state", "submitted_by", "submitted_at"])
+
+
+@transaction.atomic
+def restock_request_approve(*, request: RestockRequest, by=None, cuts: dict | None = None) -> RestockRequest:
+    """Approve; ``cuts`` maps item id to ``(approved, reason)`` for lines approved below the request.
+
+    Lines not in ``cuts`` are approved as requested. A cut needs a reason; nothing above the request.
+    """
+    request = _lock_in(request, (State.SUBMITTED,), _("approved"))
+    cuts = dict(cuts or {})
+    lines = list(request.lines.select_related("item"))
+    by_item = {line.item_id: line for line in lines}
+    errors = [_("Unknown item: %(item)s.") % {"item": item_id} for item_id in cuts if item_id not in by_item]
+    for line in lines:
+        approved, reason = cuts.pop(line.item_id, (line.requested, ""))
+        reason = (reason or "").strip()
+        if not isinstance(approved, int) or approved < 0:
+            errors.append(_("%(item)s: the approved quantity must be a whole number, zero or more.")
+                          % {"item": line.item})
+        elif approved > line.requested:
+            errors.append(_("%(item)s: cannot approve more than was requested (%(requested)d).")
+                          % {"item": line.item, "requested": line.requested})
+        elif approved < line.requested and not reason:
+            errors.append(_("%(item)s: give the reason for the cut.") % {"item": line.item})
+        line.approved, line.cut_reason = approved, reason
+    if errors:
+        raise ValidationError(errors)
+    RestockLine.objects.bulk_update(lines, ["approved", "cut_reason"])
+    request.state = State.APPROVED
+    request.decided_by, request.decided_at = by, timezone.now()
+    return _save(request, update_fields=["state", "decided_by", "decided_at"])
+
+
+@transaction.atomic
+def restock_request_reject(*, request: RestockRequest, reason: str, by=None) -> RestockRequest:
+    """Send the request back to the pasante, who may correct it and submit again."""
+    request = _lock_in(request, (State.SUBMITTED,), _("rejected"))
+    if not (reason or "").strip():
+        raise ValidationError({"rejection_reason": _("Give the reason for the rejection.")})
+    request.state = State.REJECTED
+    request.rejection_reason = reason.strip()
+    request.decided_by, request.decided_at = by, timezone.now()
+    return _save(request, update_fields=["state", "rejection_reason", "decided_by", "decided_at"])
+
+
+def _document(request: RestockRequest) -> str:
+    return f"restock-request:{request.pk}"
+
+
+@transaction.atomic
+def restock_request_dispatch(*, request: RestockRequest, by=None, today: date | None = None) -> RestockRequest:
+    """Pick the approved quantities first-expiry-first-out from the warehouse and move them out.
+
+    Expired lots are never picked. Every line is served in full or nothing moves. The stock enters
+    the clinic only when the pasante confirms receipt.
+    """
+    request = _lock_in(request, (State.APPROVED,), _("dispatched"))
+    today = today or _today()
+    lines = [line for line in request.lines.select_related("item") if line.approved]
+    # Lock the warehouse balances of these items in the ledger's fixed order before reading them.
+    balances = list(
+        StockBalance.objects.select_for_update(of=("self",))
+        .filter(clinic__isnull=True, lot__item__in=[line.item_id for line in lines])
+        .select_related("lot")
+        .order_by("lot_id")
+    )
+    available = sorted((b for b in balances if b.quantity > 0 and b.lot.expiry >= today),
+                       key=lambda b: (b.lot.expiry, b.lot.lot_number))
+    moves, errors = [], []
+    for line in lines:
+        wanted = line.approved
+        for balance in (b for b in available if b.lot.item_id == line.item_id):
+            take = min(wanted, balance.quantity)
+            if take:
+                moves.append(Move(None, balance.lot, -take))
+                wanted -= take
+            if not wanted:
+                break
+        if wanted:
+            errors.append(_("%(item)s: %(missing)d short in the warehouse (unexpired stock).")
+                          % {"item": line.item, "missing": wanted})
+    if errors:
+        raise ValidationError([_("Not enough stock to dispatch the whole request; nothing was moved.")] + errors,
+                              code="insufficient_stock")
+    if moves:
+        ledger_move(moves=moves, kind=StockMovement.Kind.DISPATCH_OUT, by=by, document=_document(request))
+    all_lines = list(request.lines.all())
+    for line in all_lines:
+        line.dispatched = line.approved or 0
+    RestockLine.objects.bulk_update(all_lines, ["dispatched"])
+    request.state = State.DISPATCHED
+    request.dispatched_by, request.dispatched_at = by, timezone.now()
+    return _save(request, update_fields=["state", "dispatched_by", "dispatched_at"])
+
+
+def dispatch_pick_list(request: RestockRequest) -> list[StockMovement]:
+    """The lots that left the warehouse for this request (the pick list), first expiry first."""
+    return list(
+        StockMovement.objects.filter(document=_document(request), kind=StockMovement.Kind.DISPATCH_OUT)
+        .select_related("lot__item")
+        .order_by("lot__item__name", "lot__expiry", "lot__lot_number")
+    )
+
+
+@transaction.atomic
+def restock_request_receive(*, request: RestockRequest, by=None, received: dict | None = None,
+                            remarks: str = "") -> RestockRequest:
+    """The pasante confirms the delivery; ``received`` maps item id to ``(quantity, remark)``.
+
+    Lines not in ``received`` arrived as dispatched. A difference needs a remark and is kept on the
+    line; what arrived enters the clinic's stock, lot by lot in the order they were picked.
+    """
+    request = _lock_in(request, (State.DISPATCHED,), _("received"))
+    received = dict(received or {})
+    lines = list(request.lines.select_related("item"))
+    by_item = {line.item_id: line for line in lines}
+    errors = [_("Unknown item: %(item)s.") % {"item": item_id} for item_id in received if item_id not in by_item]
+    for line in lines:
+        quantity, remark = received.get(line.item_id, (line.dispatched, ""))
+        remark = (remark or "").strip()
+        if not isinstance(quantity, int) or quantity < 0:
+            errors.append(_("%(item)s: the quantity received must be a whole number, zero or more.")
+                          % {"item": line.item})
+        elif quantity > line.dispatched:
+            errors.append(_("%(item)s: more received than dispatched (%(dispatched)d); check the count.")
+                          % {"item": line.item, "dispatched": line.dispatched})
+        elif quantity != line.dispatched and not remark:
+            errors.append(_("%(item)s: explain the difference with what was dispatched.") % {"item": line.item})
+        line.received_quantity = quantity
+        if remark:
+            line.remarks = remark
+    if errors:
+        raise ValidationError(errors)
+    left = {line.item_id: line.received_quantity for line in lines}
+    moves = []
+    for out in dispatch_pick_list(request):
+        take = min(left.get(out.lot.item_id, 0), -out.quantity)
+        if take:
+            moves.append(Move(request.clinic, out.lot, take))
+            left[out.lot.item_id] -= take
+    if moves:
+        ledger_move(moves=moves, kind=StockMovement.Kind.CLINIC_RECEIPT, by=by, document=_document(request))
+    RestockLine.objects.bulk_update(lines, ["received_quantity", "remarks"])
+    request.state = State.RECEIVED
+    request.receipt_remarks = remarks.strip()
+    request.received_by, request.received_at = by, timezone.now()
+    return _save(request, update_fields=["state", "receipt_remarks", "received_by", "received_at"])
+
+
+@transaction.atomic
+def restock_request_close(*, request: RestockRequest, by=None) -> RestockRequest:
+    request = _lock_in(request, (State.RECEIVED,), _("closed"))
+    request.state = State.CLOSED
+    request.closed_at = timezone.now()
+    return _save(request, update_fields=["state", "closed_at"])
