@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from clinics.models import Clinic
 
@@ -250,7 +251,7 @@ def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[di
 @transaction.atomic
 def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], by=None) -> RestockRequest:
     """Replace the lines of a draft (or of a rejected request the pasante is correcting)."""
-    request = _lock_in(request, (State.DRAFT, State.REJECTED), _("edited"))
+    request = _lock_in(request, (State.DRAFT, State.REJECTED), pgettext("restock request action", "edited"))
     built = _build_lines(request, lines)
     request.lines.all().delete()
     RestockLine.objects.bulk_create(built)
@@ -259,7 +260,7 @@ def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], 
 
 @transaction.atomic
 def restock_request_submit(*, request: RestockRequest, by=None) -> RestockRequest:
-    request = _lock_in(request, (State.DRAFT, State.REJECTED), _("submitted"))
+    request = _lock_in(request, (State.DRAFT, State.REJECTED), pgettext("restock request action", "submitted"))
     if not request.lines.exists():
         raise ValidationError(_("Add at least one item to the request."))
     request.state = State.SUBMITTED
@@ -273,7 +274,7 @@ def restock_request_approve(*, request: RestockRequest, by=None, cuts: dict | No
 
     Lines not in ``cuts`` are approved as requested. A cut needs a reason; nothing above the request.
     """
-    request = _lock_in(request, (State.SUBMITTED,), _("approved"))
+    request = _lock_in(request, (State.SUBMITTED,), pgettext("restock request action", "approved"))
     cuts = dict(cuts or {})
     lines = list(request.lines.select_related("item"))
     by_item = {line.item_id: line for line in lines}
@@ -301,7 +302,7 @@ def restock_request_approve(*, request: RestockRequest, by=None, cuts: dict | No
 @transaction.atomic
 def restock_request_reject(*, request: RestockRequest, reason: str, by=None) -> RestockRequest:
     """Send the request back to the pasante, who may correct it and submit again."""
-    request = _lock_in(request, (State.SUBMITTED,), _("rejected"))
+    request = _lock_in(request, (State.SUBMITTED,), pgettext("restock request action", "rejected"))
     if not (reason or "").strip():
         raise ValidationError({"rejection_reason": _("Give the reason for the rejection.")})
     request.state = State.REJECTED
@@ -321,7 +322,7 @@ def restock_request_dispatch(*, request: RestockRequest, by=None, today: date | 
     Expired lots are never picked. Every line is served in full or nothing moves. The stock enters
     the clinic only when the pasante confirms receipt.
     """
-    request = _lock_in(request, (State.APPROVED,), _("dispatched"))
+    request = _lock_in(request, (State.APPROVED,), pgettext("restock request action", "dispatched"))
     today = today or _today()
     lines = [line for line in request.lines.select_related("item") if line.approved]
     # Lock the warehouse balances of these items in the ledger's fixed order before reading them.
@@ -377,7 +378,7 @@ def restock_request_receive(*, request: RestockRequest, by=None, received: dict 
     Lines not in ``received`` arrived as dispatched. A difference needs a remark and is kept on the
     line; what arrived enters the clinic's stock, lot by lot in the order they were picked.
     """
-    request = _lock_in(request, (State.DISPATCHED,), _("received"))
+    request = _lock_in(request, (State.DISPATCHED,), pgettext("restock request action", "received"))
     received = dict(received or {})
     lines = list(request.lines.select_related("item"))
     by_item = {line.item_id: line for line in lines}
@@ -416,7 +417,7 @@ def restock_request_receive(*, request: RestockRequest, by=None, received: dict 
 
 @transaction.atomic
 def restock_request_close(*, request: RestockRequest, by=None) -> RestockRequest:
-    request = _lock_in(request, (State.RECEIVED,), _("closed"))
+    request = _lock_in(request, (State.RECEIVED,), pgettext("restock request action", "closed"))
     request.state = State.CLOSED
     request.closed_at = timezone.now()
     return _save(request, update_fields=["state", "closed_at"])

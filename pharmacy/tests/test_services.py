@@ -342,3 +342,11 @@ def test_restock_changes_are_kept_in_history(draft, pasante_a):
     advance(draft, State.SUBMITTED, by=pasante_a)
     states = [e.pgh_data["state"] for e in pghistory.models.Events.objects.tracks(draft).order_by("pgh_created_at")]
     assert states == ["draft", "submitted"]
+
+
+def test_an_illegal_transition_reads_naturally_in_spanish(draft, coordinator):
+    from django.utils import translation
+
+    with translation.override("es"), pytest.raises(ValidationError) as refused:
+        services.restock_request_approve(request=draft, by=coordinator)
+    assert refused.value.messages == ["No se puede aprobar una solicitud en estado «borrador»."]
