@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from django.conf import settings
+import pytest
 
 from ces.celery import app
 
@@ -45,8 +45,11 @@ def test_the_heartbeat_is_scheduled_every_minute():
     assert entry["schedule"] == 60.0
 
 
-def test_content_security_policy_forbids_inline_code():
-    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
-    for directive in ("script-src", "style-src"):
-        assert "'unsafe-inline'" not in directives[directive]
-        assert directives[directive] == ["'self'"]
+@pytest.mark.django_db
+def test_pages_are_served_with_a_csp_that_forbids_inline_code_and_other_origins(client):
+    header = client.get("/cuentas/login/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in header.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in header
