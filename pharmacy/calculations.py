@@ -10,6 +10,8 @@ from fractions import Fraction
 
 # The average monthly consumption looks back over at most this many periods.
 AMC_PERIODS = 3
+# A clinic is below its minimum when it holds less than this many months of its AMC.
+MIN_MONTHS_OF_STOCK = 1
 
 
 def round_half_up(value) -> int:
@@ -55,3 +57,8 @@ def maximum_stock(amc: int, max_months: int) -> int:
 def suggested_quantity(maximum: int, stock_on_hand: int) -> int:
     """What to send to bring the clinic back to its maximum; never negative."""
     return max(0, maximum - stock_on_hand)
+
+
+def minimum_stock(amc: int) -> int:
+    """The level below which a clinic is short: ``MIN_MONTHS_OF_STOCK`` months of its AMC."""
+    return amc * MIN_MONTHS_OF_STOCK

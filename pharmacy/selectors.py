@@ -1,13 +1,15 @@
 """Reads and per-user scoping for the pharmacy."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from ces.accounts.roles import Role
 from clinics.selectors import clinics_visible_to
 
-from .models import RestockRequest
+from . import calculations
+from .models import Item, RestockLine, RestockRequest, StockBalance
 
 # Roles that work on every clinic's requests.
 PHARMACY_WIDE_ROLES = (Role.PHARMACY, Role.COORDINATOR, Role.ADMIN)
@@ -39,3 +41,120 @@ def restock_status_for_clinics(period: date) -> dict[int, str]:
         RestockRequest.objects.filter(period=period.replace(day=1), kind=RestockRequest.Kind.REGULAR)
         .values_list("clinic_id", "state")
     )
+
+
+# --- Stock -----------------------------------------------------------------------------------------
+
+EXPIRY_ALERT_DAYS = 60
+EVERYWHERE = object()  # lots_expiring(): every location, warehouse and clinics
+
+
+def _location(clinic) -> Q:
+    return Q(clinic__isnull=True) if clinic is None else Q(clinic=clinic)
+
+
+def stock_by_lot(*, clinic=None, item=None) -> QuerySet:
+    """Balances above zero at ``clinic`` (None: the warehouse), with item and lot, first expiry first."""
+    rows = StockBalance.objects.filter(_location(clinic), quantity__gt=0).select_related("lot__item")
+    if item is not None:
+        rows = rows.filter(lot__item=item)
+    return rows.order_by("lot__item__name", "lot__item__code", "lot__expiry", "lot__lot_number")
+
+
+def stock_by_item(*, clinic=None) -> QuerySet:
+    """Active items with their total at ``clinic`` (None: the warehouse) as ``on_hand`` (0 when none),
+    and the first expiry held as ``first_expiry``. One query."""
+    location = Q(lots__balances__clinic__isnull=True) if clinic is None else Q(lots__balances__clinic=clinic)
+    held = location & Q(lots__balances__quantity__gt=0)
+    return (
+        Item.objects.filter(active=True)
+        .annotate(on_hand=Coalesce(Sum("lots__balances__quantity", filter=held), 0),
+                  first_expiry=Min("lots__expiry", filter=held))
+        .order_by("name", "code")
+    )
+
+
+def lots_expiring(*, today: date, within_days: int = EXPIRY_ALERT_DAYS, clinic=EVERYWHERE) -> QuerySet:
+    """Balances above zero whose lot expires within ``within_days`` of ``today`` (already expired included),
+    at every location unless ``clinic`` is given (None: the warehouse only)."""
+    rows = StockBalance.objects.filter(quantity__gt=0, lot__expiry__lte=today + timedelta(days=within_days))
+    if clinic is not EVERYWHERE:
+        rows = rows.filter(_location(clinic))
+    return rows.select_related("lot__item", "clinic").order_by("lot__expiry", "lot__item__name", "clinic__name")
+
+
+def warehouse_below_minimum() -> QuerySet:
+    """Items whose warehouse stock is below their reorder level (items with a level of 0 never are)."""
+    return stock_by_item(clinic=None).filter(warehouse_minimum__gt=0, on_hand__lt=F("warehouse_minimum"))
+
+
+def latest_clinic_lines() -> QuerySet:
+    """Per clinic and item, the line of the latest submitted (or later) regular request: the pasante's
+    last count, with the AMC computed then. One query (DISTINCT ON)."""
+    return (
+        RestockLine.objects.filter(request__kind=RestockRequest.Kind.REGULAR)
+        .exclude(request__state=RestockRequest.State.DRAFT)
+        .select_related("request__clinic", "item")
+        .order_by("request__clinic_id", "item_id", "-request__period")
+        .distinct("request__clinic_id", "item_id")
+    )
+
+
+def clinic_items_below_minimum(*, clinic=None) -> list[RestockLine]:
+    """Lines where the clinic's last counted stock is below its minimum (one month of AMC); a clinic
+    that reported a stock-out (stock 0) with consumption is always below. One query."""
+    rows = latest_clinic_lines()
+    if clinic is not None:
+        rows = rows.filter(request__clinic=clinic)
+    below = [line for line in rows if line.stock_on_hand < calculations.minimum_stock(line.amc)]
+    return sorted(below, key=lambda line: (line.request.clinic.name, line.item.name))
+
+
+# --- Requests --------------------------------------------------------------------------------------
+
+def restock_queue(user) -> QuerySet:
+    """Submitted requests the user may see, oldest submission first (the pharmacy's queue)."""
+    return (
+        restock_requests_visible_to(user).filter(state=RestockRequest.State.SUBMITTED)
+        .select_related("clinic", "submitted_by").annotate(line_count=Count("lines"))
+        .order_by("submitted_at", "pk")
+    )
+
+
+def restock_history(clinic, *, before: date | None = None, limit: int = 6) -> list[RestockRequest]:
+    """The clinic's last ``limit`` requests (before the period ``before`` if given), newest first,
+    with their lines: the history a reviewer reads next to a request. Two queries."""
+    rows = RestockRequest.objects.filter(clinic=clinic)
+    if before is not None:
+        rows = rows.filter(period__lt=before)
+    return list(rows.order_by("-period", "-created_at").prefetch_related("lines__item")[:limit])
+
+
+def restock_form_prefill(clinic, period: date) -> dict[int, dict]:
+    """What the form can fill in for each item, ``{item_id: {"beginning_balance", "received"}}``:
+    the beginning balance is the stock counted in the last regular request before ``period``; received
+    is what the clinic confirmed from the dispatches received since that request was submitted
+    (the received quantity, or the dispatched one while not yet confirmed). Two queries."""
+    previous = (
+        RestockRequest.objects.filter(clinic=clinic, kind=RestockRequest.Kind.REGULAR, period__lt=period.replace(day=1))
+        .exclude(state=RestockRequest.State.DRAFT).order_by("-period").first()
+    )
+    prefill: dict[int, dict] = {}
+    if previous is None:
+        return prefill
+    since = previous.submitted_at or previous.created_at
+    lines = RestockLine.objects.filter(
+        Q(request=previous)
+        | Q(request__clinic=clinic, request__dispatched_at__gte=since,
+            request__state__in=[RestockRequest.State.DISPATCHED, RestockRequest.State.RECEIVED,
+                                RestockRequest.State.CLOSED])
+    ).values_list("request_id", "item_id", "stock_on_hand", "dispatched", "received_quantity")
+    for request_id, item_id, on_hand, dispatched, received in lines:
+        entry = prefill.setdefault(item_id, {"beginning_balance": 0, "received": 0})
+        if request_id == previous.pk:
+            entry["beginning_balance"] = on_hand
+        if received is not None:
+            entry["received"] += received
+        elif dispatched is not None:
+            entry["received"] += dispatched
+    return prefill

@@ -24,7 +24,17 @@ from django.utils.translation import pgettext
 from clinics.models import Clinic
 
 from . import calculations
-from .models import Item, Lot, RestockLine, RestockRequest, StockBalance, StockMovement
+from .models import (
+    Item,
+    Lot,
+    PharmacySettings,
+    RestockLine,
+    RestockRequest,
+    StockBalance,
+    StockCount,
+    StockCountLine,
+    StockMovement,
+)
 
 State = RestockRequest.State
 
@@ -230,16 +240,25 @@ def _build_lines(request: RestockRequest, lines: list[dict]) -> list[RestockLine
 
 @transaction.atomic
 def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[dict], by=None,
-                                 kind: str = RestockRequest.Kind.REGULAR, emergency_reason: str = "") -> RestockRequest:
+                                 kind: str = RestockRequest.Kind.REGULAR, emergency_reason: str = "",
+                                 client_key=None) -> RestockRequest:
     """A new request for the month of ``period``, with its lines computed; one regular per clinic and month.
 
     Each line is a dict: ``item`` (id), the counted figures of ``LINE_INPUT_FIELDS`` and optionally
     ``requested`` (defaults to the suggestion; an ``explanation`` is needed when it differs).
+    ``client_key`` (a UUID made by the form or the offline client) makes a repeated post harmless:
+    the request already written under that key is returned, unchanged.
     """
+    if client_key is not None:
+        existing = RestockRequest.objects.filter(client_key=client_key).first()
+        if existing is not None:
+            if existing.clinic_id != clinic.pk:
+                raise ValidationError(_("This form was already used for another clinic. Open a new one."))
+            return existing
     if kind == RestockRequest.Kind.EMERGENCY and not emergency_reason.strip():
         raise ValidationError({"emergency_reason": _("Say why this emergency request is needed.")})
     request = RestockRequest(clinic=clinic, period=period.replace(day=1), kind=kind,
-                             emergency_reason=emergency_reason.strip(), created_by=by)
+                             emergency_reason=emergency_reason.strip(), created_by=by, client_key=client_key)
     built = _build_lines(request, lines)
     _save(request)
     for line in built:
@@ -261,11 +280,49 @@ def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], 
 @transaction.atomic
 def restock_request_submit(*, request: RestockRequest, by=None) -> RestockRequest:
     request = _lock_in(request, (State.DRAFT, State.REJECTED), pgettext("restock request action", "submitted"))
-    if not request.lines.exists():
+    lines = list(request.lines.select_related("item"))
+    if not lines:
         raise ValidationError(_("Add at least one item to the request."))
+    _post_clinic_usage(request, lines, by=by)
     request.state = State.SUBMITTED
     request.submitted_by, request.submitted_at = by, timezone.now()
     return _save(request, update_fields=["state", "submitted_by", "submitted_at"])
+
+
+def _post_clinic_usage(request: RestockRequest, lines: list[RestockLine], *, by=None) -> None:
+    """Bring the clinic's ledger down to the stock the pasante counted, lot by lot, first expiry first.
+
+    What the clinic holds above the count left it: first as dispensed (up to the consumption
+    reported), then as loss (when losses were reported) or as a count variance. The pasante counts
+    items, not lots, so a count above what the ledger knows cannot be put on a lot and writes nothing
+    (stock that was at the clinic before it was in the system). Submitting again after a rejection
+    finds nothing left to move.
+    """
+    balances = list(
+        StockBalance.objects.filter(clinic=request.clinic, quantity__gt=0,
+                                    lot__item__in=[line.item_id for line in lines])
+        .select_related("lot").order_by("lot__expiry", "lot__lot_number")
+    )
+    by_kind: dict[str, list[Move]] = {}
+    for line in lines:
+        held = [b for b in balances if b.lot.item_id == line.item_id]
+        excess = sum(b.quantity for b in held) - line.stock_on_hand
+        budgets = [
+            (StockMovement.Kind.DISPENSED, line.consumed),
+            (StockMovement.Kind.LOSS if line.losses_adjustments < 0 else StockMovement.Kind.COUNT, excess),
+        ]
+        for kind, budget in budgets:
+            budget = min(budget, excess)
+            for balance in held:
+                take = min(budget, balance.quantity)
+                if take > 0:
+                    by_kind.setdefault(kind, []).append(Move(request.clinic, balance.lot, -take))
+                    balance.quantity -= take
+                    budget -= take
+                    excess -= take
+    for kind, moves in by_kind.items():
+        ledger_move(moves=moves, kind=kind, by=by, document=_document(request),
+                    reason=pgettext("stock movement reason", "Monthly report of the clinic"))
 
 
 @transaction.atomic
@@ -421,3 +478,52 @@ def restock_request_close(*, request: RestockRequest, by=None) -> RestockRequest
     request.state = State.CLOSED
     request.closed_at = timezone.now()
     return _save(request, update_fields=["state", "closed_at"])
+
+
+# --- Physical counts and settings ----------------------------------------------------------------
+
+@transaction.atomic
+def stock_count_record(*, clinic: Clinic | None, counts: dict, by=None, remarks: str = "") -> StockCount:
+    """Record a physical count of ``clinic`` (None: the warehouse); ``counts`` maps lot id to units counted.
+
+    The ledger's balance is locked for each lot counted, the variance (counted minus expected) is
+    appended as a ``count`` movement, and each line keeps both figures for the variance report.
+    """
+    if not counts:
+        raise ValidationError(_("Count at least one lot."))
+    errors = []
+    lots = Lot.objects.select_related("item").in_bulk([k for k in counts if isinstance(k, int)])
+    for lot_id, counted in counts.items():
+        if lot_id not in lots:
+            errors.append(_("Unknown lot: %(lot)s.") % {"lot": lot_id})
+        elif isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+            errors.append(_("%(lot)s: the count must be a whole number, zero or more.") % {"lot": lots[lot_id]})
+    if errors:
+        raise ValidationError(errors)
+    # Lock the balances in the ledger's fixed order, so the expected figures cannot move under us.
+    keys = sorted(counts)
+    clinic_id = clinic.pk if clinic else None
+    StockBalance.objects.bulk_create([StockBalance(clinic_id=clinic_id, lot_id=k, quantity=0) for k in keys],
+                                     ignore_conflicts=True)
+    location = Q(clinic_id=clinic_id) if clinic_id else Q(clinic__isnull=True)
+    expected = dict(
+        StockBalance.objects.select_for_update().filter(location, lot_id__in=keys).order_by("lot_id")
+        .values_list("lot_id", "quantity")
+    )
+    count = _save(StockCount(clinic=clinic, counted_by=by, remarks=(remarks or "").strip()))
+    StockCountLine.objects.bulk_create([
+        StockCountLine(count=count, lot=lots[k], expected=expected[k], counted=counts[k]) for k in keys
+    ])
+    moves = [Move(clinic, lots[k], counts[k] - expected[k]) for k in keys if counts[k] != expected[k]]
+    if moves:
+        ledger_move(moves=moves, kind=StockMovement.Kind.COUNT, by=by, document=count.document,
+                    reason=count.remarks)
+    return count
+
+
+@transaction.atomic
+def pharmacy_settings_update(*, request_deadline_day: int, by=None) -> PharmacySettings:
+    current = PharmacySettings.objects.select_for_update().filter(pk=1).first() or PharmacySettings(pk=1)
+    current.request_deadline_day = request_deadline_day
+    current.updated_by, current.updated_at = by, timezone.now()
+    return _save(current)
