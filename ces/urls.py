@@ -13,6 +13,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 api_v1 = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
+    path("pharmacy/", include(("pharmacy.api_urls", "pharmacy"), namespace="pharmacy")),
     path("", include("clinics.api_urls")),
 ]
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", include("ces.accounts.urls")),
     path("cuentas/", include("allauth.urls")),
     path("clinicas/", include("clinics.urls")),
+    path("farmacia/", include("pharmacy.urls")),
     path("avisos/", include("ces.notifications.urls")),
     path("reportes/", include("ces.reports.urls")),
     path("admin/", admin.site.urls),

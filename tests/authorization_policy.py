@@ -226,6 +226,13 @@ REPORTS = {
     "reports:export-download": get(expect(NOTFOUND, supervisor=OK), obj="export"),
 }
 
+# --- pharmacy pages (/farmacia/) and API (/api/v1/pharmacy/) -------------------------------------------------
+# One dict per part of the app, each kept by whoever builds that part.
+PHARMACY_REQUEST_FORM: dict[str, Row] = {}  # the pasante's monthly / emergency request form
+PHARMACY_REQUESTS: dict[str, Row] = {}  # lists, queue, review, approve / reject, dispatch, pick list, receipt
+PHARMACY_STOCK: dict[str, Row] = {}  # warehouse receipts, counts, stock by item and lot, expiring, below minimum
+PHARMACY_API: dict[str, Row] = {}
+
 # --- Development only ---------------------------------------------------------------------------------------
 DEVELOPMENT = {
     "^media/(?P<path>.*)$": get(
@@ -233,7 +240,9 @@ DEVELOPMENT = {
     ),
 }
 
-POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS, **DEVELOPMENT}
+POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
+                         **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
+                         **DEVELOPMENT}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

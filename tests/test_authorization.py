@@ -26,6 +26,15 @@ from ces.notifications.tests.factories import NotificationFactory
 from ces.reports.models import Export
 from clinics.models import Assignment
 from clinics.tests.factories import CohortFactory, PatientFactory
+from pharmacy.models import StockMovement
+from pharmacy.services import (
+    Move,
+    ledger_move,
+    restock_request_create_draft,
+    restock_request_submit,
+    stock_count_record,
+)
+from pharmacy.tests.factories import ItemFactory, LotFactory
 from tests import authorization_policy as policy
 
 LOGIN_VIEWS = {"account_login", "admin:login"}
@@ -93,8 +102,23 @@ def world(db, request, settings, tmp_path):
         "user": users["admin_user"],
         "notification": NotificationFactory(recipient=users["pasante_a"]),
         "export": _finished_export(users["supervisor"]),
+        **_pharmacy_objects(clinic, users),
     }
     return users, objects
+
+
+def _pharmacy_objects(clinic, users):
+    """A submitted restock request of clinic A, its item and a lot in stock there, and a count of clinic A."""
+    item = ItemFactory(name="Paracetamol Capitán")
+    lot = LotFactory(item=item, lot_number="CAPIT-1")
+    ledger_move(moves=[Move(clinic, lot, 10)], kind=StockMovement.Kind.RECEIPT)
+    request = restock_request_create_draft(
+        clinic=clinic, period=timezone.localdate().replace(day=1), by=users["pasante_a"],
+        lines=[{"item": item.pk, "consumed": 4, "stock_on_hand": 10}],
+    )
+    restock_request_submit(request=request, by=users["pasante_a"])
+    count = stock_count_record(clinic=clinic, counts={lot.pk: 10}, by=users["pharmacy"])
+    return {"restock_request": request, "item": item, "lot": lot, "stock_count": count}
 
 
 def _finished_export(user):

@@ -1,0 +1,5 @@
+from pharmacy.views import request_form, requests, stock
+
+app_name = "pharmacy"
+
+urlpatterns = [*requests.urlpatterns, *request_form.urlpatterns, *stock.urlpatterns]
