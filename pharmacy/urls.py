@@ -1,5 +1,5 @@
-from pharmacy.views import request_form, requests, stock
+from pharmacy.views import catalogue, request_form, requests, stock
 
 app_name = "pharmacy"
 
-urlpatterns = [*requests.urlpatterns, *request_form.urlpatterns, *stock.urlpatterns]
+urlpatterns = [*requests.urlpatterns, *request_form.urlpatterns, *stock.urlpatterns, *catalogue.urlpatterns]

@@ -232,6 +232,12 @@ PHARMACY_REQUEST_FORM: dict[str, Row] = {}  # the pasante's monthly / emergency 
 PHARMACY_REQUESTS: dict[str, Row] = {}  # lists, queue, review, approve / reject, dispatch, pick list, receipt
 PHARMACY_STOCK: dict[str, Row] = {}  # warehouse receipts, counts, stock by item and lot, expiring, below minimum
 PHARMACY_API: dict[str, Row] = {}
+# The catalogue import (helper "catalogue"): the warehouse keeps the catalogue, the data manager the reference data.
+PHARMACY_STOCK["pharmacy:catalogue-import"] = Row(
+    checks={"GET": expect(FORBIDDEN, pharmacy=OK, admin_user=OK),
+            "POST": expect(FORBIDDEN, pharmacy=OK, admin_user=OK)},
+    note="POST without a file shows the form again with its error, writes nothing",
+)
 
 # --- Development only ---------------------------------------------------------------------------------------
 DEVELOPMENT = {
