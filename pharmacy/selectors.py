@@ -158,3 +158,109 @@ def restock_form_prefill(clinic, period: date) -> dict[int, dict]:
         elif dispatched is not None:
             entry["received"] += dispatched
     return prefill
+
+
+# --- Stock pages: who sees which location, counts, an item's ledger ---------------------------------
+
+def stock_sees_warehouse(user) -> bool:
+    """The central warehouse and every clinic's stock: pharmacy, coordinators and admins."""
+    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES)
+
+
+def stock_clinics_visible_to(user) -> QuerySet:
+    """Clinics whose stock the user may see and count: every clinic for pharmacy, coordinators and admins;
+    a pasante's own clinic; none for anyone else."""
+    from clinics.models import Clinic
+
+    if stock_sees_warehouse(user):
+        return Clinic.objects.all()
+    if user.is_authenticated and user.has_role(Role.PASANTE):
+        return clinics_visible_to(user)
+    return Clinic.objects.none()
+
+
+def _clinic_scope(clinics) -> Q:
+    """Rows at any location when ``clinics`` is None, else only at those clinics (never the warehouse)."""
+    return Q() if clinics is None else Q(clinic__in=clinics)
+
+
+def stock_item_balances(item, *, clinics=None) -> QuerySet:
+    """The item's lots held anywhere (or only at ``clinics``): warehouse first, then clinics by name,
+    first expiry first within a location. One query."""
+    return (
+        StockBalance.objects.filter(_clinic_scope(clinics), lot__item=item, quantity__gt=0)
+        .select_related("lot", "clinic")
+        .order_by(F("clinic__name").asc(nulls_first=True), "lot__expiry", "lot__lot_number")
+    )
+
+
+def stock_item_movements(item, *, clinics=None) -> QuerySet:
+    """The ledger of the item (or of its stock at ``clinics``), newest first."""
+    from .models import StockMovement
+
+    return (
+        StockMovement.objects.filter(_clinic_scope(clinics), lot__item=item)
+        .select_related("lot", "clinic", "by")
+        .order_by("-at", "-pk")
+    )
+
+
+def item_categories() -> list[str]:
+    """The categories of the active catalogue, for a filter. One query."""
+    return list(
+        Item.objects.filter(active=True).exclude(category="").order_by("category")
+        .values_list("category", flat=True).distinct()
+    )
+
+
+def clinic_minimums(clinic) -> dict[int, int]:
+    """``{item_id: minimum}`` at the clinic (one month of the AMC of its last submitted request). One query."""
+    return {
+        item_id: calculations.minimum_stock(amc)
+        for item_id, amc in latest_clinic_lines().filter(request__clinic=clinic).values_list("item_id", "amc")
+    }
+
+
+def stock_counts_visible_to(user) -> QuerySet:
+    """Pharmacy, coordinators and admins: every count; a pasante: their clinic's; others: none."""
+    from .models import StockCount
+
+    if stock_sees_warehouse(user):
+        return StockCount.objects.all()
+    if user.is_authenticated and user.has_role(Role.PASANTE):
+        return StockCount.objects.filter(clinic__in=clinics_visible_to(user))
+    return StockCount.objects.none()
+
+
+def stock_count_list(user) -> QuerySet:
+    """The counts the user may see, newest first, with how many lots were counted and how many differed."""
+    return (
+        stock_counts_visible_to(user).select_related("clinic", "counted_by")
+        .annotate(lot_count=Count("lines"),
+                  variance_count=Count("lines", filter=~Q(lines__counted=F("lines__expected"))))
+        .order_by("-counted_at", "-pk")
+    )
+
+
+def stock_count_for(user, pk):
+    """The count with its lines, if the user may see it; ``StockCount.DoesNotExist`` otherwise. Two queries."""
+    return (
+        stock_counts_visible_to(user).select_related("clinic", "counted_by")
+        .prefetch_related("lines__lot__item").get(pk=pk)
+    )
+
+
+def stock_count_sheet(*, clinic=None, also_lots=()) -> list[dict]:
+    """The lots to count at ``clinic`` (None: the warehouse), ``{"lot", "expected"}`` each: those with stock
+    there, first expiry first, plus the lots ``also_lots`` (ids) with what the ledger holds of them there
+    (a lot posted back after it left the location). One query, three with ``also_lots``."""
+    from .models import Lot
+
+    rows = [{"lot": b.lot, "expected": b.quantity} for b in stock_by_lot(clinic=clinic)]
+    listed = {row["lot"].pk for row in rows}
+    extra = set(also_lots) - listed
+    if extra:
+        held = dict(StockBalance.objects.filter(_location(clinic), lot_id__in=extra).values_list("lot_id", "quantity"))
+        rows += [{"lot": lot, "expected": held.get(lot.pk, 0)}
+                 for lot in Lot.objects.filter(pk__in=extra).select_related("item").order_by("item__name", "expiry")]
+    return rows

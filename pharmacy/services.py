@@ -527,3 +527,76 @@ def pharmacy_settings_update(*, request_deadline_day: int, by=None) -> PharmacyS
     current.request_deadline_day = request_deadline_day
     current.updated_by, current.updated_at = by, timezone.now()
     return _save(current)
+
+
+# --- Warehouse deliveries and counts with lots found on the shelf ------------------------------------
+
+@transaction.atomic
+def warehouse_receive_delivery(*, lines: list[dict], document: str, reason: str = "", by=None,
+                               today: date | None = None) -> list[StockMovement]:
+    """A supplier's delivery of several lines into the warehouse, all or nothing.
+
+    Each line is ``{item, lot_number, expiry, quantity}`` and goes through ``warehouse_receive``; a lot
+    already expired is refused (it could never be dispatched). The errors of every line are reported
+    together, numbered as the lines, and nothing is written when there is one.
+    """
+    document = (document or "").strip()
+    if not document:
+        raise ValidationError({"document": _("Give the invoice or delivery note number.")})
+    if not lines:
+        raise ValidationError(_("Add at least one line to the delivery."))
+    today = today or _today()
+    errors, movements = [], []
+    for number, line in enumerate(lines, 1):
+        if line["expiry"] < today:
+            errors.append(_("Line %(n)d: lot %(lot)s expired on %(date)s; expired stock cannot be received.")
+                          % {"n": number, "lot": line["lot_number"], "date": line["expiry"].strftime("%d/%m/%Y")})
+            continue
+        try:
+            with transaction.atomic():
+                movements.append(warehouse_receive(
+                    item=line["item"], lot_number=line["lot_number"], expiry=line["expiry"],
+                    quantity=line["quantity"], by=by, document=document, reason=(reason or "").strip(),
+                ))
+        except ValidationError as exc:
+            errors += [_("Line %(n)d: %(error)s") % {"n": number, "error": message} for message in exc.messages]
+    if errors:
+        raise ValidationError(errors)
+    return movements
+
+
+@transaction.atomic
+def stock_count_record_with_found(*, clinic: Clinic | None, counts: dict, found: list[dict], by=None,
+                                  remarks: str = "") -> StockCount:
+    """``stock_count_record`` plus lots found on the shelf that the ledger does not show at the location.
+
+    Each found lot is ``{item, lot_number, expiry, counted}``: the item's lot of that number (created the
+    first time it is seen; a known number must come with the expiry on file) is counted with the others.
+    Expired lots are accepted: a count records what is there, expired or not.
+    """
+    counts = dict(counts)
+    errors = []
+    for entry in found:
+        lot_number = (entry.get("lot_number") or "").strip()
+        counted = entry.get("counted")
+        if not lot_number:
+            errors.append(_("%(item)s: give the lot number of the lot found.") % {"item": entry["item"]})
+            continue
+        if isinstance(counted, bool) or not isinstance(counted, int) or counted <= 0:
+            errors.append(_("%(item)s, lot %(lot)s: a lot found needs a count above zero.")
+                          % {"item": entry["item"], "lot": lot_number})
+            continue
+        lot = Lot.objects.filter(item=entry["item"], lot_number=lot_number).first()
+        if lot is None:
+            lot = _save(Lot(item=entry["item"], lot_number=lot_number, expiry=entry["expiry"]))
+        elif lot.expiry != entry["expiry"]:
+            errors.append(_("%(item)s, lot %(lot)s is on file with the expiry %(date)s.")
+                          % {"item": entry["item"], "lot": lot_number, "date": lot.expiry.strftime("%d/%m/%Y")})
+            continue
+        if lot.pk in counts:
+            errors.append(_("%(item)s, lot %(lot)s is counted twice.") % {"item": entry["item"], "lot": lot_number})
+            continue
+        counts[lot.pk] = counted
+    if errors:
+        raise ValidationError(errors)
+    return stock_count_record(clinic=clinic, counts=counts, by=by, remarks=remarks)

@@ -230,7 +230,37 @@ REPORTS = {
 # One dict per part of the app, each kept by whoever builds that part.
 PHARMACY_REQUEST_FORM: dict[str, Row] = {}  # the pasante's monthly / emergency request form
 PHARMACY_REQUESTS: dict[str, Row] = {}  # lists, queue, review, approve / reject, dispatch, pick list, receipt
-PHARMACY_STOCK: dict[str, Row] = {}  # warehouse receipts, counts, stock by item and lot, expiring, below minimum
+# Warehouse receipts, counts, stock by item and lot, expiring, below minimum, the deadline-day setting.
+# Pharmacy, coordinators and admins: everything. A pasante sees and counts their own clinic only (the one
+# who is there; a pasante of another clinic gets 404 on clinic A's count). Other roles have no business here.
+STOCK_WIDE = cells(("pharmacy", "coordinator", "admin_user"), OK)
+STOCK_WAREHOUSE = expect(FORBIDDEN, **STOCK_WIDE)
+STOCK_AND_PASANTES = expect(FORBIDDEN, pasante_a=OK, pasante_b=OK, **STOCK_WIDE)
+PHARMACY_STOCK: dict[str, Row] = {
+    "pharmacy:stock-list": get(
+        STOCK_AND_PASANTES,
+        note="warehouse by default; a pasante gets their own clinic (another clinic's ?clinic= is a 404, tested in "
+             "pharmacy/tests/test_stock_views.py); every active item is listed, so clinic A's item name shows",
+    ),
+    "pharmacy:stock-item": get(
+        STOCK_AND_PASANTES, obj="item", note="an item is catalogue: a pasante sees its lots and moves at their clinic"
+    ),
+    "pharmacy:stock-expiring": get(STOCK_WAREHOUSE),
+    "pharmacy:stock-below-minimum": get(STOCK_WAREHOUSE),
+    "pharmacy:warehouse-receipt-create": Row(
+        checks={"GET": STOCK_WAREHOUSE, "POST": STOCK_WAREHOUSE}, note="an empty POST shows the form's errors"
+    ),
+    "pharmacy:count-list": get(STOCK_AND_PASANTES, hides=("pasante_b",)),
+    "pharmacy:count-create": Row(
+        checks={"GET": STOCK_AND_PASANTES, "POST": STOCK_AND_PASANTES},
+        note="a pasante counts their own clinic; an empty POST shows the form's errors",
+    ),
+    "pharmacy:count-detail": get(expect(FORBIDDEN, pasante_a=OK, pasante_b=NOTFOUND, **STOCK_WIDE), obj="stock_count"),
+    "pharmacy:settings": Row(
+        checks={"GET": STOCK_WAREHOUSE, "POST": expect(FORBIDDEN, coordinator=OK, admin_user=OK)},
+        note="pharmacy reads the deadline day; coordinators and admins change it (an empty POST shows the error)",
+    ),
+}
 PHARMACY_API: dict[str, Row] = {}
 # The catalogue import (helper "catalogue"): the warehouse keeps the catalogue, the data manager the reference data.
 PHARMACY_STOCK["pharmacy:catalogue-import"] = Row(
