@@ -139,6 +139,14 @@ ADMIN = {
         expect(LOGIN, admin_user=FORBIDDEN), note="notifications are made by the engine only: no add, even for admins"
     ),
     "admin/(?P<url>.*)$": get(expect(LOGIN, admin_user=NOTFOUND), kwargs={"url": "no-such-page/"}),
+    **{
+        f"admin:pharmacy_{model}_{action}": get(
+            expect(LOGIN, admin_user=FORBIDDEN),
+            note="the stock ledger, balances and counts change through pharmacy.services only: read-only admin",
+        )
+        for model in ("stockmovement", "stockbalance", "stockcount")
+        for action in ("add", "delete")
+    },
 }
 
 # --- clinics pages (/clinicas/) -----------------------------------------------------------------------------
