@@ -98,6 +98,15 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def too_large(size: int) -> ValidationError:
+    """The message for a file over ``MAX_BYTES``; the page and the command check the size before reading."""
+    return ValidationError(
+        _("The file is too large (%(size)s MB); the limit is %(limit)d MB. Split it into smaller files.")
+        % {"size": f"{size / 1024 / 1024:.1f}", "limit": MAX_BYTES // 1024 // 1024},
+        code="too_large",
+    )
+
+
 def _not_a_csv():
     return ValidationError(
         _("This file is not a CSV file. In Excel, use “Save as” and choose “CSV UTF-8” or “CSV (comma delimited)”."),
@@ -108,11 +117,7 @@ def _not_a_csv():
 def _read_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header's columns and the data rows with the line each starts on; refuses what is not a catalogue."""
     if len(data) > MAX_BYTES:
-        raise ValidationError(
-            _("The file is too large (%(size)s MB); the limit is %(limit)d MB. Split it into smaller files.")
-            % {"size": f"{len(data) / 1024 / 1024:.1f}", "limit": MAX_BYTES // 1024 // 1024},
-            code="too_large",
-        )
+        raise too_large(len(data))
     if data.startswith(b"PK\x03\x04"):
         raise ValidationError(
             _("This is an Excel workbook, not a CSV file. In Excel, use “Save as” and choose “CSV UTF-8”."),

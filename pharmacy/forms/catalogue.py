@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pharmacy.catalogue import MAX_BYTES
+from pharmacy.catalogue import MAX_BYTES, too_large
 
 
 class CatalogueImportForm(forms.Form):
@@ -13,15 +13,12 @@ class CatalogueImportForm(forms.Form):
         error_messages={"required": _("Choose the CSV file to import."),
                         "empty": _("The file is empty."),
                         "invalid": _("Choose the CSV file to import.")},
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         # Refused before it is read: the import reads the whole file in memory.
         if upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is too large (%(size)s MB); the limit is %(limit)d MB. Split it into smaller files.")
-                % {"size": f"{upload.size / 1024 / 1024:.1f}", "limit": MAX_BYTES // 1024 // 1024}
-            )
+            raise too_large(upload.size)
         return upload
