@@ -244,9 +244,14 @@ def stock_count_list(user) -> QuerySet:
 
 def stock_count_for(user, pk):
     """The count with its lines, if the user may see it; ``StockCount.DoesNotExist`` otherwise. Two queries."""
+    from django.db.models import Prefetch
+
+    from .models import StockCountLine
+
+    lines = StockCountLine.objects.select_related("lot__item")
     return (
         stock_counts_visible_to(user).select_related("clinic", "counted_by")
-        .prefetch_related("lines__lot__item").get(pk=pk)
+        .prefetch_related(Prefetch("lines", queryset=lines)).get(pk=pk)
     )
 
 
