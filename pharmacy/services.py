@@ -523,6 +523,9 @@ def stock_count_record(*, clinic: Clinic | None, counts: dict, by=None, remarks:
 
 @transaction.atomic
 def pharmacy_settings_update(*, request_deadline_day: int, by=None) -> PharmacySettings:
+    # full_clean() alone would turn 5.5, "7" or True into a day (int() of them): refuse anything not an int.
+    if isinstance(request_deadline_day, bool) or not isinstance(request_deadline_day, int):
+        raise ValidationError({"request_deadline_day": _("The deadline is a day of the month, from 1 to 28.")})
     current = PharmacySettings.objects.select_for_update().filter(pk=1).first() or PharmacySettings(pk=1)
     current.request_deadline_day = request_deadline_day
     current.updated_by, current.updated_at = by, timezone.now()

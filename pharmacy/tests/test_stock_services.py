@@ -1,0 +1,306 @@
+"""Physical counts, the clinic's monthly report posted to the ledger at submit, client keys on requests and
+the pharmacy settings: the services of pharmacy/services.py that keep the stock true between dispatches."""
+
+import threading
+import time
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+
+from clinics.tests.factories import ClinicFactory
+from pharmacy import services
+from pharmacy.models import (
+    PharmacySettings,
+    RestockRequest,
+    StockBalance,
+    StockCount,
+    StockCountLine,
+    StockMovement,
+)
+
+from .factories import ItemFactory, LotFactory
+
+State = RestockRequest.State
+Kind = StockMovement.Kind
+PERIOD = date(2026, 6, 1)  # 30 days
+TODAY = date(2026, 6, 20)
+
+
+def ledger_matches_balances():
+    """Every balance is the sum of its ledger rows, and no ledger row lacks its balance."""
+    sums = {
+        (row["clinic_id"], row["lot_id"]): row["total"]
+        for row in StockMovement.objects.values("clinic_id", "lot_id").annotate(total=Sum("quantity")).order_by()
+    }
+    balances = {(b.clinic_id, b.lot_id): b.quantity for b in StockBalance.objects.all()}
+    return sums == {k: v for k, v in balances.items() if v or k in sums}
+
+
+def balance(clinic, lot):
+    row = StockBalance.objects.filter(clinic=clinic, lot=lot).first() if clinic else \
+        StockBalance.objects.filter(clinic__isnull=True, lot=lot).first()
+    return row.quantity if row else 0
+
+
+def at_clinic(clinic, lot, quantity):
+    """Put stock at a clinic the short way (as a receipt would)."""
+    services.ledger_move(moves=[services.Move(clinic, lot, quantity)], kind=Kind.CLINIC_RECEIPT, document="test")
+
+
+def moved(document, kind):
+    """``{lot_number: quantity}`` moved under ``document`` as ``kind``, in ledger order."""
+    rows = StockMovement.objects.filter(document=document, kind=kind).order_by("pk")
+    return {m.lot.lot_number: m.quantity for m in rows}
+
+
+def snapshot():
+    """Everything a refused write must leave as it was."""
+    return (
+        sorted(StockBalance.objects.values_list("clinic_id", "lot_id", "quantity")),
+        StockMovement.objects.count(),
+        StockCount.objects.count(),
+        StockCountLine.objects.count(),
+    )
+
+
+@pytest.fixture
+def item(db):
+    return ItemFactory(name="Paracetamol", max_months_of_stock=3)
+
+
+@pytest.fixture
+def lots(item):
+    """Three lots of the item, first to expire first: SOON, MID, LATE."""
+    return {
+        number: LotFactory(item=item, lot_number=number, expiry=expiry)
+        for number, expiry in (("SOON", date(2027, 1, 31)), ("MID", date(2027, 6, 30)), ("LATE", date(2028, 1, 31)))
+    }
+
+
+@pytest.fixture
+def warehouse(lots, pharmacy):
+    """The warehouse holds SOON 50, MID 30, LATE 20."""
+    for number, quantity in (("SOON", 50), ("MID", 30), ("LATE", 20)):
+        services.ledger_move(moves=[services.Move(None, lots[number], quantity)], kind=Kind.RECEIPT,
+                             document="invoice-1", by=pharmacy)
+    return lots
+
+
+# --- Physical counts ------------------------------------------------------------------------------
+
+def test_warehouse_count_records_expected_counted_and_the_variance(warehouse, pharmacy):
+    soon, mid, late = warehouse["SOON"], warehouse["MID"], warehouse["LATE"]
+    count = services.stock_count_record(clinic=None, counts={soon.pk: 45, mid.pk: 30, late.pk: 26}, by=pharmacy,
+                                        remarks="  Annual count ")
+
+    assert (count.clinic, count.counted_by, count.remarks) == (None, pharmacy, "Annual count")
+    lines = {line.lot.lot_number: (line.expected, line.counted, line.variance) for line in count.lines.all()}
+    assert lines == {"SOON": (50, 45, -5), "MID": (30, 30, 0), "LATE": (20, 26, 6)}
+    # Only the lots that differ enter the ledger, as count movements with the count as their document.
+    assert moved(count.document, Kind.COUNT) == {"SOON": -5, "LATE": 6}
+    assert set(StockMovement.objects.filter(document=count.document).values_list("clinic", "reason", "by")) == {
+        (None, "Annual count", pharmacy.pk)}
+    assert [balance(None, lot) for lot in (soon, mid, late)] == [45, 30, 26]
+    assert ledger_matches_balances()
+
+
+def test_clinic_count_moves_the_clinic_stock_only(warehouse, clinic_a, clinic_b, pasante_a):
+    soon, mid = warehouse["SOON"], warehouse["MID"]
+    at_clinic(clinic_a, soon, 12)
+    at_clinic(clinic_a, mid, 8)
+    at_clinic(clinic_b, soon, 5)
+
+    count = services.stock_count_record(clinic=clinic_a, counts={soon.pk: 10, mid.pk: 9}, by=pasante_a)
+
+    lines = {line.lot.lot_number: (line.expected, line.counted, line.variance) for line in count.lines.all()}
+    assert lines == {"SOON": (12, 10, -2), "MID": (8, 9, 1)}
+    assert set(StockMovement.objects.filter(document=count.document).values_list("clinic", flat=True)) == {clinic_a.pk}
+    assert (balance(clinic_a, soon), balance(clinic_a, mid)) == (10, 9)
+    assert (balance(clinic_b, soon), balance(None, soon), balance(None, mid)) == (5, 50, 30)
+    assert ledger_matches_balances()
+
+
+def test_a_count_that_matches_the_ledger_keeps_its_lines_and_moves_nothing(warehouse, pharmacy):
+    soon, mid = warehouse["SOON"], warehouse["MID"]
+    movements = StockMovement.objects.count()
+    count = services.stock_count_record(clinic=None, counts={soon.pk: 50, mid.pk: 30}, by=pharmacy)
+    assert sorted(count.lines.values_list("expected", "counted")) == [(30, 30), (50, 50)]
+    assert StockMovement.objects.count() == movements
+
+
+def test_a_lot_found_where_the_ledger_has_none_is_counted_from_zero(warehouse, clinic_a, pasante_a):
+    late = warehouse["LATE"]
+    count = services.stock_count_record(clinic=clinic_a, counts={late.pk: 4}, by=pasante_a)
+    assert count.lines.get().expected == 0
+    assert moved(count.document, Kind.COUNT) == {"LATE": 4}
+    assert (balance(clinic_a, late), balance(None, late)) == (4, 20)
+    assert ledger_matches_balances()
+
+
+def test_a_lot_counted_to_zero_empties_it(warehouse, pharmacy):
+    soon = warehouse["SOON"]
+    count = services.stock_count_record(clinic=None, counts={soon.pk: 0}, by=pharmacy)
+    assert count.lines.get().variance == -50
+    assert balance(None, soon) == 0
+    assert ledger_matches_balances()
+
+
+@pytest.mark.parametrize(("counted", "message"), [
+    (-1, "whole number, zero or more"),
+    (2.5, "whole number, zero or more"),
+    ("7", "whole number, zero or more"),
+    (None, "whole number, zero or more"),
+    (True, "whole number, zero or more"),
+])
+def test_a_bad_count_is_refused_and_nothing_is_written(warehouse, pharmacy, counted, message):
+    soon, mid = warehouse["SOON"], warehouse["MID"]
+    before = snapshot()
+    with pytest.raises(ValidationError, match=message):
+        # The good line is not written either: a count is all or nothing.
+        services.stock_count_record(clinic=None, counts={soon.pk: 45, mid.pk: counted}, by=pharmacy)
+    assert snapshot() == before
+
+
+def test_an_unknown_lot_is_refused_and_nothing_is_written(warehouse, pharmacy):
+    soon = warehouse["SOON"]
+    before = snapshot()
+    with pytest.raises(ValidationError, match="Unknown lot: 999999"):
+        services.stock_count_record(clinic=None, counts={soon.pk: 45, 999999: 3}, by=pharmacy)
+    with pytest.raises(ValidationError, match="Unknown lot: abc"):
+        services.stock_count_record(clinic=None, counts={soon.pk: 45, "abc": 3}, by=pharmacy)
+    assert snapshot() == before
+
+
+def test_an_empty_count_is_refused_and_nothing_is_written(warehouse, pharmacy):
+    before = snapshot()
+    with pytest.raises(ValidationError, match="Count at least one lot"):
+        services.stock_count_record(clinic=None, counts={}, by=pharmacy)
+    assert snapshot() == before
+
+
+def test_every_bad_line_of_a_count_is_reported_at_once(warehouse, pharmacy):
+    soon = warehouse["SOON"]
+    with pytest.raises(ValidationError) as raised:
+        services.stock_count_record(clinic=None, counts={soon.pk: -3, 999999: 1}, by=pharmacy)
+    assert len(raised.value.messages) == 2
+
+
+# --- Settings --------------------------------------------------------------------------------------
+
+def test_settings_load_gives_the_default_deadline_once(db):
+    first = PharmacySettings.load()
+    assert first.request_deadline_day == 25
+    assert PharmacySettings.load().pk == first.pk
+    assert PharmacySettings.objects.count() == 1
+
+
+@pytest.mark.parametrize("day", [1, 28])
+def test_settings_update_keeps_a_day_within_the_month(coordinator, day):
+    PharmacySettings.load()
+    settings = services.pharmacy_settings_update(request_deadline_day=day, by=coordinator)
+    assert (settings.request_deadline_day, settings.updated_by) == (day, coordinator)
+    assert PharmacySettings.load().request_deadline_day == day
+    assert PharmacySettings.objects.count() == 1
+
+
+def test_settings_update_before_any_load_creates_the_row(coordinator):
+    services.pharmacy_settings_update(request_deadline_day=10, by=coordinator)
+    assert PharmacySettings.load().request_deadline_day == 10
+
+
+@pytest.mark.parametrize("day", [0, 29, -1, 5.5, "7", "x", None, True])
+def test_settings_update_refuses_a_day_outside_1_to_28_and_keeps_the_old_one(coordinator, day):
+    PharmacySettings.load()
+    with pytest.raises(ValidationError):
+        services.pharmacy_settings_update(request_deadline_day=day, by=coordinator)
+    settings = PharmacySettings.load()
+    assert (settings.request_deadline_day, settings.updated_by) == (25, None)
+
+
+# --- Concurrency, on real PostgreSQL transactions ---------------------------------------------------
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0
+
+
+def first_holds_then(first, second) -> dict:
+    """Run ``first`` in a thread whose transaction stays open until ``second`` (another thread) waits on a
+    lock it holds; then commit it. The outcomes (a result or the exception) as ``{"first", "second"}``."""
+    done_first, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def run(name, action, hold):
+        try:
+            with transaction.atomic():
+                outcome[name] = action()
+                if hold:
+                    done_first.set()
+                    release.wait(10)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            outcome[name] = exc
+        finally:
+            done_first.set()
+            connection.close()
+
+    holder = threading.Thread(target=run, args=("first", first, True))
+    holder.start()
+    assert done_first.wait(10)
+    waiter = threading.Thread(target=run, args=("second", second, False))
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not _waiting_on_a_lock() and waiter.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    release.set()
+    holder.join(10)
+    waiter.join(10)
+    return outcome
+
+
+@pytest.fixture
+def approved_for_30(lots):
+    """The warehouse holds SOON 50 and MID 30; a clinic's request for 30 is approved (FEFO: all from SOON)."""
+    for number, quantity in (("SOON", 50), ("MID", 30)):
+        services.ledger_move(moves=[services.Move(None, lots[number], quantity)], kind=Kind.RECEIPT)
+    request = services.restock_request_create_draft(
+        clinic=ClinicFactory(), period=PERIOD, lines=[{"item": lots["SOON"].item_id, "consumed": 10}])
+    request = services.restock_request_submit(request=request)
+    request = services.restock_request_approve(request=request)
+    assert request.lines.get().approved == 30
+    return request
+
+
+def dispatch(request):
+    return lambda: services.restock_request_dispatch(request=request, today=TODAY)
+
+
+def count_warehouse(lots, **counted):
+    return lambda: services.stock_count_record(clinic=None, counts={lots[n].pk: q for n, q in counted.items()})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_count_committed_before_a_dispatch_is_what_the_dispatch_picks_from(lots, approved_for_30):
+    outcome = first_holds_then(count_warehouse(lots, SOON=40, MID=30), dispatch(approved_for_30))
+
+    count, request = outcome["first"], outcome["second"]
+    assert request.state == State.DISPATCHED
+    assert [(line.expected, line.counted) for line in count.lines.order_by("lot__expiry")] == [(50, 40), (30, 30)]
+    assert (balance(None, lots["SOON"]), balance(None, lots["MID"])) == (10, 30)
+    assert ledger_matches_balances()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_count_waiting_on_a_dispatch_expects_what_the_dispatch_left(lots, approved_for_30):
+    outcome = first_holds_then(dispatch(approved_for_30), count_warehouse(lots, SOON=40, MID=30))
+
+    request, count = outcome["first"], outcome["second"]
+    assert request.state == State.DISPATCHED
+    # The count saw the 20 the dispatch left, not the 50 it read before waiting: the 20 found are a variance.
+    assert [(line.expected, line.counted) for line in count.lines.order_by("lot__expiry")] == [(20, 40), (30, 30)]
+    assert (balance(None, lots["SOON"]), balance(None, lots["MID"])) == (40, 30)
+    assert ledger_matches_balances()
