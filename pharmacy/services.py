@@ -16,7 +16,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -289,40 +289,66 @@ def restock_request_submit(*, request: RestockRequest, by=None) -> RestockReques
     return _save(request, update_fields=["state", "submitted_by", "submitted_at"])
 
 
+# What a monthly report posts at its clinic, in this order: consumption, reported losses, the unexplained rest.
+USAGE_KINDS = (StockMovement.Kind.DISPENSED, StockMovement.Kind.LOSS, StockMovement.Kind.COUNT)
+
+
 def _post_clinic_usage(request: RestockRequest, lines: list[RestockLine], *, by=None) -> None:
     """Bring the clinic's ledger down to the stock the pasante counted, lot by lot, first expiry first.
 
     What the clinic holds above the count left it: first as dispensed (up to the consumption
-    reported), then as loss (when losses were reported) or as a count variance. The pasante counts
-    items, not lots, so a count above what the ledger knows cannot be put on a lot and writes nothing
-    (stock that was at the clinic before it was in the system). Submitting again after a rejection
-    finds nothing left to move.
+    reported), then as loss (up to the losses reported), the rest as a count variance. The pasante
+    counts items, not lots, so a count above what the ledger knows cannot be put on a lot and writes
+    nothing (stock that was at the clinic before it was in the system). A submission after a rejection
+    replaces what the earlier one posted: the same figures move nothing more; corrected figures move
+    only the difference, putting back on their lots the units the earlier one took.
     """
+    document = _document(request)
+    # Written only under this request's lock, which the caller holds: safe to read before the balances.
+    posted = {
+        (kind, lot_id): -total
+        for kind, lot_id, total in StockMovement.objects.filter(
+            clinic=request.clinic, document=document, kind__in=USAGE_KINDS,
+        ).values("kind", "lot_id").annotate(total=Sum("quantity")).order_by().values_list("kind", "lot_id", "total")
+    }
+    # Lock before reading (the ledger's fixed order), so a count or receipt committed meanwhile is seen.
     balances = list(
-        StockBalance.objects.filter(clinic=request.clinic, quantity__gt=0,
-                                    lot__item__in=[line.item_id for line in lines])
-        .select_related("lot").order_by("lot__expiry", "lot__lot_number")
+        StockBalance.objects.select_for_update(of=("self",))
+        .filter(Q(lot__item__in=[line.item_id for line in lines]) | Q(lot__in=[lot_id for _kind, lot_id in posted]),
+                clinic=request.clinic)
+        .select_related("lot").order_by("lot_id")
     )
-    by_kind: dict[str, list[Move]] = {}
+    lots = {b.lot_id: b.lot for b in balances}
+    available = {b.lot_id: b.quantity for b in balances}
+    for (_kind, lot_id), quantity in posted.items():
+        available[lot_id] += quantity
+    fefo = sorted(lots.values(), key=lambda lot: (lot.expiry, lot.lot_number))
+    target: dict[tuple, int] = {}
     for line in lines:
-        held = [b for b in balances if b.lot.item_id == line.item_id]
-        excess = sum(b.quantity for b in held) - line.stock_on_hand
-        budgets = [
-            (StockMovement.Kind.DISPENSED, line.consumed),
-            (StockMovement.Kind.LOSS if line.losses_adjustments < 0 else StockMovement.Kind.COUNT, excess),
-        ]
+        held = [lot for lot in fefo if lot.item_id == line.item_id]
+        excess = sum(available[lot.pk] for lot in held) - line.stock_on_hand
+        budgets = zip(USAGE_KINDS, (line.consumed, max(0, -line.losses_adjustments), excess), strict=True)
         for kind, budget in budgets:
             budget = min(budget, excess)
-            for balance in held:
-                take = min(budget, balance.quantity)
+            for lot in held:
+                take = min(budget, available[lot.pk])
                 if take > 0:
-                    by_kind.setdefault(kind, []).append(Move(request.clinic, balance.lot, -take))
-                    balance.quantity -= take
+                    target[(kind, lot.pk)] = take
+                    available[lot.pk] -= take
                     budget -= take
                     excess -= take
-    for kind, moves in by_kind.items():
-        ledger_move(moves=moves, kind=kind, by=by, document=_document(request),
-                    reason=pgettext("stock movement reason", "Monthly report of the clinic"))
+    # Units put back first, so no balance dips below zero between the moves of two kinds.
+    back: dict[str, list[Move]] = {}
+    out: dict[str, list[Move]] = {}
+    for kind in USAGE_KINDS:
+        for lot in fefo:
+            change = posted.get((kind, lot.pk), 0) - target.get((kind, lot.pk), 0)
+            if change:
+                (back if change > 0 else out).setdefault(kind, []).append(Move(request.clinic, lot, change))
+    for group in (back, out):
+        for kind, moves in group.items():
+            ledger_move(moves=moves, kind=kind, by=by, document=document,
+                        reason=pgettext("stock movement reason", "Monthly report of the clinic"))
 
 
 @transaction.atomic

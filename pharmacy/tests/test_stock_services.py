@@ -188,6 +188,167 @@ def test_every_bad_line_of_a_count_is_reported_at_once(warehouse, pharmacy):
     assert len(raised.value.messages) == 2
 
 
+# --- The monthly report posted to the clinic's ledger at submit -------------------------------------
+
+def report(item, **figures):
+    """A line of the pasante's monthly report."""
+    return {"item": item.pk, "beginning_balance": 60, "received": 0, "consumed": 30, "stock_on_hand": 20,
+            "stockout_days": 0, **figures}
+
+
+@pytest.fixture
+def clinic_stock(lots, clinic_a):
+    """Clinic A holds SOON 15, MID 25, LATE 20 of the item: 60 in the ledger."""
+    for number, quantity in (("SOON", 15), ("MID", 25), ("LATE", 20)):
+        at_clinic(clinic_a, lots[number], quantity)
+    return lots
+
+
+def submit(clinic, pasante, *lines):
+    request = services.restock_request_create_draft(clinic=clinic, period=PERIOD, lines=list(lines), by=pasante)
+    return services.restock_request_submit(request=request, by=pasante)
+
+
+def clinic_balances(clinic, lots):
+    return {number: balance(clinic, lot) for number, lot in lots.items()}
+
+
+def test_submit_posts_dispensed_then_count_variance_first_expiry_first(clinic_stock, item, clinic_a, pasante_a):
+    # 60 in the ledger, 30 consumed, 20 counted: 30 dispensed, and 10 unexplained.
+    request = submit(clinic_a, pasante_a, report(item))
+
+    document = f"restock-request:{request.pk}"
+    assert moved(document, Kind.DISPENSED) == {"SOON": -15, "MID": -15}
+    assert moved(document, Kind.COUNT) == {"MID": -10}
+    assert not StockMovement.objects.filter(document=document).exclude(kind__in=[Kind.DISPENSED, Kind.COUNT])
+    assert clinic_balances(clinic_a, clinic_stock) == {"SOON": 0, "MID": 0, "LATE": 20}
+    assert set(StockMovement.objects.filter(document=document).values_list("clinic", "by")) == {
+        (clinic_a.pk, pasante_a.pk)}
+    assert ledger_matches_balances()
+
+
+def test_submit_posts_reported_losses_as_loss_and_only_the_rest_as_count_variance(
+        clinic_stock, item, clinic_a, pasante_a):
+    # 60 in the ledger, 30 consumed, 5 lost, 20 counted: 30 dispensed, 5 lost, 5 unexplained.
+    request = submit(clinic_a, pasante_a,
+                     report(item, losses_adjustments=-5, adjustment_reason="Broken bottles"))
+
+    document = f"restock-request:{request.pk}"
+    assert moved(document, Kind.DISPENSED) == {"SOON": -15, "MID": -15}
+    assert moved(document, Kind.LOSS) == {"MID": -5}
+    assert moved(document, Kind.COUNT) == {"MID": -5}
+    assert clinic_balances(clinic_a, clinic_stock) == {"SOON": 0, "MID": 0, "LATE": 20}
+    assert ledger_matches_balances()
+
+
+def test_submit_posts_no_more_loss_than_the_ledger_holds_above_the_count(clinic_stock, item, clinic_a, pasante_a):
+    # 60 in the ledger, 30 consumed, 10 lost, 25 counted: only 5 left to lose.
+    request = submit(clinic_a, pasante_a,
+                     report(item, losses_adjustments=-10, adjustment_reason="Expired", stock_on_hand=25))
+    document = f"restock-request:{request.pk}"
+    assert moved(document, Kind.DISPENSED) == {"SOON": -15, "MID": -15}
+    assert moved(document, Kind.LOSS) == {"MID": -5}
+    assert not moved(document, Kind.COUNT)
+    assert sum(clinic_balances(clinic_a, clinic_stock).values()) == 25
+
+
+def test_submit_dispenses_no_more_than_the_ledger_holds(lots, item, clinic_a, pasante_a):
+    at_clinic(clinic_a, lots["LATE"], 10)
+    request = submit(clinic_a, pasante_a, report(item, consumed=30, stock_on_hand=0))
+    assert moved(f"restock-request:{request.pk}", Kind.DISPENSED) == {"LATE": -10}
+    assert balance(clinic_a, lots["LATE"]) == 0
+    assert ledger_matches_balances()
+
+
+def test_a_count_above_the_ledger_writes_nothing(lots, item, clinic_a, pasante_a):
+    # The clinic counted 25 but the ledger knows of 10: the 15 cannot be put on a lot.
+    at_clinic(clinic_a, lots["LATE"], 10)
+    movements = StockMovement.objects.count()
+    request = submit(clinic_a, pasante_a, report(item, stock_on_hand=25))
+    assert request.state == State.SUBMITTED
+    assert StockMovement.objects.count() == movements
+    assert balance(clinic_a, lots["LATE"]) == 10
+
+
+def test_a_clinic_with_nothing_in_the_ledger_submits_without_moving_stock(item, clinic_a, pasante_a):
+    request = submit(clinic_a, pasante_a, report(item))
+    assert request.state == State.SUBMITTED
+    assert not StockMovement.objects.exists()
+
+
+def test_submit_moves_only_the_clinic_stock_of_the_items_reported(clinic_stock, item, clinic_a, clinic_b,
+                                                                  pasante_a):
+    other = LotFactory(item=ItemFactory(name="Amoxicilina"), lot_number="AMX")
+    at_clinic(clinic_a, other, 40)
+    at_clinic(clinic_b, clinic_stock["SOON"], 7)
+    services.ledger_move(moves=[services.Move(None, clinic_stock["SOON"], 100)], kind=Kind.RECEIPT)
+
+    submit(clinic_a, pasante_a, report(item))
+
+    assert (balance(clinic_a, other), balance(clinic_b, clinic_stock["SOON"]), balance(None, clinic_stock["SOON"])) \
+        == (40, 7, 100)
+
+
+def test_submit_posts_each_item_of_the_report(clinic_stock, item, clinic_a, pasante_a):
+    other_item = ItemFactory(name="Amoxicilina")
+    amx = LotFactory(item=other_item, lot_number="AMX")
+    at_clinic(clinic_a, amx, 40)
+    request = submit(clinic_a, pasante_a, report(item), report(other_item, consumed=12, stock_on_hand=28))
+    document = f"restock-request:{request.pk}"
+    assert moved(document, Kind.DISPENSED) == {"SOON": -15, "MID": -15, "AMX": -12}
+    assert balance(clinic_a, amx) == 28
+    assert sum(clinic_balances(clinic_a, clinic_stock).values()) == 20
+
+
+def test_submitting_again_after_a_rejection_moves_nothing_more(clinic_stock, item, clinic_a, pasante_a, pharmacy):
+    request = submit(clinic_a, pasante_a, report(item))
+    movements = StockMovement.objects.count()
+    request = services.restock_request_reject(request=request, reason="Check the remarks", by=pharmacy)
+    request = services.restock_request_submit(request=request, by=pasante_a)
+    assert request.state == State.SUBMITTED
+    assert StockMovement.objects.count() == movements
+    assert clinic_balances(clinic_a, clinic_stock) == {"SOON": 0, "MID": 0, "LATE": 20}
+
+
+def test_a_count_corrected_upwards_after_a_rejection_puts_back_what_the_first_submit_took(
+        clinic_stock, item, clinic_a, pasante_a, pharmacy):
+    # The pasante typed 2 instead of 20: the first submit took 58 out; the corrected report takes 40.
+    request = submit(clinic_a, pasante_a, report(item, stock_on_hand=2))
+    assert sum(clinic_balances(clinic_a, clinic_stock).values()) == 2
+    request = services.restock_request_reject(request=request, reason="2 on hand?", by=pharmacy)
+    services.restock_request_update_lines(request=request, lines=[report(item)], by=pasante_a)
+    services.restock_request_submit(request=request, by=pasante_a)
+
+    assert clinic_balances(clinic_a, clinic_stock) == {"SOON": 0, "MID": 0, "LATE": 20}
+    document = f"restock-request:{request.pk}"
+    net = dict(StockMovement.objects.filter(document=document).values("kind").annotate(t=Sum("quantity"))
+               .order_by().values_list("kind", "t"))
+    assert net == {Kind.DISPENSED: -30, Kind.COUNT: -10}
+    assert ledger_matches_balances()
+
+
+def test_an_item_dropped_from_a_corrected_report_gets_its_stock_back(clinic_stock, item, clinic_a, pasante_a,
+                                                                    pharmacy):
+    other_item = ItemFactory(name="Amoxicilina")
+    amx = LotFactory(item=other_item, lot_number="AMX")
+    at_clinic(clinic_a, amx, 40)
+    request = submit(clinic_a, pasante_a, report(item), report(other_item, consumed=12, stock_on_hand=28))
+    request = services.restock_request_reject(request=request, reason="Amoxicilina is not yours", by=pharmacy)
+    services.restock_request_update_lines(request=request, lines=[report(item)], by=pasante_a)
+    services.restock_request_submit(request=request, by=pasante_a)
+    assert balance(clinic_a, amx) == 40
+    assert sum(clinic_balances(clinic_a, clinic_stock).values()) == 20
+    assert ledger_matches_balances()
+
+
+def test_a_refused_submit_moves_no_stock(clinic_stock, item, clinic_a, pasante_a):
+    request = submit(clinic_a, pasante_a, report(item))
+    movements = StockMovement.objects.count()
+    with pytest.raises(ValidationError, match="cannot be submitted"):
+        services.restock_request_submit(request=request, by=pasante_a)
+    assert StockMovement.objects.count() == movements
+
+
 # --- Settings --------------------------------------------------------------------------------------
 
 def test_settings_load_gives_the_default_deadline_once(db):
@@ -303,4 +464,23 @@ def test_a_count_waiting_on_a_dispatch_expects_what_the_dispatch_left(lots, appr
     # The count saw the 20 the dispatch left, not the 50 it read before waiting: the 20 found are a variance.
     assert [(line.expected, line.counted) for line in count.lines.order_by("lot__expiry")] == [(20, 40), (30, 30)]
     assert (balance(None, lots["SOON"]), balance(None, lots["MID"])) == (40, 30)
+    assert ledger_matches_balances()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submit_waiting_on_a_clinic_count_posts_against_the_counted_stock(lots):
+    clinic = ClinicFactory()
+    for number, quantity in (("SOON", 15), ("MID", 25), ("LATE", 20)):
+        at_clinic(clinic, lots[number], quantity)
+    request = services.restock_request_create_draft(clinic=clinic, period=PERIOD, lines=[report(lots["SOON"].item)])
+
+    outcome = first_holds_then(
+        lambda: services.stock_count_record(clinic=clinic, counts={lots["MID"].pk: 5}),
+        lambda: services.restock_request_submit(request=request),
+    )
+
+    # The count left 40; 30 consumed and 20 on hand: 20 dispensed, first expiry first.
+    assert outcome["second"].state == State.SUBMITTED
+    assert moved(f"restock-request:{request.pk}", Kind.DISPENSED) == {"SOON": -15, "MID": -5}
+    assert clinic_balances(clinic, lots) == {"SOON": 0, "MID": 0, "LATE": 20}
     assert ledger_matches_balances()
