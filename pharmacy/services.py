@@ -238,6 +238,16 @@ def _build_lines(request: RestockRequest, lines: list[dict]) -> list[RestockLine
     return built
 
 
+def _request_under_key(client_key, clinic: Clinic) -> RestockRequest | None:
+    """The request already written under ``client_key``, if any; refused when it is another clinic's."""
+    if client_key is None:
+        return None
+    existing = RestockRequest.objects.filter(client_key=client_key).first()
+    if existing is not None and existing.clinic_id != clinic.pk:
+        raise ValidationError(_("This form was already used for another clinic. Open a new one."))
+    return existing
+
+
 @transaction.atomic
 def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[dict], by=None,
                                  kind: str = RestockRequest.Kind.REGULAR, emergency_reason: str = "",
@@ -249,18 +259,22 @@ def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[di
     ``client_key`` (a UUID made by the form or the offline client) makes a repeated post harmless:
     the request already written under that key is returned, unchanged.
     """
-    if client_key is not None:
-        existing = RestockRequest.objects.filter(client_key=client_key).first()
-        if existing is not None:
-            if existing.clinic_id != clinic.pk:
-                raise ValidationError(_("This form was already used for another clinic. Open a new one."))
-            return existing
+    existing = _request_under_key(client_key, clinic)
+    if existing is not None:
+        return existing
     if kind == RestockRequest.Kind.EMERGENCY and not emergency_reason.strip():
         raise ValidationError({"emergency_reason": _("Say why this emergency request is needed.")})
     request = RestockRequest(clinic=clinic, period=period.replace(day=1), kind=kind,
                              emergency_reason=emergency_reason.strip(), created_by=by, client_key=client_key)
     built = _build_lines(request, lines)
-    _save(request)
+    try:
+        _save(request)
+    except ValidationError:
+        # The same post, replayed at the same moment, committed first: answer with its request.
+        existing = _request_under_key(client_key, clinic)
+        if existing is None:
+            raise
+        return existing
     for line in built:
         line.request = request
     RestockLine.objects.bulk_create(built)

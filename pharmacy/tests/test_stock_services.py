@@ -3,6 +3,7 @@ the pharmacy settings: the services of pharmacy/services.py that keep the stock 
 
 import threading
 import time
+import uuid
 from datetime import date
 
 import pytest
@@ -14,6 +15,7 @@ from clinics.tests.factories import ClinicFactory
 from pharmacy import services
 from pharmacy.models import (
     PharmacySettings,
+    RestockLine,
     RestockRequest,
     StockBalance,
     StockCount,
@@ -27,6 +29,7 @@ State = RestockRequest.State
 Kind = StockMovement.Kind
 PERIOD = date(2026, 6, 1)  # 30 days
 TODAY = date(2026, 6, 20)
+THREADS = 8
 
 
 def ledger_matches_balances():
@@ -349,6 +352,44 @@ def test_a_refused_submit_moves_no_stock(clinic_stock, item, clinic_a, pasante_a
     assert StockMovement.objects.count() == movements
 
 
+# --- Client keys: a form posted twice is one request -------------------------------------------------
+
+def test_the_same_client_key_returns_the_same_request_and_writes_nothing(item, clinic_a, pasante_a):
+    key = uuid.uuid4()
+    first = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[report(item)],
+                                                  by=pasante_a, client_key=key)
+    again = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, by=pasante_a, client_key=str(key),
+                                                  lines=[report(item, consumed=99, stock_on_hand=1)])
+    assert again.pk == first.pk
+    assert RestockRequest.objects.count() == 1
+    assert list(RestockLine.objects.values_list("consumed", "stock_on_hand")) == [(30, 20)]
+
+
+def test_the_same_client_key_for_another_clinic_is_refused(item, clinic_a, clinic_b, pasante_a, pasante_b):
+    key = uuid.uuid4()
+    services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[report(item)], by=pasante_a,
+                                          client_key=key)
+    with pytest.raises(ValidationError, match="already used for another clinic"):
+        services.restock_request_create_draft(clinic=clinic_b, period=PERIOD, lines=[report(item)], by=pasante_b,
+                                              client_key=key)
+    assert list(RestockRequest.objects.values_list("clinic", flat=True)) == [clinic_a.pk]
+
+
+def test_another_client_key_for_the_same_month_is_still_one_regular_request(item, clinic_a, pasante_a):
+    services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[report(item)], by=pasante_a,
+                                          client_key=uuid.uuid4())
+    with pytest.raises(ValidationError, match="already has a regular request"):
+        services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[report(item)], by=pasante_a,
+                                              client_key=uuid.uuid4())
+    assert RestockRequest.objects.count() == 1
+
+
+def test_a_request_without_client_key_leaves_it_empty(item, clinic_a, pasante_a):
+    request = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[report(item)],
+                                                    by=pasante_a)
+    assert request.client_key is None
+
+
 # --- Settings --------------------------------------------------------------------------------------
 
 def test_settings_load_gives_the_default_deadline_once(db):
@@ -484,3 +525,45 @@ def test_a_submit_waiting_on_a_clinic_count_posts_against_the_counted_stock(lots
     assert moved(f"restock-request:{request.pk}", Kind.DISPENSED) == {"SOON": -15, "MID": -5}
     assert clinic_balances(clinic, lots) == {"SOON": 0, "MID": 0, "LATE": 20}
     assert ledger_matches_balances()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_key_replayed_while_the_first_post_is_being_written_answers_the_same_request(item):
+    clinic, key = ClinicFactory(), uuid.uuid4()
+
+    def post():
+        return services.restock_request_create_draft(clinic=clinic, period=PERIOD, lines=[report(item)],
+                                                     client_key=key)
+
+    outcome = first_holds_then(post, post)
+
+    assert outcome["second"].pk == outcome["first"].pk
+    assert RestockRequest.objects.count() == 1
+    assert RestockLine.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_key_replayed_by_many_at_once_makes_one_request(item):
+    clinic, key = ClinicFactory(), uuid.uuid4()
+    barrier = threading.Barrier(THREADS)
+    answers = []
+
+    def post():
+        try:
+            barrier.wait()
+            answers.append(services.restock_request_create_draft(
+                clinic=clinic, period=PERIOD, lines=[report(item)], client_key=key, kind=RestockRequest.Kind.EMERGENCY,
+                emergency_reason="Dengue outbreak").pk)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            answers.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+
+    assert RestockRequest.objects.count() == 1
+    assert answers == [RestockRequest.objects.get().pk] * THREADS
