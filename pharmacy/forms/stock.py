@@ -66,6 +66,9 @@ class LocationForm(forms.Form):
 
 
 class ReceiptForm(forms.Form):
+    # Made when the form is first drawn: the same form posted twice (double tap, retry on a bad
+    # connection) receives the delivery once.
+    client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
     document = forms.CharField(label=_("Invoice or delivery note number"), max_length=80)
     reason = forms.CharField(label=_("Remarks"), max_length=500, required=False,
                              widget=forms.Textarea(attrs={"rows": 2}),

@@ -3,6 +3,7 @@ expiring, items below minimum, supplier deliveries, physical counts and the dead
 open what (a pasante: their own clinic only), every refusal (a clear message and nothing written), and
 the number of queries of each list pinned at two data sizes."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -71,8 +72,6 @@ def stock(clinic_a, clinic_b, pharmacy):
 
 def rows(response, testid="stock-row"):
     """``{data-item: data-on-hand}`` of the stock rows of a page."""
-    import re
-
     return dict(re.findall(rf'data-testid="{testid}" data-item="([^"]+)" data-on-hand="(-?\d+)"', text(response)))
 
 
@@ -399,6 +398,29 @@ def test_receipt_is_all_or_nothing_when_the_service_refuses_a_line(pharmacy, sto
     assert "Line 2: Lot PAR-LATE of this item is on file with another expiry date." in text(response)
     assert not Lot.objects.filter(lot_number="MET-OK").exists()
     assert balance(None, stock["late"]) == 40
+
+
+def test_a_delivery_posted_twice_is_received_once(pharmacy, stock):
+    client = client_for(pharmacy)
+    key = re.search(r'name="client_key" value="([0-9a-f-]+)"', text(client.get(url("warehouse-receipt-create"))))[1]
+    data = {**receipt_data([line(stock["metf"], "MET-TWICE", quantity="50")]), "client_key": key}
+    assert client.post(url("warehouse-receipt-create"), data).status_code == 302
+    again = client.post(url("warehouse-receipt-create"), data, follow=True)
+    assert "This delivery was already sent." in text(again)
+    assert balance(None, Lot.objects.get(lot_number="MET-TWICE")) == 50
+    assert StockMovement.objects.filter(document="FAC-2026-001").count() == 1
+
+
+def test_a_refused_delivery_can_be_corrected_and_sent_with_the_same_form(pharmacy, stock):
+    client = client_for(pharmacy)
+    key = re.search(r'name="client_key" value="([0-9a-f-]+)"', text(client.get(url("warehouse-receipt-create"))))[1]
+    refused = {**receipt_data([line(stock["para"], "PAR-LATE", expiry=TODAY + timedelta(days=90))]),
+               "client_key": key}
+    assert client.post(url("warehouse-receipt-create"), refused).status_code == 200
+    corrected = {**receipt_data([line(stock["para"], "PAR-LATE", expiry=stock["late"].expiry, quantity="5")]),
+                 "client_key": key}
+    assert client.post(url("warehouse-receipt-create"), corrected).status_code == 302
+    assert balance(None, stock["late"]) == 45
 
 
 def test_pasante_cannot_receive_deliveries(pasante_a, stock):

@@ -6,8 +6,11 @@ Pharmacy, coordinators and admins see every location; a pasante sees and counts 
 service, render. A service's ValidationError is shown on the form and nothing is written.
 """
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -167,6 +170,13 @@ def stock_below_minimum(request):
 
 # --- Supplier deliveries into the warehouse -------------------------------------------------------------------
 
+RECEIPT_KEY_SECONDS = 7 * 24 * 3600
+
+
+def _receipt_once_key(client_key) -> str | None:
+    return f"pharmacy:warehouse-receipt:{client_key}" if client_key else None
+
+
 
 @login_required
 def warehouse_receipt_create(request):
@@ -178,12 +188,19 @@ def warehouse_receipt_create(request):
         form = ReceiptForm(data)
         lines = ReceiptLineFormSet(data, prefix="lines")
         if ADD_LINE not in data and form.is_valid() & lines.is_valid():
+            once = _receipt_once_key(form.cleaned_data["client_key"])
+            if once and not cache.add(once, "received", RECEIPT_KEY_SECONDS):
+                messages.warning(request, _("This delivery was already sent. Check the stock before entering it "
+                                            "again."))
+                return redirect("pharmacy:stock-list")
             try:
                 movements = services.warehouse_receive_delivery(
                     lines=lines.filled(), document=form.cleaned_data["document"],
                     reason=form.cleaned_data["reason"], by=request.user,
                 )
             except ValidationError as exc:
+                if once:
+                    cache.delete(once)  # nothing was written: the corrected form may be sent again
                 _add_service_error(form, exc)
             else:
                 units = sum(m.quantity for m in movements)
@@ -191,7 +208,7 @@ def warehouse_receipt_create(request):
                     "document": form.cleaned_data["document"], "lines": len(movements), "units": units})
                 return redirect("pharmacy:stock-list")
     else:
-        form = ReceiptForm()
+        form = ReceiptForm(initial={"client_key": uuid.uuid4()})
         lines = ReceiptLineFormSet(prefix="lines")
     return render(request, "pharmacy/receipt_form.html", {"form": form, "lines": lines, "add_line": ADD_LINE})
 
