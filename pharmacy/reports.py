@@ -1,0 +1,309 @@
+"""The pharmacy's reports (see ces.reports.registry): restock requests with their fill rates (and a chart of
+them by month), stock-outs reported, stock on hand with expiries, and consumption by item and clinic.
+
+Rows start from the pages' selectors, so an export is scoped exactly like the pages: pharmacy,
+coordinators and admins see every clinic (and the central warehouse); a pasante, their clinic only;
+nobody else may run them. Drafts are the pasante's work in progress and are in no report.
+"""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from django import forms
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import get_language, pgettext
+from django.utils.translation import gettext_lazy as _
+
+from ces.accounts.roles import Role
+from ces.reports.registry import ChartData, Column, Report, Series, register
+from clinics.forms import UNKNOWN_CHOICE, DateField
+from clinics.models import Clinic
+
+from . import selectors
+from .models import RestockLine, RestockRequest, StockBalance
+
+CHART_MAX_MONTHS = 24
+WAREHOUSE = "warehouse"  # the location filter's value for the central warehouse
+
+
+def _allowed(user) -> bool:
+    return user.is_authenticated and user.has_role(*selectors.PHARMACY_WIDE_ROLES, Role.PASANTE)
+
+
+class PeriodFilterForm(forms.Form):
+    """A period (months of the requests) and one of the clinics the person may see."""
+
+    date_from = DateField(label=_("From"), required=False, help_text=_("The month of this day is included."))
+    date_to = DateField(label=_("To"), required=False)
+    clinic = forms.ModelChoiceField(label=_("Clinic"), required=False, queryset=Clinic.objects.none(),
+                                    empty_label=_("All clinics"), error_messages=UNKNOWN_CHOICE)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = selectors.stock_clinics_visible_to(user).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("The end of the period cannot be before its start."))
+        return data
+
+
+def _sent_requests(user, filters: dict) -> QuerySet:
+    """The requests the person may see that reached the pharmacy at least once (no drafts), filtered."""
+    rows = selectors.restock_requests_visible_to(user).exclude(state=RestockRequest.State.DRAFT)
+    if filters.get("clinic"):
+        rows = rows.filter(clinic=filters["clinic"])
+    if filters.get("date_from"):
+        rows = rows.filter(period__gte=filters["date_from"].replace(day=1))
+    if filters.get("date_to"):
+        rows = rows.filter(period__lte=filters["date_to"])
+    return rows
+
+
+@lru_cache(maxsize=64)
+def _label(choices: type, value: str, language: str) -> str:
+    # get_FOO_display() resolves the lazy choices on every call; once per language is enough.
+    return str(choices(value).label) if value in choices.values else value
+
+
+def _percent(part, whole) -> Decimal | None:
+    """``part / whole`` as a percentage with one decimal, halves up; empty while ``part`` is not known."""
+    if part is None or not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+# --- Restock requests and fill rate -------------------------------------------------------------------
+
+
+def restock_request_rows(user, filters: dict) -> QuerySet:
+    """One row per request (a clinic's regular request of a month, or an emergency one), with the totals of
+    its lines. One query."""
+    return (
+        _sent_requests(user, filters)
+        .select_related("clinic")
+        .annotate(line_count=Count("lines"), requested_total=Sum("lines__requested"),
+                  approved_total=Sum("lines__approved"), dispatched_total=Sum("lines__dispatched"),
+                  received_total=Sum("lines__received_quantity"))
+        .order_by("clinic__name", "period", "kind", "pk")
+    )
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def _month_starts(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last and len(months) < CHART_MAX_MONTHS:
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
+def fill_rate_chart(user, filters: dict, *, today: date | None = None) -> ChartData:
+    """Fill rate by month (per cent of the units): approved of requested, over the lines already decided;
+    dispatched of approved and received of dispatched likewise. By default the last twelve months. One
+    query."""
+    today = today or timezone.localdate()
+    last = filters.get("date_to") or today
+    first = filters.get("date_from") or _next_month(date(last.year - 1, last.month, 1))
+    months = _month_starts(first, last)
+    decided, dispatched, received = (Q(lines__approved__isnull=False), Q(lines__dispatched__isnull=False),
+                                     Q(lines__received_quantity__isnull=False))
+    totals = {
+        row["period"]: row
+        for row in _sent_requests(user, {**filters, "date_from": months[0], "date_to": months[-1]})
+        .values("period").order_by("period")
+        .annotate(requested=Sum("lines__requested", filter=decided), approved=Sum("lines__approved"),
+                  approved_sent=Sum("lines__approved", filter=dispatched), dispatched=Sum("lines__dispatched"),
+                  dispatched_seen=Sum("lines__dispatched", filter=received),
+                  received=Sum("lines__received_quantity"))
+    }
+
+    def series(name, part, whole):
+        values = []
+        for month in months:
+            row = totals.get(month, {})
+            rate = _percent(row.get(part), row.get(whole))
+            values.append(float(rate) if rate is not None else 0)
+        return Series(str(name), values)
+
+    return ChartData(
+        title=str(_("Fill rate by month")), labels=months, kind="lines", y_label="%",
+        series=[series(_("Approved / requested"), "approved", "requested"),
+                series(_("Dispatched / approved"), "dispatched", "approved_sent"),
+                series(_("Received / dispatched"), "received", "dispatched_seen")],
+    )
+
+
+register(Report(
+    key="restock-requests",
+    title=_("Restock requests and fill rate"),
+    description=_("Each request sent by a clinic, month by month: units requested, approved, dispatched and "
+                  "received, and the fill rates between them."),
+    columns=[
+        Column("clinic", _("Clinic"), lambda r: r.clinic.name),
+        Column("period", _("Month"), lambda r: r.period),
+        Column("kind", _("Kind"), lambda r: _label(RestockRequest.Kind, r.kind, get_language())),
+        Column("state", _("State"), lambda r: _label(RestockRequest.State, r.state, get_language())),
+        Column("items", _("Items"), lambda r: r.line_count),
+        Column("requested", _("Requested"), lambda r: r.requested_total),
+        Column("approved", _("Approved"), lambda r: r.approved_total),
+        Column("dispatched", _("Dispatched"), lambda r: r.dispatched_total),
+        Column("received", _("Received"), lambda r: r.received_total),
+        Column("approved_rate", _("Approved / requested (%)"), lambda r: _percent(r.approved_total, r.requested_total)),
+        Column("dispatched_rate", _("Dispatched / approved (%)"),
+               lambda r: _percent(r.dispatched_total, r.approved_total)),
+        Column("received_rate", _("Received / dispatched (%)"),
+               lambda r: _percent(r.received_total, r.dispatched_total)),
+        Column("submitted", _("Submitted"), lambda r: r.submitted_at),
+    ],
+    form=PeriodFilterForm,
+    rows=restock_request_rows,
+    allowed=_allowed,
+    chart=fill_rate_chart,
+    order=30,
+))
+
+
+# --- Stock-outs reported ------------------------------------------------------------------------------
+
+
+def _lines_of(requests: QuerySet) -> QuerySet:
+    return (
+        RestockLine.objects.filter(request__in=requests.values("pk"))
+        .select_related("request__clinic", "item")
+    )
+
+
+def stockout_rows(user, filters: dict) -> QuerySet:
+    """Lines that reported days out of stock, or nothing on hand after consuming. One query."""
+    return (
+        _lines_of(_sent_requests(user, filters))
+        .filter(Q(stockout_days__gt=0) | Q(stock_on_hand=0, consumed__gt=0))
+        .order_by("request__clinic__name", "request__period", "item__name", "item__code", "pk")
+    )
+
+
+register(Report(
+    key="stockouts",
+    title=_("Stock-outs reported"),
+    description=_("The items each clinic reported out of stock in its requests: the days without it, or "
+                  "nothing left on hand after consuming it."),
+    columns=[
+        Column("clinic", _("Clinic"), lambda line: line.request.clinic.name),
+        Column("period", _("Month"), lambda line: line.request.period),
+        Column("code", _("Code"), lambda line: line.item.code),
+        Column("item", _("Item"), lambda line: str(line.item)),
+        Column("stockout_days", _("Stock-out days"), lambda line: line.stockout_days),
+        Column("stock_on_hand", _("Stock on hand"), lambda line: line.stock_on_hand),
+        Column("consumed", _("Consumed"), lambda line: line.consumed),
+        Column("kind", _("Request"), lambda line: _label(RestockRequest.Kind, line.request.kind, get_language())),
+    ],
+    form=PeriodFilterForm,
+    rows=stockout_rows,
+    allowed=_allowed,
+    order=31,
+))
+
+
+# --- Stock on hand and expiries -----------------------------------------------------------------------
+
+
+class StockFilterForm(forms.Form):
+    location = forms.ChoiceField(label=_("Location"), required=False, error_messages=UNKNOWN_CHOICE)
+    expires_before = DateField(label=_("Expiring on or before"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("All locations"))]
+        if selectors.stock_sees_warehouse(user):
+            choices.append((WAREHOUSE, pgettext("stock location", "Central warehouse")))
+        choices += [(str(pk), name) for pk, name in
+                    selectors.stock_clinics_visible_to(user).order_by("name").values_list("pk", "name")]
+        self.fields["location"].choices = choices
+
+
+@lru_cache(maxsize=16)
+def _warehouse_name(language: str) -> str:
+    return pgettext("stock location", "Central warehouse")
+
+
+def stock_rows(user, filters: dict) -> QuerySet:
+    """Every lot held, by location (warehouse first), item and expiry. One query."""
+    rows = StockBalance.objects.filter(quantity__gt=0)
+    if not selectors.stock_sees_warehouse(user):
+        rows = rows.filter(clinic__in=selectors.stock_clinics_visible_to(user))
+    location = filters.get("location")
+    if location == WAREHOUSE:
+        rows = rows.filter(clinic__isnull=True)
+    elif location:
+        rows = rows.filter(clinic_id=int(location))
+    if filters.get("expires_before"):
+        rows = rows.filter(lot__expiry__lte=filters["expires_before"])
+    return (
+        rows.select_related("clinic", "lot__item")
+        .order_by(F("clinic__name").asc(nulls_first=True), "lot__item__name", "lot__item__code", "lot__expiry",
+                  "lot__lot_number")
+    )
+
+
+register(Report(
+    key="stock-on-hand",
+    title=_("Stock on hand and expiries"),
+    description=_("Every lot in stock at the central warehouse and at the clinics, with its expiry and the "
+                  "days left before it."),
+    columns=[
+        Column("location", _("Location"),
+               lambda b: b.clinic.name if b.clinic_id else _warehouse_name(get_language())),
+        Column("code", _("Code"), lambda b: b.lot.item.code),
+        Column("item", _("Item"), lambda b: str(b.lot.item)),
+        Column("unit", _("Unit"), lambda b: b.lot.item.unit),
+        Column("lot", _("Lot"), lambda b: b.lot.lot_number),
+        Column("expiry", _("Expiry"), lambda b: b.lot.expiry),
+        Column("days_left", _("Days to expiry"), lambda b: (b.lot.expiry - timezone.localdate()).days),
+        Column("quantity", _("Quantity"), lambda b: b.quantity),
+    ],
+    form=StockFilterForm,
+    rows=stock_rows,
+    allowed=_allowed,
+    order=32,
+))
+
+
+# --- Consumption by item and clinic ------------------------------------------------------------------
+
+
+def consumption_rows(user, filters: dict) -> QuerySet:
+    """What each clinic reported consuming of each item, month by month: the lines of its regular requests
+    (an emergency request reports no month of its own). One query."""
+    requests = _sent_requests(user, filters).filter(kind=RestockRequest.Kind.REGULAR)
+    return _lines_of(requests).order_by("request__clinic__name", "item__name", "item__code", "request__period")
+
+
+register(Report(
+    key="consumption",
+    title=_("Consumption by item and clinic"),
+    description=_("The consumption each clinic reported for each item in its monthly requests, with the "
+                  "stock-out days and the average monthly consumption computed then."),
+    columns=[
+        Column("clinic", _("Clinic"), lambda line: line.request.clinic.name),
+        Column("code", _("Code"), lambda line: line.item.code),
+        Column("item", _("Item"), lambda line: str(line.item)),
+        Column("unit", _("Unit"), lambda line: line.item.unit),
+        Column("period", _("Month"), lambda line: line.request.period),
+        Column("consumed", _("Consumed"), lambda line: line.consumed),
+        Column("losses_adjustments", _("Losses and adjustments"), lambda line: line.losses_adjustments),
+        Column("stockout_days", _("Stock-out days"), lambda line: line.stockout_days),
+        Column("stock_on_hand", _("Stock on hand"), lambda line: line.stock_on_hand),
+        Column("amc", _("Average monthly consumption"), lambda line: line.amc),
+    ],
+    form=PeriodFilterForm,
+    rows=consumption_rows,
+    allowed=_allowed,
+    order=33,
+))
