@@ -85,6 +85,13 @@ def test_stock_list_shows_the_warehouse_by_default(pharmacy, stock):
     body = text(response)
     assert "Central warehouse" in body
     assert stock["early"].expiry.strftime("%d/%m/%Y") in body  # first expiry of paracetamol
+    assert body.count('data-testid="expires-soon"') == 1  # within 60 days
+
+
+def test_stock_list_does_not_flag_a_far_expiry(coordinator, clinic_a, stock):
+    body = text(client_for(coordinator).get(url("stock-list"), {"clinic": clinic_a.pk}))
+    assert stock["late"].expiry.strftime("%d/%m/%Y") in body
+    assert 'data-testid="expires-soon"' not in body
 
 
 def test_stock_list_flags_warehouse_items_below_their_reorder_level(pharmacy, stock):

@@ -7,6 +7,7 @@ service, render. A service's ValidationError is shown on the form and nothing is
 """
 
 import uuid
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -124,8 +125,10 @@ def stock_list(request):
         minimum = item.warehouse_minimum if clinic is None else minimums.get(item.pk, 0)
         item.minimum = minimum
         item.below_minimum = bool(minimum) and item.on_hand < minimum
+    today = timezone.localdate()
     context = {"filters": filters, "page_obj": page_obj, "query_string": query_string, "clinic": clinic,
-               "warehouse": warehouse, "today": timezone.localdate()}
+               "warehouse": warehouse, "today": today,
+               "expiry_alert": today + timedelta(days=selectors.EXPIRY_ALERT_DAYS)}
     return render(request, "pharmacy/stock_list.html", context)
 
 
