@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from ces.accounts.roles import Role
@@ -127,7 +127,9 @@ def restock_history(clinic, *, before: date | None = None, limit: int = 6) -> li
     rows = RestockRequest.objects.filter(clinic=clinic)
     if before is not None:
         rows = rows.filter(period__lt=before)
-    return list(rows.order_by("-period", "-created_at").prefetch_related("lines__item")[:limit])
+    # The lines with their items in one query: prefetching "lines__item" would take a third.
+    lines = Prefetch("lines", queryset=RestockLine.objects.select_related("item"))
+    return list(rows.order_by("-period", "-created_at").prefetch_related(lines)[:limit])
 
 
 def restock_form_prefill(clinic, period: date) -> dict[int, dict]:
