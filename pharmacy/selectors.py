@@ -271,3 +271,100 @@ def stock_count_sheet(*, clinic=None, also_lots=()) -> list[dict]:
         rows += [{"lot": lot, "expected": held.get(lot.pk, 0)}
                  for lot in Lot.objects.filter(pk__in=extra).select_related("item").order_by("item__name", "expiry")]
     return rows
+
+
+# --- Reminders (pharmacy/reminder_rules.py): what is due, and who is told ---------------------------
+
+# A regular request in one of these states has reached the pharmacy. A rejected one has come back to
+# the pasante to correct and submit again, so it still counts as not submitted.
+SUBMITTED_OR_LATER = (
+    RestockRequest.State.SUBMITTED,
+    RestockRequest.State.APPROVED,
+    RestockRequest.State.DISPATCHED,
+    RestockRequest.State.RECEIVED,
+    RestockRequest.State.CLOSED,
+)
+
+
+def request_deadline_day() -> int:
+    """The day of the month the regular request is due, as the coordinators set it (the default until
+    they do). One query; unlike ``PharmacySettings.load()`` it never writes."""
+    from .models import PharmacySettings
+
+    day = PharmacySettings.objects.filter(pk=1).values_list("request_deadline_day", flat=True).first()
+    return day if day is not None else PharmacySettings._meta.get_field("request_deadline_day").default
+
+
+def regular_request_submitted(clinic_id: int, period: date) -> bool:
+    """Whether the clinic's regular request for the month of ``period`` has reached the pharmacy. One query."""
+    return RestockRequest.objects.filter(
+        clinic_id=clinic_id, period=period.replace(day=1), kind=RestockRequest.Kind.REGULAR,
+        state__in=SUBMITTED_OR_LATER,
+    ).exists()
+
+
+def pasante_posts_on(day: date) -> QuerySet:
+    """Pasante assignments active on ``day`` held by someone who logs in as an active pasante: the
+    people a clinic's pharmacy reminders go to."""
+    from clinics.models import Assignment
+    from clinics.selectors import active_on
+
+    return Assignment.objects.filter(
+        active_on(day), role=Assignment.Role.PASANTE, staff__user__is_active=True,
+        staff__user__groups__name=Role.PASANTE,
+    )
+
+
+def pasante_posts_without_request(period: date, *, day: date) -> QuerySet:
+    """The posts of ``pasante_posts_on(day)`` at clinics whose regular request for the month of
+    ``period`` has not reached the pharmacy (none, a draft, or rejected), with the clinic. One query."""
+    from django.db.models import Exists, OuterRef
+
+    submitted = RestockRequest.objects.filter(
+        clinic_id=OuterRef("clinic_id"), period=period.replace(day=1), kind=RestockRequest.Kind.REGULAR,
+        state__in=SUBMITTED_OR_LATER,
+    )
+    return (
+        pasante_posts_on(day).filter(~Exists(submitted))
+        .select_related("clinic", "staff").order_by("clinic_id", "pk")
+    )
+
+
+def pasante_user_ids_by_clinic(clinic_ids, *, day: date) -> dict[int, set[int]]:
+    """``{clinic_id: {user_id, ...}}``: the pasantes of ``pasante_posts_on(day)`` at each of the clinics.
+    One query."""
+    found: dict[int, set[int]] = {}
+    rows = pasante_posts_on(day).filter(clinic_id__in=list(clinic_ids)).values_list("clinic_id", "staff__user_id")
+    for clinic_id, user_id in rows:
+        found.setdefault(clinic_id, set()).add(user_id)
+    return found
+
+
+def pharmacy_user_ids() -> list[int]:
+    """Every active user with the pharmacy role. One query."""
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model().objects.filter(is_active=True, groups__name=Role.PHARMACY)
+        .order_by("pk").values_list("pk", flat=True).distinct()
+    )
+
+
+def restock_requests_waiting_approval(*, submitted_before, submitted_since) -> QuerySet:
+    """Requests still submitted whose submission time is in [``submitted_since``, ``submitted_before``),
+    with the clinic."""
+    return (
+        RestockRequest.objects.filter(state=RestockRequest.State.SUBMITTED, submitted_at__lt=submitted_before,
+                                      submitted_at__gte=submitted_since)
+        .select_related("clinic").order_by("submitted_at", "pk")
+    )
+
+
+def restock_requests_awaiting_receipt(*, dispatched_before, dispatched_since) -> QuerySet:
+    """Requests dispatched (and not yet confirmed as received) in [``dispatched_since``,
+    ``dispatched_before``), with the clinic."""
+    return (
+        RestockRequest.objects.filter(state=RestockRequest.State.DISPATCHED, dispatched_at__lt=dispatched_before,
+                                      dispatched_at__gte=dispatched_since)
+        .select_related("clinic").order_by("dispatched_at", "pk")
+    )
