@@ -368,3 +368,42 @@ def restock_requests_awaiting_receipt(*, dispatched_before, dispatched_since) ->
                                       dispatched_at__gte=dispatched_since)
         .select_related("clinic").order_by("dispatched_at", "pk")
     )
+
+
+# --- Who does what with the catalogue and the requests (the API's permission classes wrap these) ----
+
+# The catalogue is reference data: the warehouse keeps it, and the data manager.
+CATALOGUE_EDITOR_ROLES = (Role.PHARMACY, Role.ADMIN)
+
+
+def can_read_catalogue(user) -> bool:
+    """Items and lots: the pharmacy-wide roles, and pasantes (their offline form needs the catalogue)."""
+    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES, Role.PASANTE)
+
+
+def can_edit_catalogue(user) -> bool:
+    return user.is_authenticated and user.has_role(*CATALOGUE_EDITOR_ROLES)
+
+
+def can_raise_restock_requests(user) -> bool:
+    """Drafting, correcting, submitting and confirming receipt: the pasante's side of a request."""
+    return user.is_authenticated and user.has_role(Role.PASANTE)
+
+
+def can_process_restock_requests(user) -> bool:
+    """Approving, rejecting, dispatching and closing: pharmacy, coordinators and admins."""
+    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES)
+
+
+def restock_clinics_for(user) -> QuerySet:
+    """The clinics the user may raise requests for: those of their active pasante assignments."""
+    from django.utils import timezone
+
+    from clinics.models import Assignment, Clinic
+    from clinics.selectors import active_on
+
+    if not can_raise_restock_requests(user):
+        return Clinic.objects.none()
+    posts = Assignment.objects.filter(active_on(timezone.localdate()), staff__user=user,
+                                      role=Assignment.Role.PASANTE)
+    return Clinic.objects.filter(pk__in=posts.values("clinic_id"))

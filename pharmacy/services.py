@@ -643,3 +643,32 @@ def stock_count_record_with_found(*, clinic: Clinic | None, counts: dict, found:
     if errors:
         raise ValidationError(errors)
     return stock_count_record(clinic=clinic, counts=counts, by=by, remarks=remarks)
+
+
+# --- The catalogue, item by item (the API; the CSV import is pharmacy/catalogue.py) ---------------
+
+ITEM_FIELDS = ("code", "name", "form", "strength", "unit", "category", "controlled", "max_months_of_stock",
+               "warehouse_minimum", "active")
+
+
+def _item_fields(fields: dict) -> dict:
+    unknown = set(fields) - set(ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"not item fields: {', '.join(sorted(unknown))}")
+    return {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
+
+
+@transaction.atomic
+def item_create(**fields) -> Item:
+    """A new item of the catalogue; the code is unique."""
+    return _save(Item(**_item_fields(fields)))
+
+
+@transaction.atomic
+def item_update(*, item: Item, **fields) -> Item:
+    """Change some fields of an item; an item in use is retired with ``active=False``, never deleted."""
+    fields = _item_fields(fields)
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    return _save(item, update_fields=list(fields) or None)

@@ -269,7 +269,49 @@ PHARMACY_STOCK: dict[str, Row] = {
         note="pharmacy reads the deadline day; coordinators and admins change it (an empty POST shows the error)",
     ),
 }
-PHARMACY_API: dict[str, Row] = {}
+# The API (/api/v1/pharmacy/). Catalogue, lots and stock: the pharmacy-wide roles and pasantes read (the offline
+# form needs the catalogue); pharmacy and admins keep the catalogue. A request's steps: the pasante's (draft,
+# lines, submit, receive) are for pasantes, the warehouse's (approve, reject, dispatch, close) for pharmacy,
+# coordinators and admins; a role with no part in a step gets 403, pasante B gets 404 on clinic A's request.
+# The request of the walk is submitted, so most steps are refused as illegal (400) to those who may take them.
+API_PHARMACY_READERS = cells(("pharmacy", "coordinator", "admin_user", "pasante_a", "pasante_b"), OK)
+API_CATALOGUE = expect(FORBIDDEN, **API_PHARMACY_READERS)
+API_PASANTE_STEP = expect(FORBIDDEN, pasante_a=INVALID, pasante_b=NOTFOUND)
+API_WAREHOUSE_STEP = expect(FORBIDDEN, **cells(("pharmacy", "coordinator", "admin_user"), INVALID))
+PHARMACY_API: dict[str, Row] = {
+    "api:pharmacy:item-list": Row(
+        checks={"GET": API_CATALOGUE, "POST": expect(FORBIDDEN, pharmacy=INVALID, admin_user=INVALID)},
+        note="adding an item is for pharmacy and admins; an empty body is a 400",
+    ),
+    "api:pharmacy:item-detail": get(API_CATALOGUE, obj="item", note="PUT/PATCH: pharmacy and admins (test_api.py)"),
+    "api:pharmacy:lot-list": get(API_CATALOGUE),
+    "api:pharmacy:lot-detail": get(API_CATALOGUE, obj="lot"),
+    "api:pharmacy:stock-list": get(
+        API_CATALOGUE,
+        note="the warehouse by default, a pasante's own clinic for them; another clinic's ?clinic= is a 400 and "
+             "?location=warehouse a 403 to a pasante (pharmacy/tests/test_api.py)",
+    ),
+    "api:pharmacy:restock-request-list": Row(
+        checks={"GET": API_CATALOGUE, "POST": expect(FORBIDDEN, pasante_a=INVALID, pasante_b=INVALID)},
+        hides=("pasante_b",),
+        note="a pasante drafts for their own clinic; an empty body is a 400",
+    ),
+    "api:pharmacy:restock-request-detail": get(
+        expect(FORBIDDEN, pasante_b=NOTFOUND, **cells(("pharmacy", "coordinator", "admin_user", "pasante_a"), OK)),
+        obj="restock_request",
+    ),
+    "api:pharmacy:restock-request-lines": post(API_PASANTE_STEP, obj="restock_request", note="no lines: 400"),
+    "api:pharmacy:restock-request-submit": post(API_PASANTE_STEP, obj="restock_request", note="submitted already"),
+    "api:pharmacy:restock-request-receive": post(API_PASANTE_STEP, obj="restock_request", note="not dispatched"),
+    "api:pharmacy:restock-request-approve": post(
+        expect(FORBIDDEN, pharmacy=OK, coordinator=INVALID, admin_user=INVALID), obj="restock_request",
+        note="an empty body approves as requested: pharmacy, walked first, approves; coordinator and admin then find "
+             "it approved already (400)",
+    ),
+    "api:pharmacy:restock-request-reject": post(API_WAREHOUSE_STEP, obj="restock_request", note="no reason: 400"),
+    "api:pharmacy:restock-request-dispatch": post(API_WAREHOUSE_STEP, obj="restock_request", note="not approved"),
+    "api:pharmacy:restock-request-close": post(API_WAREHOUSE_STEP, obj="restock_request", note="not received"),
+}
 # The catalogue import (helper "catalogue"): the warehouse keeps the catalogue, the data manager the reference data.
 PHARMACY_STOCK["pharmacy:catalogue-import"] = Row(
     checks={"GET": expect(FORBIDDEN, pharmacy=OK, admin_user=OK),
