@@ -219,10 +219,11 @@ class StockViewSet(viewsets.GenericViewSet):
         if clinic is None and not selectors.stock_sees_warehouse(request.user):
             if filters.get("location") == WAREHOUSE:
                 raise PermissionDenied(_("Only pharmacy, coordinators and admins see the warehouse's stock."))
+            # A pasante's own clinic; between posts they have none, and the warehouse is never theirs.
             clinic = selectors.stock_clinics_visible_to(request.user).order_by("pk").first()
-            if clinic is None:  # a pasante between posts: no clinic, and never the warehouse
-                return self.get_paginated_response([])
-        rows = selectors.stock_by_lot(clinic=clinic)  # clinic None: the warehouse
+            rows = selectors.stock_by_lot(clinic=clinic) if clinic else StockBalance.objects.none()
+        else:
+            rows = selectors.stock_by_lot(clinic=clinic)  # clinic None: the warehouse
         if "item" in filters:
             rows = rows.filter(lot__item_id=filters["item"])
         page = self.paginate_queryset(rows)

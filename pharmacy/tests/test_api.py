@@ -295,6 +295,14 @@ def test_pasante_reads_only_their_clinic_stock(api_client, pasante_a, pasante_b,
     assert warehouse.status_code == 403
 
 
+def test_pasante_between_posts_sees_no_stock_and_never_the_warehouse(api_client, pasante_a, spread):
+    pasante_a.staff.assignments.update(end_date=timezone.localdate() - timedelta(days=1))
+    _login(api_client, pasante_a)
+
+    assert _results(api_client.get(_url("stock-list"))) == []
+    assert api_client.get(_url("stock-list"), {"location": "warehouse"}).status_code == 403
+
+
 @pytest.mark.parametrize("params", [{"clinic": "abc"}, {"clinic": 999999}, {"location": "bodega"}, {"item": "x"},
                                     {"location": "warehouse", "clinic": "CLINIC_A"}])
 def test_stock_with_a_bad_location_is_400(api_client, coordinator, clinic_a, params):
