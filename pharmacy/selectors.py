@@ -407,3 +407,55 @@ def restock_clinics_for(user) -> QuerySet:
     posts = Assignment.objects.filter(active_on(timezone.localdate()), staff__user=user,
                                       role=Assignment.Role.PASANTE)
     return Clinic.objects.filter(pk__in=posts.values("clinic_id"))
+
+
+# --- The pasante's request form ------------------------------------------------------------------------------
+
+def restock_form_past_consumption(clinic, period: date) -> dict[int, list]:
+    """``{item_id: [adjusted consumption, ...]}``, oldest first: for every item, the clinic's last
+    ``AMC_PERIODS - 1`` regular requests before ``period`` (submitted or later) that have a line for it,
+    each turned into its adjusted consumption (None: out of stock the whole month). What the service
+    reads item by item when it computes a line, for the whole catalogue in one query (a window)."""
+    import calendar
+
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    rows = (
+        RestockLine.objects.filter(request__clinic=clinic, request__kind=RestockRequest.Kind.REGULAR,
+                                   request__period__lt=period.replace(day=1))
+        .exclude(request__state=RestockRequest.State.DRAFT)
+        .annotate(recent=Window(RowNumber(), partition_by=[F("item_id")], order_by=F("request__period").desc()))
+        .filter(recent__lt=calculations.AMC_PERIODS)
+        .order_by("item_id", "request__period")
+        .values_list("item_id", "request__period", "consumed", "stockout_days")
+    )
+    past: dict[int, list] = {}
+    for item_id, month, consumed, stockout_days in rows:
+        days = calendar.monthrange(month.year, month.month)[1]
+        past.setdefault(item_id, []).append(calculations.adjusted_consumption(
+            consumed, days_in_period=days, stockout_days=min(stockout_days, days)))
+    return past
+
+
+def restock_form_rows(clinic, period: date) -> list[dict]:
+    """The rows of the pasante's form for the month of ``period``: every active item, as
+    ``{"item", "prefill": {"beginning_balance", "received"}, "past": [adjusted consumption...], "history"}``.
+
+    ``history`` says the clinic has used the item: a line in an earlier request, or stock received
+    since the last one. Items with history come first; within each part, by category and name.
+    Four queries (three when the clinic has no earlier request)."""
+    prefill = restock_form_prefill(clinic, period)
+    past = restock_form_past_consumption(clinic, period)
+    rows = [
+        {"item": item, "prefill": prefill.get(item.pk, {"beginning_balance": 0, "received": 0}),
+         "past": past.get(item.pk, []), "history": item.pk in past or item.pk in prefill}
+        for item in Item.objects.filter(active=True).order_by("category", "name", "code")
+    ]
+    rows.sort(key=lambda row: not row["history"])  # stable: each part keeps the catalogue's order
+    return rows
+
+
+def restock_form_month_requests(clinic, period: date) -> list[RestockRequest]:
+    """The clinic's requests (regular and emergency) of the month of ``period``, oldest first. One query."""
+    return list(RestockRequest.objects.filter(clinic=clinic, period=period.replace(day=1)).order_by("created_at", "pk"))

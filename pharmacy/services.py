@@ -672,3 +672,43 @@ def item_update(*, item: Item, **fields) -> Item:
     for name, value in fields.items():
         setattr(item, name, value)
     return _save(item, update_fields=list(fields) or None)
+
+
+# --- The pasante's request form: save and, when asked, submit, in one transaction ---------------------
+
+@transaction.atomic
+def restock_request_create_from_form(*, clinic: Clinic, period: date, lines: list[dict], by=None,
+                                     kind: str = RestockRequest.Kind.REGULAR, emergency_reason: str = "",
+                                     client_key=None, submit: bool = False) -> RestockRequest:
+    """The new-request form posted: a draft with its lines, submitted too when ``submit``; all or nothing.
+
+    The form's ``client_key`` makes a repeated post one request. A post replayed after its request was
+    submitted returns that request unchanged; one replayed while the request is still a draft (the answer
+    to the first post was lost, the pasante corrected a figure and sent again) saves the figures it
+    carries, which are the latest the pasante typed.
+    """
+    existing = _request_under_key(client_key, clinic)
+    if existing is None:
+        request = restock_request_create_draft(clinic=clinic, period=period, lines=lines, by=by, kind=kind,
+                                               emergency_reason=emergency_reason, client_key=client_key)
+    elif existing.state == State.DRAFT:
+        request = restock_request_update_lines(request=existing, lines=lines, by=by)
+    else:
+        return existing
+    if request.state != State.DRAFT:
+        # The same post, replayed at the same moment, was answered by the other's request: already sent on.
+        return request
+    if submit:
+        request = restock_request_submit(request=request, by=by)
+    return request
+
+
+@transaction.atomic
+def restock_request_update_from_form(*, request: RestockRequest, lines: list[dict], by=None,
+                                     submit: bool = False) -> RestockRequest:
+    """The form of a draft or rejected request posted: its lines replaced, submitted too when ``submit``;
+    all or nothing."""
+    request = restock_request_update_lines(request=request, lines=lines, by=by)
+    if submit:
+        request = restock_request_submit(request=request, by=by)
+    return request

@@ -236,7 +236,26 @@ REPORTS = {
 
 # --- pharmacy pages (/farmacia/) and API (/api/v1/pharmacy/) -------------------------------------------------
 # One dict per part of the app, each kept by whoever builds that part.
-PHARMACY_REQUEST_FORM: dict[str, Row] = {}  # the pasante's monthly / emergency request form
+# The pasante's monthly / emergency request form: pasantes only, for their own clinic. Clinic A's request of the
+# month is submitted, so pasante A is sent on to it (a redirect); pasante B gets clinic B's blank form.
+FORM_PASANTES = expect(FORBIDDEN, pasante_a=OK, pasante_b=OK)
+PHARMACY_REQUEST_FORM: dict[str, Row] = {
+    "pharmacy:request-create": Row(
+        checks={"GET": FORM_PASANTES, "POST": FORM_PASANTES},
+        note="an empty POST shows the form's errors and writes nothing",
+    ),
+    "pharmacy:request-emergency-create": Row(
+        checks={"GET": FORM_PASANTES, "POST": FORM_PASANTES},
+        note="an empty POST shows the form's errors and writes nothing",
+    ),
+    "pharmacy:request-edit": Row(
+        checks={"GET": expect(FORBIDDEN, pasante_a=OK, pasante_b=NOTFOUND),
+                "POST": expect(FORBIDDEN, pasante_a=OK, pasante_b=NOTFOUND)},
+        obj="restock_request",
+        note="the figures are the pasante's: coordinators and pharmacy read the request on its page (403 here); "
+             "clinic A's request is submitted, so pasante A is sent to it",
+    ),
+}
 PHARMACY_REQUESTS: dict[str, Row] = {}  # lists, queue, review, approve / reject, dispatch, pick list, receipt
 # Warehouse receipts, counts, stock by item and lot, expiring, below minimum, the deadline-day setting.
 # Pharmacy, coordinators and admins: everything. A pasante sees and counts their own clinic only (the one

@@ -1,0 +1,254 @@
+"""The pasante's restock request form: one line per active item, named ``<figure>-<item id>``.
+
+The form parses and checks what was typed, line by line, so each message stands next to its box; it
+computes the AMC, maximum and suggestion with pharmacy.calculations (as restock-form.js does in the
+browser) to know when an explanation is needed. pharmacy.services recomputes and decides.
+"""
+
+import calendar
+import uuid
+from dataclasses import dataclass, field
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pharmacy import calculations
+from pharmacy.models import RestockRequest
+
+# The figures the pasante counts, in the order of the form; every one a whole number.
+FIGURES = ("beginning_balance", "received", "consumed", "losses_adjustments", "stock_on_hand", "stockout_days")
+# Figures that cannot be negative (losses and adjustments are signed).
+NON_NEGATIVE = ("beginning_balance", "received", "consumed", "stock_on_hand", "stockout_days")
+TEXTS = ("adjustment_reason", "explanation")
+SAVE, SUBMIT = "save", "submit"
+
+WHOLE_NUMBER = {
+    "invalid": _("Write a whole number."),
+    "min_value": _("Quantities cannot be negative."),
+    "max_value": _("This month has %(limit_value)s days."),
+}
+LABELS = {
+    "beginning_balance": _("Beginning balance"),
+    "received": _("Units received"),
+    "consumed": _("Consumed"),
+    "losses_adjustments": _("Losses (−) or adjustments (+)"),
+    "stock_on_hand": _("Stock on hand (counted)"),
+    "stockout_days": _("Days out of stock"),
+    "requested": _("Requested"),
+    "adjustment_reason": _("Reason for the losses or adjustments"),
+    "explanation": _("Why a quantity other than the suggested one"),
+}
+
+
+def field_name(name: str, item_id: int) -> str:
+    return f"{name}-{item_id}"
+
+
+def days_in(period) -> int:
+    return calendar.monthrange(period.year, period.month)[1]
+
+
+def line_figures(past: list, *, consumed: int, stockout_days: int, days: int, stock_on_hand: int,
+                 max_months: int) -> dict:
+    """AMC, maximum and suggestion of a line, as the service computes them (and restock-form.js)."""
+    current = calculations.adjusted_consumption(consumed, days_in_period=days, stockout_days=stockout_days)
+    amc = calculations.average_monthly_consumption([*past, current])
+    maximum = calculations.maximum_stock(amc, max_months)
+    return {"amc": amc, "maximum": maximum, "suggested": calculations.suggested_quantity(maximum, stock_on_hand)}
+
+
+def fraction_attr(values: list) -> str:
+    """Past adjusted consumptions for a ``data-`` attribute: ``"45/1 x 61/2"`` (x: out of stock all month)."""
+    return " ".join("x" if v is None else f"{v.numerator}/{v.denominator}" for v in values)
+
+
+class WholeNumberInput(forms.TextInput):
+    """A text box with the phone's digit keyboard: a number box would drop what it cannot parse, silently."""
+
+    def __init__(self, *, signed=False):
+        attrs = {"autocomplete": "off", "class": "rf-num"}
+        if signed:
+            # iOS's digit keyboard has no minus sign: the number-and-punctuation one.
+            attrs.update({"inputmode": "text", "pattern": "-?[0-9]*"})
+        else:
+            attrs.update({"inputmode": "numeric", "pattern": "[0-9]*"})
+        super().__init__(attrs=attrs)
+
+
+@dataclass
+class Line:
+    """One item of the form, with its bound fields and what the form computed for it."""
+
+    item: object
+    prefill: dict
+    past: list
+    history: bool
+    fields: dict = field(default_factory=dict)
+    figures: dict | None = None  # amc, maximum, suggested; None while a figure it needs is wrong
+    needs_explanation: bool = False
+    has_errors: bool = False
+
+    @property
+    def past_attr(self) -> str:
+        return fraction_attr(self.past)
+
+    def __getitem__(self, name):  # {{ line.consumed }} in the template
+        return self.fields[name]
+
+
+class RestockRequestForm(forms.Form):
+    """``rows``: ``selectors.restock_form_rows``; ``lines``: the request's lines when it exists (edit)."""
+
+    client_key = forms.UUIDField(widget=forms.HiddenInput, error_messages={
+        "required": _("This form is incomplete; reload the page (what you typed is kept on this phone)."),
+        "invalid": _("This form is incomplete; reload the page (what you typed is kept on this phone)."),
+    })
+    emergency_reason = forms.CharField(
+        label=_("Why is this emergency request needed?"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why this emergency request is needed.")},
+    )
+    item = forms.TypedMultipleChoiceField(
+        coerce=int, widget=forms.MultipleHiddenInput,
+        error_messages={"invalid_choice": _("Unknown item: %(value)s."),
+                        "required": _("Add at least one item to the request.")},
+    )
+
+    def __init__(self, *args, rows, period, kind, lines=(), client_key=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.period, self.kind, self.days = period, kind, days_in(period)
+        if kind != RestockRequest.Kind.EMERGENCY:
+            del self.fields["emergency_reason"]
+        if client_key is None:
+            del self.fields["client_key"]
+        else:
+            self.fields["client_key"].initial = client_key
+        self.fields["item"].choices = [(str(row["item"].pk), str(row["item"])) for row in rows]
+        saved = {line.item_id: line for line in lines}
+        self.lines = []
+        for row in rows:
+            line = Line(item=row["item"], prefill=row["prefill"], past=row["past"], history=row["history"])
+            self._add_fields(line, saved.get(row["item"].pk))
+            self.lines.append(line)
+        if not self.is_bound:
+            for line in self.lines:
+                self._compute(line, {name: self._initial(line, name) for name in (*FIGURES, "requested")})
+
+    def _add_fields(self, line: Line, saved) -> None:
+        pk = line.item.pk
+        for name in FIGURES:
+            # A saved line shows its figures, zeros included; a new one its pre-filled ones, blank for 0.
+            initial = getattr(saved, name) if saved else (line.prefill.get(name) or None)
+            maximum = self.days if name == "stockout_days" else None
+            self.fields[field_name(name, pk)] = forms.IntegerField(
+                label=LABELS[name], required=False, initial=initial,
+                min_value=None if name == "losses_adjustments" else 0, max_value=maximum,
+                error_messages=WHOLE_NUMBER, widget=WholeNumberInput(signed=name == "losses_adjustments"),
+            )
+        # Blank: the suggestion. A saved quantity equal to the suggestion is shown blank, so it follows
+        # the figures when they change.
+        requested = saved.requested if saved and saved.requested != saved.suggested else None
+        self.fields[field_name("requested", pk)] = forms.IntegerField(
+            label=LABELS["requested"], required=False, initial=requested, min_value=0,
+            error_messages=WHOLE_NUMBER, widget=WholeNumberInput(),
+        )
+        for name in TEXTS:
+            self.fields[field_name(name, pk)] = forms.CharField(
+                label=LABELS[name], required=False, max_length=2000, initial=getattr(saved, name, ""),
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        line.fields = {name: self[field_name(name, pk)] for name in (*FIGURES, "requested", *TEXTS)}
+
+    def _initial(self, line: Line, name: str):
+        value = self[field_name(name, line.item.pk)].initial
+        return value if name == "requested" else value or 0
+
+    def _compute(self, line: Line, values: dict) -> None:
+        """AMC, maximum and suggestion from ``values`` (None where a figure is blank: 0; requested: the
+        suggestion); whether an explanation is needed."""
+        figure = {name: values.get(name) or 0 for name in FIGURES}
+        if any(figure[name] < 0 for name in NON_NEGATIVE) or figure["stockout_days"] > self.days:
+            line.figures = None
+            return
+        line.figures = line_figures(line.past, consumed=figure["consumed"], stockout_days=figure["stockout_days"],
+                                    days=self.days, stock_on_hand=figure["stock_on_hand"],
+                                    max_months=line.item.max_months_of_stock)
+        # restock-form.js keeps this up to date as the figures change.
+        line.fields["requested"].field.widget.attrs["placeholder"] = str(line.figures["suggested"])
+        requested = values.get("requested")
+        line.needs_explanation = requested is not None and requested != line.figures["suggested"]
+
+    def clean(self):
+        cleaned = super().clean()
+        posted = set(cleaned.get("item") or ())
+        for line in self.lines:
+            if line.item.pk not in posted:
+                continue
+            pk = line.item.pk
+            values = {name: cleaned.get(field_name(name, pk)) for name in (*FIGURES, "requested", *TEXTS)}
+            if any(field_name(name, pk) in self.errors for name in (*FIGURES, "requested")):
+                line.has_errors = True
+                continue
+            self._compute(line, values)
+            if values["losses_adjustments"] and not (values["adjustment_reason"] or "").strip():
+                self.add_error(field_name("adjustment_reason", pk), _("Give the reason for the losses or adjustments."))
+            if line.needs_explanation and not (values["explanation"] or "").strip():
+                self.add_error(field_name("explanation", pk),
+                               _("Explain why the requested quantity differs from the suggested one (%(n)d).")
+                               % {"n": line.figures["suggested"]})
+        for line in self.lines:
+            line.has_errors = line.has_errors or any(bound.errors for bound in line.fields.values())
+        return cleaned
+
+    # --- After is_valid() ---------------------------------------------------------------------------------
+
+    def _keeps(self, line: Line, values: dict) -> bool:
+        """Whether the line goes into the request.
+
+        A regular request reports every item the clinic has used, and any other item with a figure other
+        than zero. An emergency request carries only the items the pasante filled in: a figure or a
+        requested quantity typed (even 0), or a pre-filled balance changed.
+        """
+        if self.kind == RestockRequest.Kind.EMERGENCY:
+            typed = any(values[name] is not None for name in ("consumed", "losses_adjustments", "stock_on_hand",
+                                                              "stockout_days", "requested"))
+            changed = any((values[name] or 0) != line.prefill.get(name, 0) for name in ("beginning_balance",
+                                                                                         "received"))
+            return typed or changed
+        return line.history or any(values[name] for name in (*FIGURES, "requested"))
+
+    def service_lines(self) -> list[dict]:
+        """The lines for ``restock_request_create_draft`` / ``_update_lines``, blank figures as 0 and a
+        blank requested quantity left out (the service takes the suggestion)."""
+        posted = set(self.cleaned_data["item"])
+        result = []
+        for line in self.lines:
+            if line.item.pk not in posted:
+                continue
+            pk = line.item.pk
+            values = {name: self.cleaned_data.get(field_name(name, pk)) for name in (*FIGURES, "requested")}
+            if not self._keeps(line, values):
+                continue
+            data = {"item": pk, **{name: values[name] or 0 for name in FIGURES}}
+            if values["requested"] is not None:
+                data["requested"] = values["requested"]
+            for name in TEXTS:
+                data[name] = (self.cleaned_data.get(field_name(name, pk)) or "").strip()
+            result.append(data)
+        return result
+
+    @property
+    def other_open(self) -> bool:
+        """Whether the part with the items never used here starts open: when nothing has history, or one
+        of them has an error or a figure."""
+        others = [line for line in self.lines if not line.history]
+        if len(others) == len(self.lines):
+            return True
+        if not self.is_bound:
+            return False
+        return any(line.has_errors or any(self.data.get(bound.html_name) for bound in line.fields.values())
+                   for line in others)
+
+
+def new_client_key() -> uuid.UUID:
+    return uuid.uuid4()
