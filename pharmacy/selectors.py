@@ -409,6 +409,114 @@ def restock_clinics_for(user) -> QuerySet:
     return Clinic.objects.filter(pk__in=posts.values("clinic_id"))
 
 
+# --- Request pages: list, detail with its timeline and the clinic's history, home panels --------------------
+
+def restock_request_list(user, *, clinic=None, state: str = "", period: date | None = None,
+                         kind: str = "") -> QuerySet:
+    """The requests the user may see, filtered, newest period first, each with ``line_count``. One query
+    (plus the paginator's count)."""
+    rows = restock_requests_visible_to(user)
+    if clinic is not None:
+        rows = rows.filter(clinic=clinic)
+    if state:
+        rows = rows.filter(state=state)
+    if period is not None:
+        rows = rows.filter(period=period.replace(day=1))
+    if kind:
+        rows = rows.filter(kind=kind)
+    return (
+        rows.select_related("clinic").annotate(line_count=Count("lines"))
+        .order_by("-period", "clinic__name", "-created_at", "-pk")
+    )
+
+
+def restock_request_detail(user, pk) -> RestockRequest:
+    """``restock_request_for`` with the people who moved it and its lines with their items. Two queries."""
+    lines = RestockLine.objects.select_related("item").order_by("item__name", "item__code")
+    return (
+        restock_requests_visible_to(user)
+        .select_related("clinic__community", "created_by", "submitted_by", "decided_by", "dispatched_by",
+                        "received_by")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .get(pk=pk)
+    )
+
+
+# Which fields of the request say who moved it into a state, and when.
+_STATE_STAMPS = {
+    RestockRequest.State.DRAFT: ("created_by_id", "created_at"),
+    RestockRequest.State.SUBMITTED: ("submitted_by_id", "submitted_at"),
+    RestockRequest.State.APPROVED: ("decided_by_id", "decided_at"),
+    RestockRequest.State.REJECTED: ("decided_by_id", "decided_at"),
+    RestockRequest.State.DISPATCHED: ("dispatched_by_id", "dispatched_at"),
+    RestockRequest.State.RECEIVED: ("received_by_id", "received_at"),
+    RestockRequest.State.CLOSED: (None, "closed_at"),
+}
+
+
+def restock_request_timeline(request: RestockRequest) -> list[dict]:
+    """Every change of state of the request, oldest first, as ``{"state", "label", "at", "by", "note"}``.
+
+    Read from the request's audit history rather than from its fields, which keep only the last of each
+    stamp: a request rejected, corrected and submitted again shows the rejection and both submissions.
+    Closing keeps no "closed by" field; who closed it is the person recorded in the audit context of that
+    change. Two queries.
+    """
+    from django.contrib.auth import get_user_model
+
+    fields = {"state", "rejection_reason", "pgh_created_at", "pgh_context__metadata"}
+    for by, at in _STATE_STAMPS.values():
+        fields |= {at} | ({by} if by else set())
+    entries, previous = [], None
+    for event in request.events.order_by("pgh_id").values(*fields):
+        state = event["state"]
+        if state == previous:
+            continue
+        previous = state
+        by_field, at_field = _STATE_STAMPS[state]
+        by = event[by_field] if by_field else (event["pgh_context__metadata"] or {}).get("user")
+        entries.append({
+            "state": state, "label": RestockRequest.State(state).label,
+            "at": event[at_field] or event["pgh_created_at"], "by": by,
+            "note": event["rejection_reason"] if state == RestockRequest.State.REJECTED else "",
+        })
+    people = get_user_model().objects.in_bulk({e["by"] for e in entries if e["by"]})
+    for entry in entries:
+        entry["by"] = people.get(entry["by"])
+    return entries
+
+
+def restock_history_by_item(request: RestockRequest, *, limit: int = 3) -> tuple[list[RestockRequest], dict]:
+    """What a reviewer compares the request with: the clinic's last ``limit`` requests before its period,
+    newest first, and ``{item_id: [the item's line in each of them, or None]}``. Two queries."""
+    past = restock_history(request.clinic, before=request.period, limit=limit)
+    by_item: dict[int, list] = {}
+    for index, earlier in enumerate(past):
+        for line in earlier.lines.all():
+            by_item.setdefault(line.item_id, [None] * len(past))[index] = line
+    return past, by_item
+
+
+def restock_pasante_home(user, period: date) -> list[RestockRequest]:
+    """For a pasante's home page: the regular requests of the month of ``period`` and every request
+    dispatched but not yet confirmed as received, of the clinics the pasante works at. One query."""
+    return list(
+        restock_requests_visible_to(user)
+        .filter(Q(period=period.replace(day=1), kind=RestockRequest.Kind.REGULAR)
+                | Q(state=RestockRequest.State.DISPATCHED))
+        .select_related("clinic")
+        .order_by("clinic__name", "dispatched_at", "pk")
+    )
+
+
+def restock_approved_waiting(user) -> QuerySet:
+    """Approved requests the user may see, waiting to be dispatched, approved longest ago first."""
+    return (
+        restock_requests_visible_to(user).filter(state=RestockRequest.State.APPROVED)
+        .select_related("clinic").order_by("decided_at", "pk")
+    )
+
+
 # --- The pasante's request form ------------------------------------------------------------------------------
 
 def restock_form_past_consumption(clinic, period: date) -> dict[int, list]:

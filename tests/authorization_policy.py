@@ -257,6 +257,32 @@ PHARMACY_REQUEST_FORM: dict[str, Row] = {
     ),
 }
 PHARMACY_REQUESTS: dict[str, Row] = {}  # lists, queue, review, approve / reject, dispatch, pick list, receipt
+# Pharmacy, coordinators and admins review, dispatch and close any clinic's request; a pasante sees their clinic's
+# (pasante B gets 404 on clinic A's) and confirms its deliveries; other roles have no business here (403). The
+# request of the walk is submitted: dispatch, receipt, close and the pick list answer with a message and a redirect
+# to the request (wrong state, nothing written); an empty review POST shows the form's errors.
+REQUEST_WIDE = cells(("pharmacy", "coordinator", "admin_user"), OK)
+REQUEST_REVIEWERS = expect(FORBIDDEN, **REQUEST_WIDE)
+REQUEST_READERS = expect(FORBIDDEN, pasante_a=OK, pasante_b=NOTFOUND, **REQUEST_WIDE)
+PHARMACY_REQUESTS.update({
+    "pharmacy:request-list": get(expect(FORBIDDEN, pasante_a=OK, pasante_b=OK, **REQUEST_WIDE), hides=("pasante_b",)),
+    "pharmacy:request-queue": get(REQUEST_REVIEWERS, note="a pasante has no queue (403)"),
+    "pharmacy:request-detail": get(REQUEST_READERS, obj="restock_request"),
+    "pharmacy:request-approve": Row(
+        checks={"GET": REQUEST_REVIEWERS, "POST": REQUEST_REVIEWERS}, obj="restock_request",
+        note="GET is the review page; an empty POST lacks the approved quantities: the form's errors, nothing written",
+    ),
+    "pharmacy:request-reject": post(REQUEST_REVIEWERS, obj="restock_request", note="no reason: the review page again"),
+    "pharmacy:request-dispatch": post(REQUEST_REVIEWERS, obj="restock_request", note="not approved: a message"),
+    "pharmacy:request-pick-list": get(REQUEST_READERS, obj="restock_request", note="not dispatched: a message"),
+    "pharmacy:request-receive": Row(
+        checks={"GET": expect(FORBIDDEN, pasante_a=OK, pasante_b=NOTFOUND),
+                "POST": expect(FORBIDDEN, pasante_a=OK, pasante_b=NOTFOUND)},
+        obj="restock_request",
+        note="the pasante of the clinic only (pharmacy 403); not dispatched: a message and back to the request",
+    ),
+    "pharmacy:request-close": post(REQUEST_REVIEWERS, obj="restock_request", note="not received: a message"),
+})
 # Warehouse receipts, counts, stock by item and lot, expiring, below minimum, the deadline-day setting.
 # Pharmacy, coordinators and admins: everything. A pasante sees and counts their own clinic only (the one
 # who is there; a pasante of another clinic gets 404 on clinic A's count). Other roles have no business here.

@@ -1,3 +1,309 @@
-from django.urls import path  # noqa: F401
+"""The restock request after the pasante's form: the lists, the pharmacy's queue, the review (approve with
+cuts or reject) beside the clinic's history, the dispatch and its printable pick list, the pasante's receipt,
+and closing.
 
-urlpatterns = []
+Pharmacy, coordinators and admins work on every clinic's requests; a pasante sees their clinic's (another
+clinic's answers 404) and confirms its deliveries; every other role gets 403. Thin: parse, authorise, call
+one selector or service, render. A service's ValidationError is shown (on the form, or as messages) and
+nothing is written.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ces.accounts.roles import Role
+from clinics.selectors import clinics_visible_to
+from pharmacy import selectors, services
+from pharmacy.forms.requests import ApproveForm, ReceiveForm, RejectForm, RequestFilterForm
+from pharmacy.models import RestockRequest
+
+State = RestockRequest.State
+
+PAGE_SIZE = 25
+QUEUE_PAGE_SIZE = 50
+# A submitted request waiting longer than this is highlighted in the queue (the reminder's threshold too).
+WAITING_ALERT_DAYS = 3
+# How many of the clinic's earlier requests the review shows.
+HISTORY_PERIODS = 3
+
+
+# --- Access and helpers -----------------------------------------------------------------------------------
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _reviews(user) -> bool:
+    """Approves, rejects, dispatches and closes any clinic's request: pharmacy, coordinators and admins."""
+    return user.has_role(*selectors.PHARMACY_WIDE_ROLES)
+
+
+def _sees_requests(user) -> bool:
+    return _reviews(user) or user.has_role(Role.PASANTE)
+
+
+def _get_or_404(fetch, *args):
+    """Run a ``*_for(user, pk)`` selector; a request outside the user's reach is a 404."""
+    try:
+        return fetch(*args)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _page(request, items, size=PAGE_SIZE):
+    page_obj = Paginator(items, size).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page_obj, query.urlencode()
+
+
+def _describe(restock) -> dict:
+    return {"clinic": restock.clinic.name, "period": restock.period.strftime("%m/%Y")}
+
+
+def _show_errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _add_service_error(form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it, above otherwise."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _is_illegal_transition(exc: ValidationError) -> bool:
+    return getattr(exc, "code", None) == "illegal_transition"
+
+
+def _to_detail(restock):
+    return redirect("pharmacy:request-detail", pk=restock.pk)
+
+
+def _with_history(restock, lines):
+    """The clinic's earlier requests, and on each line ``history``: ``(earlier request, the item's line in it
+    or None)`` for each of them."""
+    past, by_item = selectors.restock_history_by_item(restock, limit=HISTORY_PERIODS)
+    for line in lines:
+        line.history = list(zip(past, by_item.get(line.item_id, [None] * len(past)), strict=True))
+    return past
+
+
+# --- Lists ----------------------------------------------------------------------------------------------------
+
+
+@login_required
+def request_list(request):
+    user = request.user
+    _require(_sees_requests(user))
+    reviewer = _reviews(user)
+    filters = RequestFilterForm(request.GET, clinics=clinics_visible_to(user).order_by("name") if reviewer else None)
+    filters.is_valid()
+    data = filters.cleaned_data
+    rows = selectors.restock_request_list(user, clinic=data.get("clinic"), state=data.get("state", ""),
+                                          period=data.get("month"), kind=data.get("kind", ""))
+    page_obj, query_string = _page(request, rows)
+    context = {"filters": filters, "page_obj": page_obj, "query_string": query_string, "reviewer": reviewer}
+    return render(request, "pharmacy/request_list.html", context)
+
+
+@login_required
+def request_queue(request):
+    _require(_reviews(request.user))
+    page_obj, query_string = _page(request, selectors.restock_queue(request.user), QUEUE_PAGE_SIZE)
+    today = timezone.localdate()
+    for restock in page_obj:
+        restock.days_waiting = (today - timezone.localdate(restock.submitted_at)).days
+        restock.overdue = restock.days_waiting > WAITING_ALERT_DAYS
+    context = {"page_obj": page_obj, "query_string": query_string, "alert_days": WAITING_ALERT_DAYS}
+    return render(request, "pharmacy/request_queue.html", context)
+
+
+# --- One request ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def request_detail(request, pk):
+    user = request.user
+    _require(_sees_requests(user))
+    restock = _get_or_404(selectors.restock_request_detail, user, pk)
+    lines = list(restock.lines.all())
+    past = _with_history(restock, lines)
+    reviewer, pasante = _reviews(user), user.has_role(Role.PASANTE)
+    state = restock.state
+    context = {
+        "restock": restock,
+        "lines": lines,
+        "past": past,
+        "timeline": selectors.restock_request_timeline(restock),
+        "can_review": reviewer and state == State.SUBMITTED,
+        "can_dispatch": reviewer and state == State.APPROVED,
+        "can_close": reviewer and state == State.RECEIVED,
+        "can_receive": pasante and state == State.DISPATCHED,
+        "can_edit": pasante and state in (State.DRAFT, State.REJECTED),
+        "has_pick_list": state in (State.DISPATCHED, State.RECEIVED, State.CLOSED),
+    }
+    return render(request, "pharmacy/request_detail.html", context)
+
+
+def _review_page(request, restock, *, approve_form=None, reject_form=None, status=200):
+    lines = approve_form.lines if approve_form else list(restock.lines.all())
+    past = _with_history(restock, lines)
+    context = {
+        "restock": restock,
+        "approve_form": approve_form or ApproveForm(lines=lines),
+        "reject_form": reject_form or RejectForm(),
+        "past": past,
+    }
+    return render(request, "pharmacy/request_review.html", context, status=status)
+
+
+@login_required
+def request_approve(request, pk):
+    """GET: the review page (approve with cuts, or reject); POST: approve."""
+    _require(_reviews(request.user))
+    restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    if restock.state != State.SUBMITTED:
+        messages.warning(request, _("Only a submitted request can be reviewed; this one is %(state)s.")
+                         % {"state": restock.get_state_display().lower()})
+        return _to_detail(restock)
+    if request.method != "POST":
+        return _review_page(request, restock)
+    form = ApproveForm(request.POST, lines=restock.lines.all())
+    if form.is_valid():
+        try:
+            services.restock_request_approve(request=restock, cuts=form.by_item(), by=request.user)
+        except ValidationError as exc:
+            if _is_illegal_transition(exc):
+                _show_errors(request, exc)
+                return _to_detail(restock)
+            _add_service_error(form, exc)
+        else:
+            messages.success(request, _("The request of %(clinic)s for %(period)s is approved.") % _describe(restock))
+            return _to_detail(restock)
+    return _review_page(request, restock, approve_form=form)
+
+
+@login_required
+@require_POST
+def request_reject(request, pk):
+    _require(_reviews(request.user))
+    restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.restock_request_reject(request=restock, reason=form.cleaned_data["rejection_reason"],
+                                            by=request.user)
+        except ValidationError as exc:
+            if _is_illegal_transition(exc):
+                _show_errors(request, exc)
+                return _to_detail(restock)
+            _add_service_error(form, exc)
+        else:
+            messages.success(request, _("The request of %(clinic)s for %(period)s is sent back to the pasante.")
+                             % _describe(restock))
+            return _to_detail(restock)
+    return _review_page(request, restock, reject_form=form)
+
+
+@login_required
+@require_POST
+def request_dispatch(request, pk):
+    _require(_reviews(request.user))
+    restock = _get_or_404(selectors.restock_request_for, request.user, pk)
+    try:
+        services.restock_request_dispatch(request=restock, by=request.user)
+    except ValidationError as exc:
+        _show_errors(request, exc)
+        return _to_detail(restock)
+    messages.success(request, _("The request of %(clinic)s for %(period)s is dispatched: print the pick list.")
+                     % _describe(restock))
+    return redirect("pharmacy:request-pick-list", pk=restock.pk)
+
+
+@login_required
+def request_pick_list(request, pk):
+    """The printable list of the lots that left the warehouse, with lines for the signatures."""
+    _require(_sees_requests(request.user))
+    restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    if restock.state not in (State.DISPATCHED, State.RECEIVED, State.CLOSED):
+        messages.warning(request, _("The pick list exists once the request is dispatched."))
+        return _to_detail(restock)
+    picked: dict[int, list] = {}
+    for movement in services.dispatch_pick_list(restock):
+        picked.setdefault(movement.lot.item_id, []).append({"lot": movement.lot, "quantity": -movement.quantity})
+    rows = [
+        {"line": line, "lots": picked.get(line.item_id, [])}
+        for line in restock.lines.all()
+        if line.dispatched
+    ]
+    return render(request, "pharmacy/pick_list.html", {"restock": restock, "rows": rows})
+
+
+@login_required
+def request_receive(request, pk):
+    """The pasante confirms, line by line, what arrived of a dispatch."""
+    _require(request.user.has_role(Role.PASANTE))
+    restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    if restock.state != State.DISPATCHED:
+        messages.warning(request, _("Only a dispatched request can be received; this one is %(state)s.")
+                         % {"state": restock.get_state_display().lower()})
+        return _to_detail(restock)
+    lines = [line for line in restock.lines.all() if line.dispatched]
+    if request.method == "POST":
+        form = ReceiveForm(request.POST, lines=lines)
+        if form.is_valid():
+            try:
+                services.restock_request_receive(request=restock, received=form.by_item(),
+                                                 remarks=form.cleaned_data["remarks"], by=request.user)
+            except ValidationError as exc:
+                if _is_illegal_transition(exc):
+                    _show_errors(request, exc)
+                    return _to_detail(restock)
+                _add_service_error(form, exc)
+            else:
+                messages.success(request, _("The delivery is recorded; the stock is now at your clinic."))
+                return _to_detail(restock)
+    else:
+        form = ReceiveForm(lines=lines)
+    return render(request, "pharmacy/request_receive.html", {"restock": restock, "form": form})
+
+
+@login_required
+@require_POST
+def request_close(request, pk):
+    _require(_reviews(request.user))
+    restock = _get_or_404(selectors.restock_request_for, request.user, pk)
+    try:
+        services.restock_request_close(request=restock, by=request.user)
+    except ValidationError as exc:
+        _show_errors(request, exc)
+    else:
+        messages.success(request, _("The request of %(clinic)s for %(period)s is closed.") % _describe(restock))
+    return _to_detail(restock)
+
+
+urlpatterns = [
+    path("solicitudes/", request_list, name="request-list"),
+    path("solicitudes/pendientes/", request_queue, name="request-queue"),
+    path("solicitudes/<int:pk>/", request_detail, name="request-detail"),
+    path("solicitudes/<int:pk>/revisar/", request_approve, name="request-approve"),
+    path("solicitudes/<int:pk>/rechazar/", request_reject, name="request-reject"),
+    path("solicitudes/<int:pk>/despachar/", request_dispatch, name="request-dispatch"),
+    path("solicitudes/<int:pk>/lista-de-surtido/", request_pick_list, name="request-pick-list"),
+    path("solicitudes/<int:pk>/recibir/", request_receive, name="request-receive"),
+    path("solicitudes/<int:pk>/cerrar/", request_close, name="request-close"),
+]
