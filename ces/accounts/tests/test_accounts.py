@@ -129,10 +129,11 @@ def test_each_role_lands_on_its_own_home_page_with_its_panels(client, request, p
         assert spanish(panel.title) in content
 
 
-def test_panels_of_modules_not_built_yet_say_so(client, pharmacy):
-    client.force_login(pharmacy)
+def test_panels_of_modules_not_built_yet_say_so(client, visitor_program):
+    client.force_login(visitor_program)
     content = client.get(HOME_URL).content.decode()
-    assert spanish("The pharmacy module (stock, restock requests and dispatch) is not available yet.") in content
+    assert spanish("The visitors module (applications, interviews, placements and arrivals) is not available yet.") \
+        in content
 
 
 def test_admin_home_counts_users_by_role_and_links_to_the_admin_and_api_docs(client, admin_user, coordinator,
