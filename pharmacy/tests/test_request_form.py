@@ -543,3 +543,108 @@ def test_draft_form_runs_a_fixed_number_of_queries(pasante_a, clinic_a, django_a
     with django_assert_num_queries(FORM_QUERIES):
         response = client.get(edit_url(draft))
     assert len(line_testids(response)) == size
+
+
+# --- In the browser: restock-form.js computes as the server does, and keeps what is typed ---------------------
+
+
+@pytest.fixture
+def phone(live_server):
+    """Chromium at 360 px, as the journeys in tests/ drive it."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, locale="en-US")
+        context.set_default_timeout(15_000)
+        tab = context.new_page()
+        failures = []
+        tab.on("pageerror", lambda error: failures.append(str(error)))
+        yield tab
+        browser.close()
+        assert not failures, failures
+
+
+def _log_in(tab, live_server, user):
+    from ces.accounts.tests.factories import PASSWORD
+
+    tab.goto(live_server.url + reverse("account_login"))
+    tab.locator("input[name=login]").fill(user.email)
+    tab.locator("input[name=password]").fill(PASSWORD)
+    tab.locator("input[name=password]").press("Enter")
+    tab.wait_for_url(live_server.url + reverse("accounts:home"))
+
+
+# consumed, stock-out days, stock on hand for each line: fractions, a month out of stock, blank boxes, a half (the
+# third: 2 two months ago, out of stock all last month, 3 now: AMC 2.5, which rounds up to 3, not to even).
+TYPED = [("25", "4", "7"), ("7", "", ""), ("3", "", "3"), ("13", "1", "100"), ("", "", ""), ("5", "ALL", "0"),
+         ("-3", "", "")]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_computes_every_line_as_the_server_and_keeps_what_is_typed(phone, live_server, pasante_a, clinic_a):
+    from pharmacy.forms.request_form import line_figures
+
+    catalogue = [ItemFactory(name=f"Item {n}", category="Analgesics", max_months_of_stock=2 + n % 3)
+                 for n in range(len(TYPED))]
+    days_back = [days_in(months_back(2)), days_in(months_back(1))]
+    # consumed, and the stock-out days two months ago and last month (None: out of stock all month)
+    history = [(31, 3, 0), (20, 0, 0), (0, 0, None), (7, 2, 5), (9, 0, 0), (1, None, 1), (4, 0, 0)]
+    for back, index in ((2, 1), (1, 2)):
+        lines = []
+        for item, (consumed, *stockouts) in zip(catalogue, history, strict=True):
+            stockout = days_back[index - 1] if stockouts[index - 1] is None else stockouts[index - 1]
+            lines.append({"item": item.pk, "consumed": consumed + back, "stockout_days": stockout})
+        submitted_request(clinic_a, months_back(back), lines, by=pasante_a)
+    days = days_in(this_month())
+    _log_in(phone, live_server, pasante_a)
+    phone.goto(live_server.url + CREATE)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    past = selectors.restock_form_past_consumption(clinic_a, this_month())
+    for item, (consumed, stockout, on_hand) in zip(catalogue, TYPED, strict=True):
+        stockout = str(days) if stockout == "ALL" else stockout
+        phone.fill(f"[name=consumed-{item.pk}]", consumed)
+        phone.fill(f"[name=stockout_days-{item.pk}]", stockout)
+        phone.fill(f"[name=stock_on_hand-{item.pk}]", on_hand)
+        line = phone.locator(f"[data-testid=line][data-item-code='{item.code}']")
+        shown = [line.locator(f"[data-testid={name}]").inner_text() for name in ("amc", "maximum", "suggested")]
+        if consumed.startswith("-"):
+            assert shown == ["—", "—", "—"]
+            continue
+        expected = line_figures(past.get(item.pk, []), consumed=int(consumed or 0), stockout_days=int(stockout or 0),
+                                days=days, stock_on_hand=int(on_hand or 0), max_months=item.max_months_of_stock)
+        assert shown == [str(expected[name]) for name in ("amc", "maximum", "suggested")], item
+
+    first = catalogue[0]
+    explanation = phone.locator(f"[name=explanation-{first.pk}]")
+    assert not explanation.is_visible()
+    phone.fill(f"[name=requested-{first.pk}]", "999")
+    assert explanation.is_visible()
+
+    # The connection drops and the page is reloaded: what was typed is offered back, with the form's key.
+    key = phone.input_value("[name=client_key]")
+    phone.wait_for_selector("[data-testid=kept-on-phone]", state="visible")
+    phone.reload()
+    assert phone.input_value(f"[name=consumed-{first.pk}]") == ""
+    phone.click("[data-testid=restore]")
+    assert phone.input_value(f"[name=consumed-{first.pk}]") == "25"
+    assert phone.input_value(f"[name=requested-{first.pk}]") == "999"
+    assert phone.input_value("[name=client_key]") == key
+
+    # Saved: the phone forgets it, and the server computed the same figures.
+    phone.fill(f"[name=consumed-{catalogue[-1].pk}]", "")
+    phone.fill(f"[name=explanation-{first.pk}]", "Brote")
+    shown = phone.locator(f"[data-testid=line][data-item-code='{first.code}'] [data-testid=suggested]").inner_text()
+    phone.click("[data-testid=save-draft]")
+    phone.wait_for_url(f"{live_server.url}/farmacia/solicitudes/*/editar/")
+    assert phone.evaluate("Object.keys(localStorage).filter(k => k.startsWith('ces-restock:'))") == []
+    assert not phone.locator("[data-testid=restore-offer]").is_visible()
+    saved = RestockLine.objects.get(item=first, request__period=this_month())
+    assert (str(saved.suggested), saved.requested, str(saved.request.client_key)) == (shown, 999, key)
