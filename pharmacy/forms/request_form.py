@@ -97,7 +97,8 @@ class Line:
 
 
 class RestockRequestForm(forms.Form):
-    """``rows``: ``selectors.restock_form_rows``; ``lines``: the request's lines when it exists (edit)."""
+    """``rows``: ``selectors.restock_form_rows``; a new request's ``client_key``, or the ``lines`` of the
+    request being corrected."""
 
     client_key = forms.UUIDField(widget=forms.HiddenInput, error_messages={
         "required": _("This form is incomplete; reload the page (what you typed is kept on this phone)."),
@@ -117,7 +118,8 @@ class RestockRequestForm(forms.Form):
     def __init__(self, *args, rows, period, kind, lines=(), client_key=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.period, self.kind, self.days = period, kind, days_in(period)
-        if kind != RestockRequest.Kind.EMERGENCY:
+        # A new request carries its key and, an emergency, its reason; a saved one has them already.
+        if kind != RestockRequest.Kind.EMERGENCY or client_key is None:
             del self.fields["emergency_reason"]
         if client_key is None:
             del self.fields["client_key"]

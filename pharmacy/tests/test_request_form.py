@@ -5,11 +5,14 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from ces.accounts.roles import Role
 from clinics.models import Assignment
+from clinics.tests.factories import ClinicFactory
 from pharmacy import selectors, services
 from pharmacy.forms.request_form import days_in, fraction_attr
 from pharmacy.models import RestockLine, RestockRequest
@@ -186,6 +189,13 @@ def test_only_pasantes_open_the_form(request, persona, url, items):
     assert client_for(user).get(url).status_code == 403
     assert client_for(user).post(url, form_data({items[0]: {"consumed": 1}})).status_code == 403
     assert not RestockRequest.objects.exists()
+
+
+def test_pasante_who_also_coordinates_requests_for_the_clinic_of_their_post(pasante_a, clinic_a, items):
+    first_by_name = ClinicFactory(name="Clínica Abasolo")
+    pasante_a.groups.add(Group.objects.get_or_create(name=Role.COORDINATOR)[0])
+    html = client_for(pasante_a).get(CREATE).content.decode()
+    assert clinic_a.name in html and first_by_name.name not in html
 
 
 def test_pasante_with_no_active_assignment_is_told_so(pasante_a, items):
@@ -470,6 +480,19 @@ def test_rejected_request_shows_why_and_is_submitted_again(pasante_a, pharmacy, 
     restock.refresh_from_db()
     assert restock.state == State.SUBMITTED
     assert restock.lines.get().stock_on_hand == 6
+
+
+def test_emergency_draft_is_corrected_and_submitted_with_the_reason_it_has(pasante_a, clinic_a, items):
+    restock = services.restock_request_create_draft(
+        clinic=clinic_a, period=this_month(), by=pasante_a, kind=Kind.EMERGENCY, emergency_reason="Brote",
+        lines=[{"item": items[0].pk, "stock_on_hand": 0}])
+    client = client_for(pasante_a)
+    html = client.get(edit_url(restock)).content.decode()
+    assert 'data-testid="emergency-reason"' in html and 'name="emergency_reason"' not in html
+    client.post(edit_url(restock), form_data({items[0]: {"stock_on_hand": "0", "requested": "30",
+                                                         "explanation": "Brote"}}, action="submit", client_key=False))
+    restock.refresh_from_db()
+    assert (restock.state, restock.emergency_reason, restock.lines.get().requested) == (State.SUBMITTED, "Brote", 30)
 
 
 def test_submitted_request_is_no_longer_edited_even_when_posted_twice(pasante_a, draft, items):

@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ces.accounts.roles import Role
-from clinics.selectors import clinics_visible_to
 from pharmacy import selectors, services
 from pharmacy.forms.request_form import FIGURES, SUBMIT, TEXTS, RestockRequestForm, days_in, new_client_key
 from pharmacy.models import RestockRequest
@@ -48,8 +47,8 @@ def _get_or_404(fetch, *args):
 
 
 def _own_clinic(user):
-    """The clinic of the pasante's active assignment (a pasante has one), or None."""
-    return clinics_visible_to(user).order_by("name", "pk").first()
+    """The clinic of the pasante's active assignment as pasante (a pasante has one), or None."""
+    return selectors.restock_clinics_for(user).order_by("name", "pk").first()
 
 
 def _add_service_error(form, exc: ValidationError) -> None:
