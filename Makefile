@@ -31,6 +31,7 @@ makemessages: $(VENV)/.installed
 run: $(VENV)/.installed services messages
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_pharmacy_demo
 	@echo
 	@echo "  CES Operaciones:  http://localhost:$(PORT)/   (API docs: http://localhost:$(PORT)/api/docs/)"
 	@echo "  Ctrl-C stops web, worker and beat."
@@ -52,7 +53,7 @@ lint: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run
 
 schema: $(VENV)/.installed
-	$(PY) manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
+	$(PY) manage.py spectacular --lang en --file docs/openapi.yaml --validate --fail-on-warn
 
 deploy-check: $(VENV)/.installed
 	DEBUG=0 SECRET_KEY=$$(openssl rand -hex 40) ALLOWED_HOSTS=ces.example.org \
