@@ -32,7 +32,7 @@ def badge(request):
     if not request.user.is_authenticated:
         return HttpResponse(status=204)
     # No context processors (they would ask for the roles): the fragment needs only these.
-    context = {"user": request.user, "count": selectors.unread_count(request.user), "refreshed": True}
+    context = {"user": request.user, "unread_count": selectors.unread_count(request.user), "refreshed": True}
     return HttpResponse(render_to_string("notifications/header_badge.html", context))
 
 
