@@ -11,7 +11,16 @@
 (b) Reminder dispatch: 100k × scale due reminders inserted as rows, then claimed and delivered by the
     ces.notifications engine (in-app entry and e-mail to the dummy backend) by two processes at once.
 
-Later issues add their measurements here. One run is about ten minutes on two cores at scale 1.
+(c) Pharmacy: the pharmacy's queue and list of requests (as pharmacy) and the new monthly request form (as a
+    pasante) through django.test.Client, with 30 × scale clinics and ten times as many, each with 12 months of
+    requests of 40 lines: queries of one request (the same at both sizes: fixed) and the median latency of
+    20. Then 600 × scale approved requests dispatched by 8 processes at once, all against the same warehouse
+    lots: dispatches/s and ledger lines/s, and at the end no negative balance and every balance equal to
+    its ledger sum (printed, and asserted).
+
+    .venv/bin/python scripts/bench.py --scale 0.1 --only pharmacy      (one part; repeat --only for more)
+
+Later issues add their measurements here. One run is about a quarter of an hour on two cores at scale 1.
 """
 
 import argparse
@@ -31,6 +40,7 @@ os.environ.setdefault("EMAIL_URL", "dummymail://")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
+PARTS = ("csv", "reminders", "pharmacy")
 CSV_SIZES = (100_000, 1_000_000)
 REMINDERS = 100_000
 RECIPIENTS = 1000
@@ -60,14 +70,13 @@ def ensure_database():
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def bench_user(email="bench-coordinator@example.mx"):
+def bench_user(email="bench-coordinator@example.mx", role="coordinator"):
     from django.contrib.auth.models import Group
 
     from ces.accounts.models import User
-    from ces.accounts.roles import Role
 
     user, _ = User.objects.get_or_create(email=email, defaults={"full_name": "Bench"})
-    user.groups.add(Group.objects.get_or_create(name=Role.COORDINATOR)[0])
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return User.objects.get(pk=user.pk)
 
 
@@ -265,31 +274,296 @@ def dispatch_child() -> dict:
     return {"sent": outcome.get("sent", 0), "seconds": time.perf_counter() - start, "outcome": outcome}
 
 
+# --- (c) Pharmacy: the request pages at two data sizes, and dispatch under contention ----------------------
+
+PHARMACY_CLINICS = 30  # × scale for the first size, 10 × that for the second
+PHARMACY_MONTHS = 12
+PHARMACY_ITEMS = 40
+PAGE_RUNS = 20
+DISPATCHES = 600  # × scale
+DISPATCH_WORKERS = 8
+BENCH_CLINIC = "Clínica farmacia bench "
+PASANTE_EMAIL = "bench-pasante@example.mx"
+PHARMACY_EMAIL = "bench-pharmacy@example.mx"
+
+
+def release_pasante():
+    """Remove the bench pasante's post and staff row, so the staff directory of (a) keeps its exact size."""
+    from clinics.models import Assignment, Staff
+
+    Assignment.objects.filter(staff__user__email=PASANTE_EMAIL).delete()
+    Staff.objects.filter(user__email=PASANTE_EMAIL).delete()
+
+
+def pharmacy_reset():
+    """Empty the pharmacy's tables: each run starts from nothing."""
+    from django.db import connection
+
+    release_pasante()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE pharmacy_restocklineevent, pharmacy_restockline, pharmacy_restockrequestevent, "
+            "pharmacy_restockrequest, pharmacy_stockmovementevent, pharmacy_stockmovement, pharmacy_stockbalance, "
+            "pharmacy_stockcountline, pharmacy_stockcount, pharmacy_lot, pharmacy_item RESTART IDENTITY CASCADE")
+
+
+def pharmacy_people():
+    """The pharmacist, and the pasante posted at the first bench clinic (their clinic's form is measured)."""
+    from django.utils import timezone
+
+    from ces.accounts.roles import Role
+    from clinics.models import Assignment, Cadre, Clinic, Staff
+
+    pharmacist, pasante = bench_user(PHARMACY_EMAIL, Role.PHARMACY), bench_user(PASANTE_EMAIL, Role.PASANTE)
+    clinic = Clinic.objects.filter(name__startswith=BENCH_CLINIC).order_by("pk").first()
+    staff, _ = Staff.objects.get_or_create(user=pasante, defaults={"full_name": "Pasante bench",
+                                                                   "cadre": Cadre.PASANTE, "email": PASANTE_EMAIL})
+    Assignment.objects.get_or_create(staff=staff, clinic=clinic, role=Assignment.Role.PASANTE, defaults={
+        "start_date": timezone.localdate().replace(day=1), "end_date": None})
+    return pharmacist, pasante, clinic
+
+
+def generate_pharmacy(clinics: int):
+    """``clinics`` clinics × ``PHARMACY_MONTHS`` months of regular requests with a line per item (40).
+
+    Past months are closed (approved, dispatched and received as requested); this month every clinic
+    but the bench pasante's has submitted its request (the pharmacy's queue), the pasante's has none yet
+    (the form is new). Requests and lines are inserted as rows: they do not move stock, so the ledger
+    and the balances are untouched (both empty here).
+    """
+    from django.db import connection
+    from django.utils import timezone
+
+    from pharmacy.models import Item
+
+    period = timezone.localdate().replace(day=1)
+    if not Item.objects.exists():
+        Item.objects.bulk_create([
+            Item(code=f"BEN-{i:03d}", name=f"Medicamento bench {i:02d}", form="tableta", strength="500 mg",
+                 unit="tableta", category="Bench", max_months_of_stock=2 + i % 3) for i in range(PHARMACY_ITEMS)])
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE pharmacy_restocklineevent, pharmacy_restockline, pharmacy_restockrequestevent, "
+                       "pharmacy_restockrequest RESTART IDENTITY")
+        cursor.execute(
+            "INSERT INTO clinics_community (name, municipality, travel_minutes, road_notes, accepts_visitors, "
+            "visitors_agreement) SELECT 'Comunidad farmacia ' || i, 'Jaltenango', 90, '', false, '' "
+            "FROM generate_series(1, %s) AS i ON CONFLICT (name) DO NOTHING", [clinics])
+        cursor.execute(
+            "INSERT INTO clinics_clinic (community_id, name, kind, moh_code, active) "
+            "SELECT id, %s || substr(name, 20), 'rural_clinic', '', true FROM clinics_community "
+            "WHERE name LIKE 'Comunidad farmacia %%' ON CONFLICT (name) DO NOTHING", [BENCH_CLINIC])
+        pharmacist, pasante, pasante_clinic = pharmacy_people()
+        cursor.execute(
+            """
+            WITH c AS (SELECT id FROM clinics_clinic WHERE name LIKE %(prefix)s ORDER BY id LIMIT %(clinics)s),
+                 s AS (SELECT c.id AS clinic_id, k, (%(period)s::date - make_interval(months => k))::date AS period
+                         FROM c CROSS JOIN generate_series(0, %(months)s - 1) AS k
+                        WHERE NOT (k = 0 AND c.id = %(pasante_clinic)s))
+            INSERT INTO pharmacy_restockrequest
+                   (clinic_id, period, kind, state, rejection_reason, emergency_reason, receipt_remarks,
+                    created_by_id, created_at, submitted_by_id, submitted_at, decided_by_id, decided_at,
+                    dispatched_by_id, dispatched_at, received_by_id, received_at, closed_at)
+            SELECT clinic_id, period, 'regular', CASE WHEN k = 0 THEN 'submitted' ELSE 'closed' END, '', '', '',
+                   %(pasante)s, period + interval '18 days',
+                   %(pasante)s, CASE WHEN k = 0 THEN now() - (clinic_id %% 6) * interval '1 day' - interval '1 hour'
+                                     ELSE period + interval '20 days' END,
+                   CASE WHEN k > 0 THEN %(pharmacy)s END, CASE WHEN k > 0 THEN period + interval '22 days' END,
+                   CASE WHEN k > 0 THEN %(pharmacy)s END, CASE WHEN k > 0 THEN period + interval '24 days' END,
+                   CASE WHEN k > 0 THEN %(pasante)s END, CASE WHEN k > 0 THEN period + interval '30 days' END,
+                   CASE WHEN k > 0 THEN period + interval '31 days' END
+              FROM s
+            """,
+            {"prefix": BENCH_CLINIC + "%", "clinics": clinics, "period": period, "months": PHARMACY_MONTHS,
+             "pasante_clinic": pasante_clinic.pk, "pasante": pasante.pk, "pharmacy": pharmacist.pk})
+        # Figures that hold together: AMC = consumption, maximum = AMC × max months, suggestion = maximum
+        # minus stock on hand, requested = suggested; closed months approved, dispatched and received in full.
+        cursor.execute(
+            """
+            WITH f AS (SELECT r.id AS request_id, r.state, i.id AS item_id, i.max_months_of_stock AS months,
+                              10 + abs(hashtext(r.id || ':' || i.id)) % 50 AS consumed,
+                              abs(hashtext(i.id || ':' || r.id)) % 40 AS on_hand
+                         FROM pharmacy_restockrequest r CROSS JOIN pharmacy_item i),
+                 g AS (SELECT *, consumed * months AS maximum, greatest(consumed * months - on_hand, 0) AS suggested
+                         FROM f)
+            INSERT INTO pharmacy_restockline
+                   (request_id, item_id, beginning_balance, received, consumed, losses_adjustments,
+                    adjustment_reason, stock_on_hand, stockout_days, amc, maximum, suggested, requested, explanation,
+                    approved, cut_reason, dispatched, received_quantity, remarks)
+            SELECT request_id, item_id, on_hand + consumed, 0, consumed, 0, '', on_hand, 0, consumed, maximum,
+                   suggested, suggested, '',
+                   CASE WHEN state = 'closed' THEN suggested END, '',
+                   CASE WHEN state = 'closed' THEN suggested END,
+                   CASE WHEN state = 'closed' THEN suggested END, ''
+              FROM g
+            """)
+        cursor.execute("ANALYZE pharmacy_restockrequest, pharmacy_restockline, pharmacy_item")
+
+
+def measure_page(client, url: str) -> tuple[int, float]:
+    """Queries of one request, and the median latency of ``PAGE_RUNS`` more (the first one warms up)."""
+    import statistics
+
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    reset_queries()  # the log is a bounded deque: once full, its length no longer counts anything
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(PAGE_RUNS):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    return len(queries), statistics.median(times)
+
+
+def measure_pharmacy_pages() -> list[tuple]:
+    from django.test import Client
+    from django.urls import reverse
+
+    pharmacist, pasante, _ = pharmacy_people()
+    rows = []
+    for name, user in (("pharmacy:request-queue", pharmacist), ("pharmacy:request-list", pharmacist),
+                       ("pharmacy:request-create", pasante)):
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        rows.append((name, *measure_page(client, reverse(name))))
+    return rows
+
+
+def generate_dispatches(n: int) -> dict:
+    """``n`` approved emergency requests of ``PHARMACY_ITEMS`` lines each, all served by the SAME warehouse
+    lots: per item, four lots received through ``warehouse_receive`` (the ledger and the balances move
+    together) that hold the demand and a tenth more, so first-expiry-first-out empties three of them during
+    the run, and an expired lot that must never be picked."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from pharmacy import services
+    from pharmacy.models import Item
+
+    today = timezone.localdate()
+    pharmacist = pharmacy_people()[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH c AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM clinics_clinic WHERE name LIKE %s),
+                 n AS (SELECT count(*) AS clinics FROM c)
+            INSERT INTO pharmacy_restockrequest
+                   (clinic_id, period, kind, state, rejection_reason, emergency_reason, receipt_remarks,
+                    created_at, submitted_at, decided_by_id, decided_at)
+            SELECT c.id, %s, 'emergency', 'approved', '', 'Brote de diarrea', '', now(), now(), %s, now()
+              FROM generate_series(0, %s - 1) AS i CROSS JOIN n JOIN c ON c.k = i %% n.clinics
+            """, [BENCH_CLINIC + "%", today.replace(day=1), pharmacist.pk, n])
+        cursor.execute(
+            """
+            INSERT INTO pharmacy_restockline
+                   (request_id, item_id, beginning_balance, received, consumed, losses_adjustments,
+                    adjustment_reason, stock_on_hand, stockout_days, amc, maximum, suggested, requested, explanation,
+                    approved, cut_reason, remarks)
+            SELECT r.id, i.id, 0, 0, 0, 0, '', 0, 0, 0, 0, q, q, '', q, '', ''
+              FROM pharmacy_restockrequest r CROSS JOIN pharmacy_item i
+                   CROSS JOIN LATERAL (SELECT 5 + abs(hashtext(r.id || '/' || i.id)) % 16 AS q) AS x
+             WHERE r.kind = 'emergency' AND r.state = 'approved'
+            """)
+        cursor.execute(
+            "SELECT l.item_id, sum(l.approved) FROM pharmacy_restockline l JOIN pharmacy_restockrequest r "
+            "ON r.id = l.request_id WHERE r.kind = 'emergency' AND r.state = 'approved' GROUP BY l.item_id")
+        demand = dict(cursor.fetchall())
+    for item in Item.objects.all():
+        total = demand[item.pk] * 11 // 10
+        services.warehouse_receive(item=item, lot_number=f"{item.code}-VENCIDO", expiry=today - timedelta(days=10),
+                                   quantity=500, by=pharmacist, document="bench")
+        for k in range(4):
+            quantity = total // 4 if k < 3 else total - 3 * (total // 4)
+            services.warehouse_receive(item=item, lot_number=f"{item.code}-{k}", quantity=quantity,
+                                       expiry=today + timedelta(days=90 * (k + 1)), by=pharmacist, document="bench")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE pharmacy_restockrequest, pharmacy_restockline, pharmacy_lot, pharmacy_stockbalance, "
+                       "pharmacy_stockmovement")
+    return demand
+
+
+def dispatch_worker(index: int, workers: int) -> dict:
+    """One of the pharmacists: dispatches its share of the approved requests once the parent says go."""
+    from django.core.exceptions import ValidationError
+
+    from ces.accounts.roles import Role
+    from pharmacy import services
+    from pharmacy.models import RestockRequest
+
+    ids = list(RestockRequest.objects.filter(kind=RestockRequest.Kind.EMERGENCY, state=RestockRequest.State.APPROVED)
+               .order_by("pk").values_list("pk", flat=True))[index::workers]
+    by = bench_user(PHARMACY_EMAIL, Role.PHARMACY)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.time()
+    dispatched = short = 0
+    for pk in ids:
+        try:
+            services.restock_request_dispatch(request=RestockRequest.objects.get(pk=pk), by=by)
+            dispatched += 1
+        except ValidationError:
+            short += 1
+    return {"dispatched": dispatched, "short": short, "start": start, "end": time.time()}
+
+
+def run_dispatch_workers() -> dict:
+    command = [sys.executable, __file__, "--child", "pharmacy-dispatch"]
+    workers = [subprocess.Popen([*command, str(k), str(DISPATCH_WORKERS)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env=os.environ) for k in range(DISPATCH_WORKERS)]
+    for worker in workers:  # all set up and holding their share: start them together
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    results = [json.loads(w.communicate()[0].strip().splitlines()[-1]) for w in workers]
+    assert all(w.returncode == 0 for w in workers)
+    return {"dispatched": sum(r["dispatched"] for r in results), "short": sum(r["short"] for r in results),
+            "seconds": max(r["end"] for r in results) - min(r["start"] for r in results)}
+
+
+def ledger_check() -> dict:
+    """Negative balances, and (location, lot) pairs where the balance differs from the ledger's sum."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE b.quantity < 0),
+                   count(*) FILTER (WHERE b.quantity IS DISTINCT FROM m.total),
+                   coalesce(sum(b.quantity), 0), coalesce(sum(m.total), 0)
+              FROM pharmacy_stockbalance b
+              FULL JOIN (SELECT clinic_id, lot_id, sum(quantity) AS total FROM pharmacy_stockmovement
+                          GROUP BY clinic_id, lot_id) m
+                ON m.lot_id = b.lot_id AND m.clinic_id IS NOT DISTINCT FROM b.clinic_id
+            """)
+        pairs, negative, mismatched, balances, ledger = cursor.fetchone()
+        cursor.execute(
+            """
+            SELECT (SELECT -coalesce(sum(quantity), 0) FROM pharmacy_stockmovement WHERE kind = 'dispatch_out'),
+                   (SELECT coalesce(sum(dispatched), 0) FROM pharmacy_restockline l
+                      JOIN pharmacy_restockrequest r ON r.id = l.request_id WHERE r.state = 'dispatched'),
+                   (SELECT count(*) FROM pharmacy_stockmovement m JOIN pharmacy_lot t ON t.id = m.lot_id
+                     WHERE m.kind = 'dispatch_out' AND t.expiry < current_date)
+            """)
+        moved, lines_dispatched, expired_picked = cursor.fetchone()
+    return {"pairs": pairs, "negative": negative, "mismatched": mismatched, "balances": int(balances),
+            "ledger": int(ledger), "moved": int(moved), "lines_dispatched": int(lines_dispatched),
+            "expired_picked": expired_picked}
+
+
 # --- Main ---------------------------------------------------------------------------------------------------
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", 1)))
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    setup_django()
-    if args.child:
-        kind, *rest = args.child
-        result = {"csv": lambda: csv_child(rest[0]), "psql": lambda: psql_copy(rest[0]),
-                  "dispatch": dispatch_child}[kind]()
-        print(json.dumps(result))
-        return
-
-    ensure_database()
-    from django.db import connection
-
-    from ces.notifications.models import Notification
-
+def bench_csv(scale: float) -> list[tuple]:
     table = []
-    began = time.perf_counter()
     for size in CSV_SIZES:
-        n = max(int(size * args.scale), 1000)
+        n = max(int(size * scale), 1000)
         t = time.perf_counter()
         generate_staff(n)
         print(f"generated {n:,} staff rows in {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -301,9 +575,13 @@ def main():
                           f"{theirs['rows'] / theirs['seconds']:,.0f}", first,
                           f"{ours['maxrss_mb']:,.0f} MB", f"{ours['traced_peak_mb']:,.1f} MB"))
             assert ours["rows"] == theirs["rows"] == n, (ours, theirs)
-    connection.close()
+    return table
 
-    n = max(int(REMINDERS * args.scale), 1000)
+
+def bench_reminders(scale: float) -> list[tuple]:
+    from ces.notifications.models import Notification
+
+    n = max(int(REMINDERS * scale), 1000)
     t = time.perf_counter()
     generate_reminders(n)
     print(f"generated {n:,} due reminders in {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -314,16 +592,109 @@ def main():
     elapsed = time.perf_counter() - start
     sent = Notification.objects.filter(state=Notification.State.SENT).count()
     assert sent == n, (sent, n, results)
-    table.append((f"Reminder dispatch, {n:,} due, 2 processes ({elapsed:,.0f} s)", f"{sent / elapsed:,.0f}",
-                  "", "", "", ""))
+    return [(f"Reminder dispatch, {n:,} due, 2 processes ({elapsed:,.0f} s)", f"{sent / elapsed:,.0f}",
+             "", "", "", "")]
 
-    headers = ("Measure", "ours rows/s", "psql \\copy rows/s", "first byte / rows", "peak RSS (child)",
-               "tracemalloc peak")
-    widths = [max(len(str(row[i])) for row in (headers, *table)) for i in range(len(headers))]
+
+def bench_pharmacy(scale: float) -> list[str]:
+    """The request pages at two sizes, then dispatch by 8 pharmacists against the same lots: printed lines."""
+    from django.db import connection
+
+    from pharmacy.models import RestockLine, StockMovement
+
+    pharmacy_reset()
+    small = max(int(PHARMACY_CLINICS * scale), 2)
+    sizes = (small, 10 * small)
+    pages: dict[str, list] = {}
+    n = max(int(DISPATCHES * scale), 80)
+    try:
+        for clinics in sizes:
+            t = time.perf_counter()
+            generate_pharmacy(clinics)
+            lines = RestockLine.objects.count()
+            print(f"generated {clinics} clinics × {PHARMACY_MONTHS} months of requests ({lines:,} lines) "
+                  f"in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+            for name, queries, median in measure_pharmacy_pages():
+                pages.setdefault(name, []).append((queries, median, lines))
+        t = time.perf_counter()
+        demand = generate_dispatches(n)
+        print(f"generated {n:,} approved requests against {len(demand) * 5} warehouse lots "
+              f"in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        connection.close()
+        dispatch = run_dispatch_workers()
+        check = ledger_check()
+    finally:
+        release_pasante()
+    assert dispatch["dispatched"] == n and dispatch["short"] == 0, dispatch
+    assert check["negative"] == 0 and check["mismatched"] == 0 and check["balances"] == check["ledger"], check
+    assert check["moved"] == check["lines_dispatched"] and check["expired_picked"] == 0, check
+    ledger_lines = StockMovement.objects.filter(kind=StockMovement.Kind.DISPATCH_OUT).count()
+
+    lines = pages["pharmacy:request-queue"]
+    out = [f"Pharmacy pages through django.test.Client: {sizes[0]} and {sizes[1]} clinics × {PHARMACY_MONTHS} months "
+           f"× {PHARMACY_ITEMS} lines ({lines[0][2]:,} and {lines[1][2]:,} lines); median of {PAGE_RUNS} requests"]
+    out += format_table(
+        ("Page (as)", f"queries ({sizes[0]} / {sizes[1]} clinics)", f"median ms ({sizes[0]} / {sizes[1]})"), [
+            (f"{name} ({who})", " / ".join(str(q) for q, _, _ in pages[name]),
+             " / ".join(f"{m * 1000:,.0f}" for _, m, _ in pages[name]))
+            for name, who in (("pharmacy:request-queue", "pharmacy"), ("pharmacy:request-list", "pharmacy"),
+                              ("pharmacy:request-create", "pasante"))
+        ])
+    out.append("")
+    out += format_table(("Dispatch (restock_request_dispatch)", "dispatches/s", "ledger lines/s", "seconds"), [(
+        f"{DISPATCH_WORKERS} processes, {n:,} approved requests × {PHARMACY_ITEMS} lines, the same "
+        f"{len(demand) * 4} unexpired lots", f"{dispatch['dispatched'] / dispatch['seconds']:,.1f}",
+        f"{ledger_lines / dispatch['seconds']:,.0f}", f"{dispatch['seconds']:,.1f}")])
+    out.append(f"Ledger check: {check['pairs']:,} balances, {check['negative']} negative, {check['mismatched']} "
+               f"differing from the ledger's sum (balances {check['balances']:,} = ledger {check['ledger']:,}); "
+               f"{check['moved']:,} units dispatched = {check['lines_dispatched']:,} on the dispatched lines; "
+               f"expired lots picked: {check['expired_picked']}")
+    return out
+
+
+def format_table(headers, rows) -> list[str]:
+    widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers))]
+    return ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in (headers, tuple("-" * w for w in widths), *rows)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", 1)))
+    parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    setup_django()
+    if args.child:
+        kind, *rest = args.child
+        result = {"csv": lambda: csv_child(rest[0]), "psql": lambda: psql_copy(rest[0]),
+                  "dispatch": dispatch_child,
+                  "pharmacy-dispatch": lambda: dispatch_worker(int(rest[0]), int(rest[1]))}[kind]()
+        print(json.dumps(result))
+        return
+
+    ensure_database()
+    from django.db import connection
+
+    parts = args.only or PARTS
+    began = time.perf_counter()
+    table, pharmacy = [], []
+    if "csv" in parts:
+        table += bench_csv(args.scale)
+        connection.close()
+    if "reminders" in parts:
+        table += bench_reminders(args.scale)
+        connection.close()
+    if "pharmacy" in parts:
+        pharmacy = bench_pharmacy(args.scale)
+
     print()
     print(f"make bench  (scale {args.scale}, {os.cpu_count()} cores, {time.perf_counter() - began:,.0f} s)")
-    for row in (headers, tuple("-" * w for w in widths), *table):
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+    if table:
+        print("\n".join(format_table(("Measure", "ours rows/s", "psql \\copy rows/s", "first byte / rows",
+                                      "peak RSS (child)", "tracemalloc peak"), table)))
+        print()
+    print("\n".join(pharmacy))
 
 
 if __name__ == "__main__":
