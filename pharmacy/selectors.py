@@ -2,14 +2,27 @@
 
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from ces.accounts.roles import Role
-from clinics.selectors import clinics_visible_to
+from clinics.models import Assignment, Clinic
+from clinics.selectors import active_on, clinics_visible_to
 
 from . import calculations
-from .models import Item, RestockLine, RestockRequest, StockBalance
+from .models import (
+    Item,
+    Lot,
+    PharmacySettings,
+    RestockLine,
+    RestockRequest,
+    StockBalance,
+    StockCount,
+    StockCountLine,
+    StockMovement,
+)
 
 # Roles that work on every clinic's requests.
 PHARMACY_WIDE_ROLES = (Role.PHARMACY, Role.COORDINATOR, Role.ADMIN)
@@ -83,16 +96,28 @@ def lots_expiring(*, today: date, within_days: int = EXPIRY_ALERT_DAYS, clinic=E
     return rows.select_related("lot__item", "clinic").order_by("lot__expiry", "lot__item__name", "clinic__name")
 
 
-def warehouse_below_minimum() -> QuerySet:
-    """Items whose warehouse stock is below their reorder level (items with a level of 0 never are)."""
-    return stock_by_item(clinic=None).filter(warehouse_minimum__gt=0, on_hand__lt=F("warehouse_minimum"))
+def warehouse_below_minimum(*, today: date | None = None) -> QuerySet:
+    """Items whose usable warehouse stock is below their reorder level (items with a level of 0 never are).
+
+    Expired lots do not count: 500 expired units on the shelf must not hide a shortage. ``on_hand`` is
+    the unexpired stock; ``first_expiry`` the first expiry among it. One query.
+    """
+    today = today or timezone.localdate()
+    usable = Q(lots__balances__clinic__isnull=True, lots__balances__quantity__gt=0, lots__expiry__gte=today)
+    return (
+        Item.objects.filter(active=True, warehouse_minimum__gt=0)
+        .annotate(on_hand=Coalesce(Sum("lots__balances__quantity", filter=usable), 0),
+                  first_expiry=Min("lots__expiry", filter=usable))
+        .filter(on_hand__lt=F("warehouse_minimum"))
+        .order_by("name", "code")
+    )
 
 
 def latest_clinic_lines() -> QuerySet:
     """Per clinic and item, the line of the latest submitted (or later) regular request: the pasante's
     last count, with the AMC computed then. One query (DISTINCT ON)."""
     return (
-        RestockLine.objects.filter(request__kind=RestockRequest.Kind.REGULAR)
+        RestockLine.objects.filter(request__kind=RestockRequest.Kind.REGULAR, item__active=True)
         .exclude(request__state=RestockRequest.State.DRAFT)
         .select_related("request__clinic", "item")
         .order_by("request__clinic_id", "item_id", "-request__period")
@@ -172,7 +197,6 @@ def stock_sees_warehouse(user) -> bool:
 def stock_clinics_visible_to(user) -> QuerySet:
     """Clinics whose stock the user may see and count: every clinic for pharmacy, coordinators and admins;
     a pasante's own clinic; none for anyone else."""
-    from clinics.models import Clinic
 
     if stock_sees_warehouse(user):
         return Clinic.objects.all()
@@ -198,7 +222,6 @@ def stock_item_balances(item, *, clinics=None) -> QuerySet:
 
 def stock_item_movements(item, *, clinics=None) -> QuerySet:
     """The ledger of the item (or of its stock at ``clinics``), newest first."""
-    from .models import StockMovement
 
     return (
         StockMovement.objects.filter(_clinic_scope(clinics), lot__item=item)
@@ -225,7 +248,6 @@ def clinic_minimums(clinic) -> dict[int, int]:
 
 def stock_counts_visible_to(user) -> QuerySet:
     """Pharmacy, coordinators and admins: every count; a pasante: their clinic's; others: none."""
-    from .models import StockCount
 
     if stock_sees_warehouse(user):
         return StockCount.objects.all()
@@ -246,9 +268,7 @@ def stock_count_list(user) -> QuerySet:
 
 def stock_count_for(user, pk):
     """The count with its lines, if the user may see it; ``StockCount.DoesNotExist`` otherwise. Two queries."""
-    from django.db.models import Prefetch
 
-    from .models import StockCountLine
 
     lines = StockCountLine.objects.select_related("lot__item")
     return (
@@ -261,7 +281,6 @@ def stock_count_sheet(*, clinic=None, also_lots=()) -> list[dict]:
     """The lots to count at ``clinic`` (None: the warehouse), ``{"lot", "expected"}`` each: those with stock
     there, first expiry first, plus the lots ``also_lots`` (ids) with what the ledger holds of them there
     (a lot posted back after it left the location). One query, three with ``also_lots``."""
-    from .models import Lot
 
     rows = [{"lot": b.lot, "expected": b.quantity} for b in stock_by_lot(clinic=clinic)]
     listed = {row["lot"].pk for row in rows}
@@ -289,7 +308,6 @@ SUBMITTED_OR_LATER = (
 def request_deadline_day() -> int:
     """The day of the month the regular request is due, as the coordinators set it (the default until
     they do). One query; unlike ``PharmacySettings.load()`` it never writes."""
-    from .models import PharmacySettings
 
     day = PharmacySettings.objects.filter(pk=1).values_list("request_deadline_day", flat=True).first()
     return day if day is not None else PharmacySettings._meta.get_field("request_deadline_day").default
@@ -306,8 +324,6 @@ def regular_request_submitted(clinic_id: int, period: date) -> bool:
 def pasante_posts_on(day: date) -> QuerySet:
     """Pasante assignments active on ``day`` held by someone who logs in as an active pasante: the
     people a clinic's pharmacy reminders go to."""
-    from clinics.models import Assignment
-    from clinics.selectors import active_on
 
     return Assignment.objects.filter(
         active_on(day), role=Assignment.Role.PASANTE, staff__user__is_active=True,
@@ -318,7 +334,6 @@ def pasante_posts_on(day: date) -> QuerySet:
 def pasante_posts_without_request(period: date, *, day: date) -> QuerySet:
     """The posts of ``pasante_posts_on(day)`` at clinics whose regular request for the month of
     ``period`` has not reached the pharmacy (none, a draft, or rejected), with the clinic. One query."""
-    from django.db.models import Exists, OuterRef
 
     submitted = RestockRequest.objects.filter(
         clinic_id=OuterRef("clinic_id"), period=period.replace(day=1), kind=RestockRequest.Kind.REGULAR,
@@ -342,7 +357,6 @@ def pasante_user_ids_by_clinic(clinic_ids, *, day: date) -> dict[int, set[int]]:
 
 def pharmacy_user_ids() -> list[int]:
     """Every active user with the pharmacy role. One query."""
-    from django.contrib.auth import get_user_model
 
     return list(
         get_user_model().objects.filter(is_active=True, groups__name=Role.PHARMACY)
@@ -397,10 +411,7 @@ def can_process_restock_requests(user) -> bool:
 
 def restock_clinics_for(user) -> QuerySet:
     """The clinics the user may raise requests for: those of their active pasante assignments."""
-    from django.utils import timezone
 
-    from clinics.models import Assignment, Clinic
-    from clinics.selectors import active_on
 
     if not can_raise_restock_requests(user):
         return Clinic.objects.none()
@@ -462,7 +473,6 @@ def restock_request_timeline(request: RestockRequest) -> list[dict]:
     Closing keeps no "closed by" field; who closed it is the person recorded in the audit context of that
     change. Two queries.
     """
-    from django.contrib.auth import get_user_model
 
     fields = {"state", "rejection_reason", "pgh_created_at", "pgh_context__metadata"}
     for by, at in _STATE_STAMPS.values():
@@ -526,8 +536,6 @@ def restock_form_past_consumption(clinic, period: date) -> dict[int, list]:
     reads item by item when it computes a line, for the whole catalogue in one query (a window)."""
     import calendar
 
-    from django.db.models import Window
-    from django.db.models.functions import RowNumber
 
     rows = (
         RestockLine.objects.filter(request__clinic=clinic, request__kind=RestockRequest.Kind.REGULAR,

@@ -203,12 +203,16 @@ def _build_lines(request: RestockRequest, lines: list[dict]) -> list[RestockLine
     item_ids = [i.pk if isinstance(i, Item) else i for i in item_ids]
     items = Item.objects.in_bulk([i for i in item_ids if isinstance(i, int)])
     days = _days_in(request.period)
-    built, errors = [], []
+    built, errors, seen = [], [], set()
     for item_id, data in zip(item_ids, lines, strict=True):
         item = items.get(item_id) if isinstance(item_id, int) else None
         if item is None or not item.active:
             errors.append(_("Unknown item: %(item)s.") % {"item": item_id})
             continue
+        if item_id in seen:
+            errors.append(_("%(item)s is twice in the request.") % {"item": item})
+            continue
+        seen.add(item_id)
         line = RestockLine(request=request, item=item, **{k: data[k] for k in LINE_INPUT_FIELDS if k in data})
         try:
             for name in (*NUMBER_INPUT_FIELDS, "requested"):

@@ -170,6 +170,18 @@ def test_warehouse_below_minimum_is_strictly_below_the_reorder_level(item, clini
     assert [i.name for i in selectors.warehouse_below_minimum()] == (["Paracetamol"] if below else [])
 
 
+def test_expired_stock_does_not_hide_a_shortage_at_the_warehouse(item):
+    item.warehouse_minimum = 100
+    item.save()
+    put(None, LotFactory(item=item, expiry=TODAY - timedelta(days=1)), 500)
+    fresh = LotFactory(item=item, expiry=TODAY)  # expires today: still usable today
+    put(None, fresh, 40)
+    [row] = selectors.warehouse_below_minimum(today=TODAY)
+    assert (row.on_hand, row.first_expiry) == (40, TODAY)
+    put(None, fresh, 60)
+    assert not selectors.warehouse_below_minimum(today=TODAY).exists()
+
+
 def test_warehouse_below_minimum_reports_an_item_with_none_left_but_not_one_without_a_level(item, other_item):
     item.warehouse_minimum = 10
     item.save()

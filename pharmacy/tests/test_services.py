@@ -160,6 +160,13 @@ def test_unknown_item_is_refused_and_nothing_written(clinic_a, item, pasante_a):
     assert not RestockRequest.objects.exists()
 
 
+def test_an_item_twice_in_the_request_is_refused_and_nothing_written(clinic_a, item, pasante_a):
+    with pytest.raises(ValidationError, match="twice in the request"):
+        services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item), line(item)],
+                                              by=pasante_a)
+    assert not RestockRequest.objects.exists()
+
+
 def test_one_regular_request_per_clinic_and_period(draft, clinic_a, item, pasante_a):
     with pytest.raises(ValidationError, match="already has a regular request"):
         services.restock_request_create_draft(clinic=clinic_a, period=date(2026, 6, 15), lines=[line(item)],
