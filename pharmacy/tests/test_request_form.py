@@ -545,7 +545,8 @@ def _history(clinic, pasante, items, periods):
 FORM_QUERIES = 9
 
 
-@pytest.mark.parametrize("size,periods", [(5, 1), (40, 3)])
+@pytest.mark.parametrize("periods", [1, 3])
+@pytest.mark.parametrize("size", [5, 40])
 def test_form_runs_a_fixed_number_of_queries(pasante_a, clinic_a, django_assert_num_queries, size, periods):
     catalogue = ItemFactory.create_batch(size)
     _history(clinic_a, pasante_a, catalogue[: size // 2], periods)
