@@ -20,7 +20,7 @@ State = RestockRequest.State
 
 
 @register(key="pharmacy-my-request", title=_("Restock request"), template="pharmacy/panels/my_request.html",
-          roles=[Role.PASANTE], order=20)
+          roles=[Role.PASANTE], order=5)
 def my_request(request):
     """This month's regular request of each of the pasante's clinics (none yet, or its state) with the
     deadline, and the dispatches waiting to be confirmed. Three queries."""
