@@ -680,3 +680,11 @@ def test_pharmacy_reads_the_deadline_day_but_cannot_change_it(pharmacy):
 
 def test_pasante_cannot_open_the_settings(pasante_a):
     assert client_for(pasante_a).get(url("settings")).status_code == 403
+
+
+@pytest.mark.parametrize(("persona", "shown"), [("pharmacy", True), ("admin_user", True), ("coordinator", False)])
+def test_the_catalogue_import_is_linked_for_those_who_may_import(client, request, persona, shown):
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(reverse("pharmacy:stock-list"))
+    assert page.status_code == 200
+    assert ('data-testid="catalogue-import-link"' in page.content.decode()) is shown
