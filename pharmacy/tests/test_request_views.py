@@ -7,11 +7,13 @@ number of queries of the lists and the detail pinned at two data sizes."""
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from ces.accounts.roles import Role
 from clinics.tests.factories import ClinicFactory
 from pharmacy import services
 from pharmacy.models import RestockLine, RestockRequest, StockBalance, StockMovement
@@ -584,6 +586,16 @@ def test_only_the_pasante_confirms_a_receipt(request, clinic_a, stocked, persona
     before = snapshot(restock)
     client = client_for(request.getfixturevalue(persona))
     assert client.get(url("request-receive", restock.pk)).status_code == 403
+    assert client.post(url("request-receive", restock.pk), {}).status_code == 403
+    assert snapshot(restock) == before
+
+
+def test_a_pasante_who_also_works_the_warehouse_confirms_only_their_own_clinic(pasante_b, clinic_a, stocked):
+    pasante_b.groups.add(Group.objects.get(name=Role.PHARMACY))
+    restock = make(clinic_a, stocked, to=State.DISPATCHED)
+    before = snapshot(restock)
+    client = client_for(pasante_b)
+    assert client.get(url("request-detail", restock.pk)).status_code == 200  # the warehouse role sees it
     assert client.post(url("request-receive", restock.pk), {}).status_code == 403
     assert snapshot(restock) == before
 

@@ -258,6 +258,9 @@ def request_receive(request, pk):
     """The pasante confirms, line by line, what arrived of a dispatch."""
     _require(request.user.has_role(Role.PASANTE))
     restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    # Only the pasante posted at that clinic confirms what arrived there, even one who also holds a
+    # warehouse role and so can see every request.
+    _require(selectors.restock_clinics_for(request.user).filter(pk=restock.clinic_id).exists())
     if restock.state != State.DISPATCHED:
         messages.warning(request, _("Only a dispatched request can be received; this one is %(state)s.")
                          % {"state": restock.get_state_display().lower()})
