@@ -279,6 +279,7 @@ def dispatch_child() -> dict:
 PHARMACY_CLINICS = 30  # × scale for the first size, 10 × that for the second
 PHARMACY_MONTHS = 12
 PHARMACY_ITEMS = 40
+LINE_BATCH = 100  # requests whose lines one statement inserts (see generate_pharmacy)
 PAGE_RUNS = 20
 DISPATCHES = 600  # × scale
 DISPATCH_WORKERS = 8
@@ -377,25 +378,32 @@ def generate_pharmacy(clinics: int):
              "pasante_clinic": pasante_clinic.pk, "pasante": pasante.pk, "pharmacy": pharmacist.pk})
         # Figures that hold together: AMC = consumption, maximum = AMC × max months, suggestion = maximum
         # minus stock on hand, requested = suggested; closed months approved, dispatched and received in full.
-        cursor.execute(
-            """
-            WITH f AS (SELECT r.id AS request_id, r.state, i.id AS item_id, i.max_months_of_stock AS months,
-                              10 + abs(hashtext(r.id || ':' || i.id)) % 50 AS consumed,
-                              abs(hashtext(i.id || ':' || r.id)) % 40 AS on_hand
-                         FROM pharmacy_restockrequest r CROSS JOIN pharmacy_item i),
-                 g AS (SELECT *, consumed * months AS maximum, greatest(consumed * months - on_hand, 0) AS suggested
-                         FROM f)
-            INSERT INTO pharmacy_restockline
-                   (request_id, item_id, beginning_balance, received, consumed, losses_adjustments,
-                    adjustment_reason, stock_on_hand, stockout_days, amc, maximum, suggested, requested, explanation,
-                    approved, cut_reason, dispatched, received_quantity, remarks)
-            SELECT request_id, item_id, on_hand + consumed, 0, consumed, 0, '', on_hand, 0, consumed, maximum,
-                   suggested, suggested, '',
-                   CASE WHEN state = 'closed' THEN suggested END, '',
-                   CASE WHEN state = 'closed' THEN suggested END,
-                   CASE WHEN state = 'closed' THEN suggested END, ''
-              FROM g
-            """)
+        # A statement per LINE_BATCH requests, each its own transaction: the audit trigger opens a
+        # subtransaction per row, and past a few thousand of them in one transaction every insert slows down
+        # (subtransaction overflow), so one statement for all lines grows with the square of their number.
+        cursor.execute("SELECT min(id), max(id) FROM pharmacy_restockrequest")
+        first, last = cursor.fetchone()
+        for start in range(first, last + 1, LINE_BATCH):
+            cursor.execute(
+                """
+                WITH f AS (SELECT r.id AS request_id, r.state, i.id AS item_id, i.max_months_of_stock AS months,
+                                  10 + abs(hashtext(r.id || ':' || i.id)) %% 50 AS consumed,
+                                  abs(hashtext(i.id || ':' || r.id)) %% 40 AS on_hand
+                             FROM pharmacy_restockrequest r CROSS JOIN pharmacy_item i
+                            WHERE r.id BETWEEN %s AND %s),
+                     g AS (SELECT *, consumed * months AS maximum,
+                                  greatest(consumed * months - on_hand, 0) AS suggested FROM f)
+                INSERT INTO pharmacy_restockline
+                       (request_id, item_id, beginning_balance, received, consumed, losses_adjustments,
+                        adjustment_reason, stock_on_hand, stockout_days, amc, maximum, suggested, requested,
+                        explanation, approved, cut_reason, dispatched, received_quantity, remarks)
+                SELECT request_id, item_id, on_hand + consumed, 0, consumed, 0, '', on_hand, 0, consumed, maximum,
+                       suggested, suggested, '',
+                       CASE WHEN state = 'closed' THEN suggested END, '',
+                       CASE WHEN state = 'closed' THEN suggested END,
+                       CASE WHEN state = 'closed' THEN suggested END, ''
+                  FROM g
+                """, [start, start + LINE_BATCH - 1])
         cursor.execute("ANALYZE pharmacy_restockrequest, pharmacy_restockline, pharmacy_item")
 
 
