@@ -10,7 +10,6 @@
     peak of the streaming loop are reported: flat from 100k to 1M rows means constant memory.
 (b) Reminder dispatch: 100k × scale due reminders inserted as rows, then claimed and delivered by the
     ces.notifications engine (in-app entry and e-mail to the dummy backend) by two processes at once.
-
 (c) Pharmacy: the pharmacy's queue and list of requests (as pharmacy) and the new monthly request form (as a
     pasante) through django.test.Client, with 30 × scale clinics and ten times as many, each with 12 months of
     requests of 40 lines: queries of one request (the same at both sizes: fixed) and the median latency of
@@ -20,7 +19,8 @@
 
     .venv/bin/python scripts/bench.py --scale 0.1 --only pharmacy      (one part; repeat --only for more)
 
-Later issues add their measurements here. One run is about a quarter of an hour on two cores at scale 1.
+Later issues add their measurements here. One run is 10 to 15 minutes on two cores at scale 1 (627 s last
+measured, most of it the reminders).
 """
 
 import argparse
