@@ -13,7 +13,7 @@ from functools import lru_cache
 from django import forms
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ces.accounts.roles import Role
@@ -152,9 +152,9 @@ register(Report(
         Column("state", _("State"), lambda r: _label(RestockRequest.State, r.state, get_language())),
         Column("items", _("Items"), lambda r: r.line_count),
         Column("requested", _("Requested"), lambda r: r.requested_total),
-        Column("approved", _("Approved"), lambda r: r.approved_total),
-        Column("dispatched", _("Dispatched"), lambda r: r.dispatched_total),
-        Column("received", _("Received"), lambda r: r.received_total),
+        Column("approved", pgettext_lazy("quantity", "Approved"), lambda r: r.approved_total),
+        Column("dispatched", pgettext_lazy("quantity", "Dispatched"), lambda r: r.dispatched_total),
+        Column("received", pgettext_lazy("quantity", "Received"), lambda r: r.received_total),
         Column("approved_rate", _("Approved / requested (%)"), lambda r: _percent(r.approved_total, r.requested_total)),
         Column("dispatched_rate", _("Dispatched / approved (%)"),
                lambda r: _percent(r.dispatched_total, r.approved_total)),

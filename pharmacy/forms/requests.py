@@ -3,6 +3,7 @@ cuts, reject) and the receipt. They parse and check input only; pharmacy.service
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinics.forms import UNKNOWN_CHOICE
 from clinics.models import Clinic
@@ -86,7 +87,7 @@ class _PerLineForm(forms.Form):
 class ApproveForm(_PerLineForm):
     """The approved quantity of each line (the requested one unless cut) and the reason of a cut."""
 
-    quantity_label = _("Approved")
+    quantity_label = pgettext_lazy("quantity", "Approved")
     note_label = _("Reason for the cut")
     default_from = "requested"
 
@@ -104,7 +105,7 @@ class ReceiveForm(_PerLineForm):
     """What arrived of each line (the dispatched quantity unless different), a remark where it differs,
     and remarks on the whole delivery."""
 
-    quantity_label = _("Received")
+    quantity_label = pgettext_lazy("quantity", "Received")
     note_label = _("Remark on the difference")
     default_from = "dispatched"
 

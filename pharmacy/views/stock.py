@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ces.accounts.roles import Role
 from pharmacy import calculations, selectors, services
@@ -207,8 +208,10 @@ def warehouse_receipt_create(request):
                 _add_service_error(form, exc)
             else:
                 units = sum(m.quantity for m in movements)
-                messages.success(request, _("Delivery %(document)s received: %(lines)d lines, %(units)d units.") % {
-                    "document": form.cleaned_data["document"], "lines": len(movements), "units": units})
+                messages.success(request, ngettext(
+                    "Delivery %(document)s received: %(lines)d line, %(units)d units.",
+                    "Delivery %(document)s received: %(lines)d lines, %(units)d units.", len(movements),
+                ) % {"document": form.cleaned_data["document"], "lines": len(movements), "units": units})
                 return redirect("pharmacy:stock-list")
     else:
         form = ReceiptForm(initial={"client_key": uuid.uuid4()})
