@@ -165,6 +165,8 @@ def test_a_month_of_restocking_from_request_to_receipt(page, live_server, pasant
     amox_lots = page.locator(f"[data-testid=pick-item][data-item='{amoxicillin.pk}'] [data-testid=pick-lot]")
     expect(amox_lots).to_have_count(1)
     expect(amox_lots).to_have_attribute("data-quantity", "20")
+    _fits_phone(page)
+    expect(lots.nth(0).locator("td.num strong")).to_be_in_viewport()  # the quantity to pick, on screen
 
     # --- The pasante: confirms what arrived, two tablets short of the paracetamol. ---
     _log_in(page, live_server, pasante_a)
