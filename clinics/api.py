@@ -4,8 +4,6 @@ An object outside the user's scope answers 404, exactly as if it did not exist; 
 business with a resource at all (an applicant asking for clinics, pharmacy asking for patients) gets 403.
 """
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
@@ -15,6 +13,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from ces.accounts.roles import CLINIC_ROLES
+from ces.core.pages import get_or_404
 
 from . import selectors, services
 from .models import Assignment, Cadre, Clinic, Community, Patient, Staff
@@ -219,13 +218,6 @@ PossibleDuplicateResponse = inline_serializer(
 # --- Viewsets ---------------------------------------------------------------------------------------
 
 
-def _get_or_404(getter, *args):
-    try:
-        return getter(*args)
-    except ObjectDoesNotExist as exc:
-        raise Http404 from exc
-
-
 @extend_schema(tags=["clinics"])
 class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CommunitySerializer
@@ -256,14 +248,14 @@ class ClinicViewSet(viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        clinic = _get_or_404(selectors.clinic_detail, request.user, pk)
+        clinic = get_or_404(selectors.clinic_detail, request.user, pk)
         return Response(self.get_serializer(clinic).data)
 
     @extend_schema(responses=CoverageSegmentSerializer(many=True), operation_id="clinics_coverage")
     @action(detail=True, pagination_class=None)
     def coverage(self, request, pk=None):
         """The next 12 months cut into covered and uncovered segments (a gap has no pasante)."""
-        clinic = _get_or_404(selectors.clinic_detail, request.user, pk)
+        clinic = get_or_404(selectors.clinic_detail, request.user, pk)
         return Response(CoverageSegmentSerializer(clinic.coverage, many=True).data)
 
 

@@ -9,14 +9,13 @@ from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ces.accounts.roles import CLINIC_ROLES
+from ces.core.pages import add_service_error, get_or_404, paginate, require
 
 from . import selectors, services
 from .coverage import COVERAGE_DAYS
@@ -45,36 +44,7 @@ def _sees_patients(user) -> bool:
     return bool(user.roles & (selectors.PATIENT_WIDE_ROLES | CLINIC_ROLES))
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _get_or_404(fetch, *args):
-    """Run a ``*_for(user, pk)`` selector; an object outside the user's reach is a 404."""
-    try:
-        return fetch(*args)
-    except ObjectDoesNotExist as exc:
-        raise Http404 from exc
-
-
 # --- Helpers ------------------------------------------------------------------------------------------------
-
-
-def _page(request, items):
-    page_obj = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page_obj, query.urlencode()
-
-
-def _add_service_error(form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has it, above otherwise."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -103,22 +73,22 @@ def _timeline(clinic, start: date) -> dict:
 
 @login_required
 def clinic_list(request):
-    _require(_sees_clinics(request.user))
+    require(_sees_clinics(request.user))
     filters = ClinicFilterForm(request.GET)
     filters.is_valid()
     clinics = selectors.clinic_list(
         request.user, search=filters.cleaned_data.get("q", "").strip(), kind=filters.cleaned_data.get("kind", "")
     )
-    page_obj, query_string = _page(request, clinics)
+    page_obj, query_string = paginate(request, clinics, PAGE_SIZE)
     return render(request, "clinics/clinic_list.html",
                   {"filters": filters, "page_obj": page_obj, "query_string": query_string})
 
 
 @login_required
 def clinic_detail(request, pk):
-    _require(_sees_clinics(request.user))
+    require(_sees_clinics(request.user))
     today = timezone.localdate()
-    clinic = _get_or_404(selectors.clinic_detail, request.user, pk)
+    clinic = get_or_404(selectors.clinic_detail, request.user, pk)
     context = {
         "clinic": clinic,
         "today": today,
@@ -134,7 +104,7 @@ def clinic_detail(request, pk):
 
 @login_required
 def staff_list(request):
-    _require(_sees_clinics(request.user))
+    require(_sees_clinics(request.user))
     filters = StaffFilterForm(request.GET, clinics=selectors.clinics_visible_to(request.user))
     filters.is_valid()
     data = filters.cleaned_data
@@ -144,15 +114,15 @@ def staff_list(request):
         request.user, search=data.get("q", "").strip(), cadre=data.get("cadre", ""),
         clinic_id=clinic.pk if clinic else None, active=active,
     )
-    page_obj, query_string = _page(request, staff)
+    page_obj, query_string = paginate(request, staff, PAGE_SIZE)
     return render(request, "clinics/staff_list.html",
                   {"filters": filters, "page_obj": page_obj, "query_string": query_string})
 
 
 @login_required
 def staff_detail(request, pk):
-    _require(_sees_clinics(request.user))
-    person = _get_or_404(selectors.staff_for, request.user, pk)
+    require(_sees_clinics(request.user))
+    person = get_or_404(selectors.staff_for, request.user, pk)
     today = timezone.localdate()
     assignments = list(selectors.staff_assignment_history(person))
     for assignment in assignments:
@@ -167,14 +137,14 @@ def staff_detail(request, pk):
 
 @login_required
 def cohort_list(request):
-    _require(selectors.can_manage_staffing(request.user))
+    require(selectors.can_manage_staffing(request.user))
     return render(request, "clinics/cohort_list.html", {"cohorts": selectors.cohort_list()})
 
 
 @login_required
 def cohort_detail(request, pk):
-    _require(selectors.can_manage_staffing(request.user))
-    cohort = _get_or_404(selectors.cohort_roster, pk)
+    require(selectors.can_manage_staffing(request.user))
+    cohort = get_or_404(selectors.cohort_roster, pk)
     return render(request, "clinics/cohort_detail.html", {"cohort": cohort, "today": timezone.localdate()})
 
 
@@ -183,7 +153,7 @@ def cohort_detail(request, pk):
 
 @login_required
 def assignment_create(request):
-    _require(selectors.can_manage_staffing(request.user))
+    require(selectors.can_manage_staffing(request.user))
     if request.method == "POST":
         form = AssignmentCreateForm(request.POST)
         if form.is_valid():
@@ -194,7 +164,7 @@ def assignment_create(request):
                     start_date=data["start_date"], end_date=data["end_date"], by=request.user,
                 )
             except ValidationError as exc:
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("%(person)s is assigned to %(clinic)s from %(start)s.") % {
                     "person": assignment.staff.full_name, "clinic": assignment.clinic.name,
@@ -212,8 +182,8 @@ def assignment_create(request):
 
 @login_required
 def assignment_end(request, pk):
-    _require(selectors.can_manage_staffing(request.user))
-    assignment = _get_or_404(selectors.assignment_for, request.user, pk)
+    require(selectors.can_manage_staffing(request.user))
+    assignment = get_or_404(selectors.assignment_for, request.user, pk)
     if request.method == "POST":
         form = AssignmentEndForm(request.POST)
         if form.is_valid():
@@ -221,7 +191,7 @@ def assignment_end(request, pk):
                 services.assignment_end(assignment=assignment, end_date=form.cleaned_data["end_date"],
                                         reason=form.cleaned_data["reason"], by=request.user)
             except ValidationError as exc:
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("The assignment of %(person)s ends on %(end)s.") % {
                     "person": assignment.staff.full_name,
@@ -235,8 +205,8 @@ def assignment_end(request, pk):
 
 @login_required
 def assignment_move(request, pk):
-    _require(selectors.can_manage_staffing(request.user))
-    assignment = _get_or_404(selectors.assignment_for, request.user, pk)
+    require(selectors.can_manage_staffing(request.user))
+    assignment = get_or_404(selectors.assignment_for, request.user, pk)
     if request.method == "POST":
         form = AssignmentMoveForm(request.POST, exclude_clinic=assignment.clinic)
         if form.is_valid():
@@ -244,7 +214,7 @@ def assignment_move(request, pk):
                 moved = services.assignment_move(assignment=assignment, clinic=form.cleaned_data["clinic"],
                                                  move_date=form.cleaned_data["move_date"], by=request.user)
             except ValidationError as exc:
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("%(person)s moves to %(clinic)s on %(date)s.") % {
                     "person": moved.staff.full_name, "clinic": moved.clinic.name,
@@ -262,13 +232,13 @@ def assignment_move(request, pk):
 
 @login_required
 def supervision_create(request, pk):
-    clinic = _get_or_404(selectors.clinic_for, request.user, pk)
-    _require(selectors.can_record_supervision(request.user, clinic))
+    clinic = get_or_404(selectors.clinic_for, request.user, pk)
+    require(selectors.can_record_supervision(request.user, clinic))
     pick_supervisor = selectors.can_manage_staffing(request.user)
     supervisor = None
     if not pick_supervisor:
         supervisor = getattr(request.user, "staff", None)
-        _require(supervisor is not None)
+        require(supervisor is not None)
     if request.method == "POST":
         form = SupervisionVisitForm(request.POST, pick_supervisor=pick_supervisor)
         if form.is_valid():
@@ -279,7 +249,7 @@ def supervision_create(request, pk):
                     notes=data["notes"], follow_up_actions=data["follow_up_actions"], by=request.user,
                 )
             except ValidationError as exc:
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("The supervision visit is recorded."))
                 return redirect(clinic)
@@ -293,7 +263,7 @@ def supervision_create(request, pk):
 
 @login_required
 def patient_list(request):
-    _require(_sees_patients(request.user))
+    require(_sees_patients(request.user))
     filters = PatientFilterForm(request.GET, clinics=selectors.clinics_visible_to(request.user))
     filters.is_valid()
     patients = selectors.patients_visible_to(request.user).select_related("clinic", "community")
@@ -302,14 +272,14 @@ def patient_list(request):
         patients = selectors.patients_search(patients, search)
     if filters.cleaned_data.get("clinic"):
         patients = patients.filter(clinic=filters.cleaned_data["clinic"])
-    page_obj, query_string = _page(request, patients.order_by("family_names", "given_names", "pk"))
+    page_obj, query_string = paginate(request, patients.order_by("family_names", "given_names", "pk"), PAGE_SIZE)
     return render(request, "clinics/patient_list.html",
                   {"filters": filters, "page_obj": page_obj, "query_string": query_string})
 
 
 @login_required
 def patient_create(request):
-    _require(_sees_patients(request.user))
+    require(_sees_patients(request.user))
     clinics = selectors.clinics_visible_to(request.user).filter(active=True)
     if request.method == "POST":
         form = PatientForm(request.POST, clinics=clinics)
@@ -326,7 +296,7 @@ def patient_create(request):
                 form.add_error(None, exc)
                 form.offer_duplicates(exc.candidates)
             except ValidationError as exc:
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("%(name)s is registered.") % {"name": patient.full_name})
                 return redirect(patient)
@@ -339,7 +309,7 @@ def patient_create(request):
 
 @login_required
 def patient_detail(request, pk):
-    _require(_sees_patients(request.user))
-    patient = _get_or_404(selectors.patient_for, request.user, pk)
+    require(_sees_patients(request.user))
+    patient = get_or_404(selectors.patient_for, request.user, pk)
     return render(request, "clinics/patient_detail.html",
                   {"patient": patient, "age": patient.age_on(timezone.localdate())})

@@ -12,14 +12,14 @@ import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ces.accounts.roles import Role
+from ces.core.pages import add_service_error, get_or_404, require
 from pharmacy import selectors, services
 from pharmacy.forms.request_form import FIGURES, SUBMIT, TEXTS, RestockRequestForm, days_in, new_client_key
 from pharmacy.models import RestockRequest
@@ -34,30 +34,9 @@ STORAGE_PREFIX = "ces-restock"
 # --- Access and helpers -----------------------------------------------------------------------------------
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _get_or_404(fetch, *args):
-    try:
-        return fetch(*args)
-    except ObjectDoesNotExist as exc:
-        raise Http404 from exc
-
-
 def _own_clinic(user):
     """The clinic of the pasante's active assignment as pasante (a pasante has one), or None."""
     return selectors.restock_clinics_for(user).order_by("name", "pk").first()
-
-
-def _add_service_error(form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has it, above otherwise."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _storage_key(clinic, period, kind, restock=None) -> str:
@@ -109,7 +88,7 @@ def _render(request, form, *, clinic, period, kind, restock=None, lines=(), save
 
 def _create(request, kind):
     user = request.user
-    _require(user.has_role(Role.PASANTE))
+    require(user.has_role(Role.PASANTE))
     clinic = _own_clinic(user)
     if clinic is None:
         return render(request, "pharmacy/request_form_no_clinic.html")
@@ -132,7 +111,7 @@ def _create(request, kind):
                 client_key=form.cleaned_data["client_key"], submit=submit,
             )
         except ValidationError as exc:
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
         else:
             return _saved(request, restock, submit)
     saved_keys = [str(r.client_key) for r in month if r.kind == kind and r.client_key]
@@ -157,8 +136,8 @@ def request_emergency_create(request):
 def request_edit(request, pk):
     user = request.user
     # Coordinators and pharmacy read the request on its page; the figures are the pasante's.
-    _require(user.has_role(Role.PASANTE))
-    restock = _get_or_404(selectors.restock_request_for, user, pk)
+    require(user.has_role(Role.PASANTE))
+    restock = get_or_404(selectors.restock_request_for, user, pk)
     if restock.state not in EDITABLE:
         messages.info(request, _("This request has been sent to the pharmacy and can no longer be changed."))
         return redirect("pharmacy:request-detail", pk=restock.pk)
@@ -175,7 +154,7 @@ def request_edit(request, pk):
             if getattr(exc, "code", None) == "illegal_transition":
                 # Sent twice (a double tap, a retry): the first one went through.
                 return _saved(request, selectors.restock_request_for(user, restock.pk), submit)
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
         else:
             return _saved(request, restock, submit)
     saved_keys = [str(restock.client_key)] if restock.client_key else []

@@ -10,9 +10,7 @@ nothing is written.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -20,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ces.accounts.roles import Role
+from ces.core.pages import add_service_error, get_or_404, paginate, require
 from clinics.selectors import clinics_visible_to
 from pharmacy import selectors, services
 from pharmacy.forms.requests import ApproveForm, ReceiveForm, RejectForm, RequestFilterForm
@@ -38,11 +37,6 @@ HISTORY_PERIODS = 3
 # --- Access and helpers -----------------------------------------------------------------------------------
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
 def _reviews(user) -> bool:
     """Approves, rejects, dispatches and closes any clinic's request: pharmacy, coordinators and admins."""
     return user.has_role(*selectors.PHARMACY_WIDE_ROLES)
@@ -52,21 +46,6 @@ def _sees_requests(user) -> bool:
     return _reviews(user) or user.has_role(Role.PASANTE)
 
 
-def _get_or_404(fetch, *args):
-    """Run a ``*_for(user, pk)`` selector; a request outside the user's reach is a 404."""
-    try:
-        return fetch(*args)
-    except ObjectDoesNotExist as exc:
-        raise Http404 from exc
-
-
-def _page(request, items, size=PAGE_SIZE):
-    page_obj = Paginator(items, size).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page_obj, query.urlencode()
-
-
 def _describe(restock) -> dict:
     return {"clinic": restock.clinic.name, "period": restock.period.strftime("%m/%Y")}
 
@@ -74,15 +53,6 @@ def _describe(restock) -> dict:
 def _show_errors(request, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
-
-
-def _add_service_error(form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has it, above otherwise."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _is_illegal_transition(exc: ValidationError) -> bool:
@@ -108,22 +78,22 @@ def _with_history(restock, lines):
 @login_required
 def request_list(request):
     user = request.user
-    _require(_sees_requests(user))
+    require(_sees_requests(user))
     reviewer = _reviews(user)
     filters = RequestFilterForm(request.GET, clinics=clinics_visible_to(user).order_by("name") if reviewer else None)
     filters.is_valid()
     data = filters.cleaned_data
     rows = selectors.restock_request_list(user, clinic=data.get("clinic"), state=data.get("state", ""),
                                           period=data.get("month"), kind=data.get("kind", ""))
-    page_obj, query_string = _page(request, rows)
+    page_obj, query_string = paginate(request, rows, PAGE_SIZE)
     context = {"filters": filters, "page_obj": page_obj, "query_string": query_string, "reviewer": reviewer}
     return render(request, "pharmacy/request_list.html", context)
 
 
 @login_required
 def request_queue(request):
-    _require(_reviews(request.user))
-    page_obj, query_string = _page(request, selectors.restock_queue(request.user), QUEUE_PAGE_SIZE)
+    require(_reviews(request.user))
+    page_obj, query_string = paginate(request, selectors.restock_queue(request.user), QUEUE_PAGE_SIZE)
     today = timezone.localdate()
     for restock in page_obj:
         restock.days_waiting = (today - timezone.localdate(restock.submitted_at)).days
@@ -138,8 +108,8 @@ def request_queue(request):
 @login_required
 def request_detail(request, pk):
     user = request.user
-    _require(_sees_requests(user))
-    restock = _get_or_404(selectors.restock_request_detail, user, pk)
+    require(_sees_requests(user))
+    restock = get_or_404(selectors.restock_request_detail, user, pk)
     lines = list(restock.lines.all())
     past = _with_history(restock, lines)
     reviewer, pasante = _reviews(user), user.has_role(Role.PASANTE)
@@ -174,8 +144,8 @@ def _review_page(request, restock, *, approve_form=None, reject_form=None, statu
 @login_required
 def request_approve(request, pk):
     """GET: the review page (approve with cuts, or reject); POST: approve."""
-    _require(_reviews(request.user))
-    restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    require(_reviews(request.user))
+    restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     if restock.state != State.SUBMITTED:
         messages.warning(request, _("Only a submitted request can be reviewed; this one is %(state)s.")
                          % {"state": restock.get_state_display().lower()})
@@ -190,7 +160,7 @@ def request_approve(request, pk):
             if _is_illegal_transition(exc):
                 _show_errors(request, exc)
                 return _to_detail(restock)
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("The request of %(clinic)s for %(period)s is approved.") % _describe(restock))
             return _to_detail(restock)
@@ -200,8 +170,8 @@ def request_approve(request, pk):
 @login_required
 @require_POST
 def request_reject(request, pk):
-    _require(_reviews(request.user))
-    restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    require(_reviews(request.user))
+    restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     form = RejectForm(request.POST)
     if form.is_valid():
         try:
@@ -211,7 +181,7 @@ def request_reject(request, pk):
             if _is_illegal_transition(exc):
                 _show_errors(request, exc)
                 return _to_detail(restock)
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("The request of %(clinic)s for %(period)s is sent back to the pasante.")
                              % _describe(restock))
@@ -222,8 +192,8 @@ def request_reject(request, pk):
 @login_required
 @require_POST
 def request_dispatch(request, pk):
-    _require(_reviews(request.user))
-    restock = _get_or_404(selectors.restock_request_for, request.user, pk)
+    require(_reviews(request.user))
+    restock = get_or_404(selectors.restock_request_for, request.user, pk)
     try:
         services.restock_request_dispatch(request=restock, by=request.user)
     except ValidationError as exc:
@@ -237,8 +207,8 @@ def request_dispatch(request, pk):
 @login_required
 def request_pick_list(request, pk):
     """The printable list of the lots that left the warehouse, with lines for the signatures."""
-    _require(_sees_requests(request.user))
-    restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    require(_sees_requests(request.user))
+    restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     if restock.state not in (State.DISPATCHED, State.RECEIVED, State.CLOSED):
         messages.warning(request, _("The pick list exists once the request is dispatched."))
         return _to_detail(restock)
@@ -256,11 +226,11 @@ def request_pick_list(request, pk):
 @login_required
 def request_receive(request, pk):
     """The pasante confirms, line by line, what arrived of a dispatch."""
-    _require(request.user.has_role(Role.PASANTE))
-    restock = _get_or_404(selectors.restock_request_detail, request.user, pk)
+    require(request.user.has_role(Role.PASANTE))
+    restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     # Only the pasante posted at that clinic confirms what arrived there, even one who also holds a
     # warehouse role and so can see every request.
-    _require(selectors.restock_clinics_for(request.user).filter(pk=restock.clinic_id).exists())
+    require(selectors.restock_clinics_for(request.user).filter(pk=restock.clinic_id).exists())
     if restock.state != State.DISPATCHED:
         messages.warning(request, _("Only a dispatched request can be received; this one is %(state)s.")
                          % {"state": restock.get_state_display().lower()})
@@ -276,7 +246,7 @@ def request_receive(request, pk):
                 if _is_illegal_transition(exc):
                     _show_errors(request, exc)
                     return _to_detail(restock)
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("The delivery is recorded; the stock is now at your clinic."))
                 return _to_detail(restock)
@@ -288,8 +258,8 @@ def request_receive(request, pk):
 @login_required
 @require_POST
 def request_close(request, pk):
-    _require(_reviews(request.user))
-    restock = _get_or_404(selectors.restock_request_for, request.user, pk)
+    require(_reviews(request.user))
+    restock = get_or_404(selectors.restock_request_for, request.user, pk)
     try:
         services.restock_request_close(request=restock, by=request.user)
     except ValidationError as exc:

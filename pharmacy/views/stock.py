@@ -12,8 +12,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ces.accounts.roles import Role
+from ces.core.pages import add_service_error, get_or_404, paginate, require
 from pharmacy import calculations, selectors, services
 from pharmacy.forms.stock import (
     CountForm,
@@ -43,18 +43,6 @@ ADD_LINE = "add-line"  # the name of the button that asks for one more blank lin
 # --- Access and helpers -----------------------------------------------------------------------------------
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _get_or_404(fetch, *args):
-    try:
-        return fetch(*args)
-    except ObjectDoesNotExist as exc:
-        raise Http404 from exc
-
-
 def _may_manage_settings(user) -> bool:
     return user.has_role(Role.COORDINATOR, Role.ADMIN)
 
@@ -66,7 +54,7 @@ def _places(request):
     user = request.user
     warehouse = selectors.stock_sees_warehouse(user)
     clinics = list(selectors.stock_clinics_visible_to(user).order_by("name"))
-    _require(warehouse or bool(clinics))
+    require(warehouse or bool(clinics))
     asked = request.GET.get("clinic", "").strip()
     if not asked:
         if warehouse:
@@ -76,21 +64,6 @@ def _places(request):
     if chosen is None:
         raise Http404
     return clinics, chosen, warehouse
-
-
-def _page(request, items, size=PAGE_SIZE):
-    page_obj = Paginator(items, size).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page_obj, query.urlencode()
-
-
-def _add_service_error(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _with_one_more_line(data, prefix):
@@ -120,7 +93,7 @@ def stock_list(request):
         items = items.filter(Q(name__icontains=search) | Q(code__icontains=search))
     if category:
         items = items.filter(category=category)
-    page_obj, query_string = _page(request, items)
+    page_obj, query_string = paginate(request, items, PAGE_SIZE)
     minimums = selectors.clinic_minimums(clinic) if clinic is not None else {}
     for item in page_obj:
         minimum = item.warehouse_minimum if clinic is None else minimums.get(item.pk, 0)
@@ -137,11 +110,11 @@ def stock_list(request):
 def stock_item(request, pk):
     user = request.user
     warehouse = selectors.stock_sees_warehouse(user)
-    _require(warehouse or user.has_role(Role.PASANTE))
-    item = _get_or_404(lambda: Item.objects.get(pk=pk))
+    require(warehouse or user.has_role(Role.PASANTE))
+    item = get_or_404(lambda: Item.objects.get(pk=pk))
     scope = None if warehouse else selectors.stock_clinics_visible_to(user)
     balances = list(selectors.stock_item_balances(item, clinics=scope))
-    page_obj, query_string = _page(request, selectors.stock_item_movements(item, clinics=scope),
+    page_obj, query_string = paginate(request, selectors.stock_item_movements(item, clinics=scope),
                                    MOVEMENTS_PAGE_SIZE)
     context = {"item": item, "balances": balances, "total": sum(b.quantity for b in balances),
                "page_obj": page_obj, "query_string": query_string, "warehouse": warehouse,
@@ -151,9 +124,9 @@ def stock_item(request, pk):
 
 @login_required
 def stock_expiring(request):
-    _require(selectors.stock_sees_warehouse(request.user))
+    require(selectors.stock_sees_warehouse(request.user))
     today = timezone.localdate()
-    page_obj, query_string = _page(request, selectors.lots_expiring(today=today))
+    page_obj, query_string = paginate(request, selectors.lots_expiring(today=today), PAGE_SIZE)
     for balance in page_obj:
         balance.days_left = (balance.lot.expiry - today).days
     context = {"page_obj": page_obj, "query_string": query_string, "today": today,
@@ -163,9 +136,9 @@ def stock_expiring(request):
 
 @login_required
 def stock_below_minimum(request):
-    _require(selectors.stock_sees_warehouse(request.user))
+    require(selectors.stock_sees_warehouse(request.user))
     warehouse_items = list(selectors.warehouse_below_minimum())
-    page_obj, query_string = _page(request, selectors.clinic_items_below_minimum())
+    page_obj, query_string = paginate(request, selectors.clinic_items_below_minimum(), PAGE_SIZE)
     for line in page_obj:
         line.minimum = calculations.minimum_stock(line.amc)
     context = {"warehouse_items": warehouse_items, "page_obj": page_obj, "query_string": query_string}
@@ -181,10 +154,9 @@ def _receipt_once_key(client_key) -> str | None:
     return f"pharmacy:warehouse-receipt:{client_key}" if client_key else None
 
 
-
 @login_required
 def warehouse_receipt_create(request):
-    _require(selectors.stock_sees_warehouse(request.user))
+    require(selectors.stock_sees_warehouse(request.user))
     if request.method == "POST":
         data = request.POST
         if ADD_LINE in data:
@@ -205,7 +177,7 @@ def warehouse_receipt_create(request):
             except ValidationError as exc:
                 if once:
                     cache.delete(once)  # nothing was written: the corrected form may be sent again
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 units = sum(m.quantity for m in movements)
                 messages.success(request, ngettext(
@@ -247,7 +219,7 @@ def count_create(request):
                     remarks=form.cleaned_data["remarks"],
                 )
             except ValidationError as exc:
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("The count is recorded; the stock now matches it."))
                 return redirect("pharmacy:count-detail", pk=count.pk)
@@ -262,16 +234,16 @@ def count_create(request):
 @login_required
 def count_list(request):
     user = request.user
-    _require(selectors.stock_sees_warehouse(user) or user.has_role(Role.PASANTE))
-    page_obj, query_string = _page(request, selectors.stock_count_list(user))
+    require(selectors.stock_sees_warehouse(user) or user.has_role(Role.PASANTE))
+    page_obj, query_string = paginate(request, selectors.stock_count_list(user), PAGE_SIZE)
     return render(request, "pharmacy/count_list.html", {"page_obj": page_obj, "query_string": query_string})
 
 
 @login_required
 def count_detail(request, pk):
     user = request.user
-    _require(selectors.stock_sees_warehouse(user) or user.has_role(Role.PASANTE))
-    count = _get_or_404(selectors.stock_count_for, user, pk)
+    require(selectors.stock_sees_warehouse(user) or user.has_role(Role.PASANTE))
+    count = get_or_404(selectors.stock_count_for, user, pk)
     lines = list(count.lines.all())
     totals = {
         "expected": sum(line.expected for line in lines),
@@ -289,17 +261,17 @@ def count_detail(request, pk):
 def pharmacy_settings(request):
     user = request.user
     may_change = _may_manage_settings(user)
-    _require(may_change or user.has_role(Role.PHARMACY))
+    require(may_change or user.has_role(Role.PHARMACY))
     current = PharmacySettings.load()
     if request.method == "POST":
-        _require(may_change)
+        require(may_change)
         form = PharmacySettingsForm(request.POST)
         if form.is_valid():
             try:
                 services.pharmacy_settings_update(
                     request_deadline_day=form.cleaned_data["request_deadline_day"], by=user)
             except ValidationError as exc:
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("The monthly request is now due on day %(day)d.")
                                  % {"day": form.cleaned_data["request_deadline_day"]})
