@@ -25,11 +25,9 @@ from clinics.api import VisibleRelatedField
 from clinics.models import Clinic
 
 from . import selectors, services
+from .calculations import MAX_QUANTITY
 from .models import Item, Lot, RestockLine, RestockRequest, StockBalance
 
-# Larger than any real count of units on one line, small enough that the arithmetic on it (maximum
-# stock = AMC x months) stays inside PostgreSQL's integer.
-MAX_QUANTITY = 1_000_000
 MAX_EXPIRY_DAYS = 3650
 WAREHOUSE = "warehouse"
 

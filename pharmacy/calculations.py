@@ -12,6 +12,10 @@ from fractions import Fraction
 AMC_PERIODS = 3
 # A clinic is below its minimum when it holds less than this many months of its AMC.
 MIN_MONTHS_OF_STOCK = 1
+# The largest quantity of one line that any input takes (a form, the API): larger than any real count of
+# units, small enough that the arithmetic on it (maximum stock = AMC x months) and the balances it
+# adds to stay inside PostgreSQL's integer.
+MAX_QUANTITY = 1_000_000
 
 
 def round_half_up(value) -> int:

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinics.forms import UNKNOWN_CHOICE, DateField, SearchForm
+from pharmacy.calculations import MAX_QUANTITY
 from pharmacy.models import Item
 
 WHOLE_NUMBER = {"invalid": _("Write a whole number."), "required": _("This field is required.")}
@@ -22,13 +23,15 @@ def _active_items():
 
 
 class QuantityField(forms.IntegerField):
-    """A whole number of units, zero or more (``minimum`` 1 for a quantity received)."""
+    """A whole number of units, zero or more (``minimum`` 1 for a quantity received), up to MAX_QUANTITY:
+    a figure beyond any real stock would overflow the ledger's balance (a server error, not a message)."""
 
     def __init__(self, *, minimum=0, **kwargs):
         messages = {**WHOLE_NUMBER, "min_value": _("The quantity cannot be negative.") if minimum == 0
-                    else _("The quantity must be above zero.")}
+                    else _("The quantity must be above zero."),
+                    "max_value": _("The quantity cannot be above %(limit_value)s.")}
         kwargs.setdefault("error_messages", messages)
-        super().__init__(min_value=minimum, **kwargs)
+        super().__init__(min_value=minimum, max_value=MAX_QUANTITY, **kwargs)
         self.widget.attrs.update({"inputmode": "numeric", "min": minimum, "step": 1})
 
 

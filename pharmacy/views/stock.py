@@ -6,6 +6,7 @@ Pharmacy, coordinators and admins see every location; a pasante sees and counts 
 service, render. A service's ValidationError is shown on the form and nothing is written.
 """
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -38,6 +39,7 @@ from pharmacy.models import Item, PharmacySettings
 PAGE_SIZE = 50
 MOVEMENTS_PAGE_SIZE = 25
 ADD_LINE = "add-line"  # the name of the button that asks for one more blank line
+LOT_FIELD = re.compile(r"lot_([0-9]{1,18})")  # CountForm.field_name: a lot id, within a bigint
 
 
 # --- Access and helpers -----------------------------------------------------------------------------------
@@ -195,8 +197,9 @@ def warehouse_receipt_create(request):
 
 
 def _posted_lots(data) -> set[int]:
-    """Ids of the lots whose "counted" box came back in the post."""
-    return {int(key[4:]) for key in data if key.startswith("lot_") and key[4:].isdigit()}
+    """Ids of the lots whose "counted" box came back in the post. Other names are ignored, among them
+    "lot_²" or a 5,000-digit id, which ``str.isdigit`` passes and ``int`` refuses (a server error)."""
+    return {int(match[1]) for key in data if (match := LOT_FIELD.fullmatch(key))}
 
 
 @login_required
