@@ -489,6 +489,18 @@ def test_malformed_lines_are_400_and_nothing_is_written(api_client, pasante_a, c
     assert nothing_written()
 
 
+@pytest.mark.parametrize("raw", ["[" * 100_000 + "]" * 100_000, '{"lines": ' * 20_000 + "1" + "}" * 20_000])
+def test_a_body_nested_too_deeply_is_400_and_nothing_is_written(api_client, pasante_a, clinic_a, item, raw):
+    # Python's JSON decoder gives up with a RecursionError, which DRF let through as a server error.
+    _login(api_client, pasante_a)
+
+    response = api_client.post(_url("restock-request-list"), raw, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The JSON body is nested too deeply to be read."}
+    assert nothing_written()
+
+
 def test_an_item_twice_in_a_request_is_refused(api_client, pasante_a, clinic_a, item):
     _login(api_client, pasante_a)
 
