@@ -68,6 +68,12 @@ class IdempotencyMiddleware:
                 {"detail": _("The Idempotency-Key header is longer than %(n)d characters.") % {"n": MAX_KEY_LENGTH}},
                 status=400,
             )
+        if not key.isprintable():
+            # A NUL byte cannot be stored in PostgreSQL's text (a server error); no control character
+            # belongs in a header anyway.
+            return JsonResponse(
+                {"detail": _("The Idempotency-Key header may hold only printable characters.")}, status=400,
+            )
         user = self._user(request)
         if user is None:
             return self.get_response(request)

@@ -91,6 +91,18 @@ def test_same_key_with_another_body_is_409_and_writes_nothing_more(client_a, cli
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("key", ["solicitud\x00junio", "solicitud\njunio", "\x07"])
+def test_a_key_with_a_control_character_is_400_and_writes_nothing(client_a, clinic_a, item, key):
+    # A NUL byte in the key reached PostgreSQL's text column: a server error, not an answer.
+    response = _post(client_a, CREATE, _body(clinic_a, item), key)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The Idempotency-Key header may hold only printable characters."}
+    assert not RestockRequest.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.django_db
 def test_without_a_key_a_second_create_runs_and_is_refused_by_the_month_rule(client_a, clinic_a, item):
     first = client_a.post(CREATE, _body(clinic_a, item), format="json")
     second = client_a.post(CREATE, _body(clinic_a, item), format="json")
