@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pharmacy import calculations
+from pharmacy.calculations import MAX_QUANTITY
 from pharmacy.models import RestockRequest
 
 # The figures the pasante counts, in the order of the form; every one a whole number.
@@ -27,6 +28,10 @@ WHOLE_NUMBER = {
     "min_value": _("Quantities cannot be negative."),
     "max_value": _("This month has %(limit_value)s days."),
 }
+# A figure beyond any real stock: without a limit here the service's computed maximum overflowed
+# PostgreSQL's integer and the pasante read "less than or equal to 2147483647" with no item named.
+QUANTITY = {**WHOLE_NUMBER, "max_value": _("A quantity cannot be above %(limit_value)s.")}
+SIGNED_QUANTITY = {**QUANTITY, "min_value": _("A quantity cannot be below %(limit_value)s.")}
 LABELS = {
     "beginning_balance": _("Beginning balance"),
     "received": _("Units received"),
@@ -141,18 +146,22 @@ class RestockRequestForm(forms.Form):
         for name in FIGURES:
             # A saved line shows its figures, zeros included; a new one its pre-filled ones, blank for 0.
             initial = getattr(saved, name) if saved else (line.prefill.get(name) or None)
-            maximum = self.days if name == "stockout_days" else None
+            signed = name == "losses_adjustments"
+            if name == "stockout_days":
+                maximum, messages = self.days, WHOLE_NUMBER
+            else:
+                maximum, messages = MAX_QUANTITY, SIGNED_QUANTITY if signed else QUANTITY
             self.fields[field_name(name, pk)] = forms.IntegerField(
                 label=LABELS[name], required=False, initial=initial,
-                min_value=None if name == "losses_adjustments" else 0, max_value=maximum,
-                error_messages=WHOLE_NUMBER, widget=WholeNumberInput(signed=name == "losses_adjustments"),
+                min_value=-MAX_QUANTITY if signed else 0, max_value=maximum,
+                error_messages=messages, widget=WholeNumberInput(signed=signed),
             )
         # Blank: the suggestion. A saved quantity equal to the suggestion is shown blank, so it follows
         # the figures when they change.
         requested = saved.requested if saved and saved.requested != saved.suggested else None
         self.fields[field_name("requested", pk)] = forms.IntegerField(
-            label=LABELS["requested"], required=False, initial=requested, min_value=0,
-            error_messages=WHOLE_NUMBER, widget=WholeNumberInput(),
+            label=LABELS["requested"], required=False, initial=requested, min_value=0, max_value=MAX_QUANTITY,
+            error_messages=QUANTITY, widget=WholeNumberInput(),
         )
         for name in TEXTS:
             self.fields[field_name(name, pk)] = forms.CharField(

@@ -291,6 +291,12 @@ BAD_INPUT = [
     ("losses_adjustments", "-4", {}, "Give the reason for the losses or adjustments."),
     ("requested", "500", {}, "Explain why the requested quantity differs from the suggested one (0)."),
     ("requested", "-1", {"explanation": "Más"}, "Quantities cannot be negative."),
+    # Beyond any real stock, the computed maximum overflowed the database's integer: the service's
+    # message named no item and no limit the pasante could understand.
+    ("consumed", "2147483647", {}, "A quantity cannot be above 1000000."),
+    ("stock_on_hand", str(2**63), {}, "A quantity cannot be above 1000000."),
+    ("requested", "1000001", {"explanation": "Más"}, "A quantity cannot be above 1000000."),
+    ("losses_adjustments", "-1000001", {"adjustment_reason": "Caducó"}, "A quantity cannot be below -1000000."),
 ]
 
 
