@@ -25,6 +25,9 @@ from . import selectors
 from .models import RestockLine, RestockRequest, StockBalance
 
 CHART_MAX_MONTHS = 24
+# The months a report's period may name: a date outside is a slip (0026 for 2026), and the chart's month
+# arithmetic would leave the calendar (year 0, year 10000): a server error.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 WAREHOUSE = "warehouse"  # the location filter's value for the central warehouse
 
 
@@ -46,6 +49,10 @@ class PeriodFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            if data.get(name) and not FIRST_YEAR <= data[name].year <= LAST_YEAR:
+                self.add_error(name, _("Choose a date from the year %(first)d to %(last)d.")
+                               % {"first": FIRST_YEAR, "last": LAST_YEAR})
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
             self.add_error("date_to", _("The end of the period cannot be before its start."))
         return data
@@ -109,7 +116,8 @@ def fill_rate_chart(user, filters: dict, *, today: date | None = None) -> ChartD
     dispatched of approved and received of dispatched likewise. By default the last twelve months. One
     query."""
     today = today or timezone.localdate()
-    last = filters.get("date_to") or today
+    # A period starting after today with no end: its first month (the chart had no month at all).
+    last = filters.get("date_to") or max(today, filters.get("date_from") or today)
     first = filters.get("date_from") or _next_month(date(last.year - 1, last.month, 1))
     months = _month_starts(first, last)
     decided, dispatched, received = (Q(lines__approved__isnull=False), Q(lines__dispatched__isnull=False),

@@ -200,6 +200,29 @@ def test_the_fill_rate_chart_shows_the_last_twelve_months_by_default(network, co
     assert len(data.labels) == 12 and data.labels[-1] == THIS_MONTH
 
 
+def test_the_fill_rate_chart_of_a_period_starting_after_today_is_its_first_month(network, coordinator):
+    # With no month between the start and today, the chart had none and the page was a server error.
+    next_month = (THIS_MONTH + timedelta(days=31)).replace(day=1)
+
+    data = fill_rate_chart(coordinator, {"date_from": next_month})
+
+    assert data.labels == [next_month]
+
+
+@pytest.mark.parametrize("params", [
+    {"date_from": "01/01/9999"}, {"date_to": "31/12/9999"}, {"date_to": "01/01/0001"}, {"date_from": "01/01/1999"},
+])
+def test_a_period_outside_the_years_of_the_network_is_a_message(client, network, coordinator, params):
+    # The chart's month arithmetic left the calendar (year 0, year 10000): a server error.
+    client.force_login(coordinator)
+
+    response = client.get(reverse("reports:report-detail", args=["restock-requests"]), params)
+
+    assert response.status_code == 200
+    assert "Choose a date from the year 2000 to 2100." in response.content.decode()
+    assert 'data-testid="preview"' not in response.content.decode()
+
+
 def test_the_restock_requests_page_draws_the_chart(client, network, pharmacy):
     client.force_login(pharmacy)
     body = client.get(reverse("reports:report-detail", args=["restock-requests"])).content.decode()
