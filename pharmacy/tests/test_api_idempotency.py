@@ -97,7 +97,8 @@ def test_a_key_with_a_control_character_is_400_and_writes_nothing(client_a, clin
     response = _post(client_a, CREATE, _body(clinic_a, item), key)
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "The Idempotency-Key header may hold only printable characters."}
+    # Answered in the pasante's language (Spanish by default).
+    assert response.json() == {"detail": "El encabezado Idempotency-Key solo puede llevar caracteres imprimibles."}
     assert not RestockRequest.objects.exists()
     assert not IdempotencyRecord.objects.exists()
 
