@@ -26,3 +26,16 @@ def test_the_server_error_page_needs_no_request_user_or_database():
     with translation.override("es"):
         html = render_to_string("500.html")
     assert "Algo salió mal" in html
+
+
+@pytest.mark.django_db
+def test_a_damaged_request_is_explained_in_spanish(client, coordinator):
+    # A field name longer than Django accepts in a multipart body: Django answers 400 with 400.html.
+    client.force_login(coordinator)
+    boundary = "BoUnDaRy"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{'x' * 5000}\"\r\n\r\nvalue\r\n"
+            f"--{boundary}--\r\n")
+    response = client.post("/clinicas/pacientes/nuevo/", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 400
+    assert "No se pudo leer la solicitud" in response.content.decode()
