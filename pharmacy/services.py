@@ -37,6 +37,8 @@ from .models import (
 )
 
 State = RestockRequest.State
+# The largest balance PostgreSQL's integer column holds; above it a move is refused with a message.
+BALANCE_CEILING = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,15 @@ def ledger_move(*, moves: list[Move], kind: str, by=None, reason: str = "", docu
             )
     if shortfalls:
         raise ValidationError([_("Not enough stock.")] + shortfalls, code="insufficient_stock")
+    for key in keys:
+        balance = balances[key]
+        if balance.quantity + deltas[key] > BALANCE_CEILING:
+            raise ValidationError(
+                _("%(item)s, lot %(lot)s at %(location)s: more stock than the system can hold in one lot.")
+                % {"item": balance.lot.item, "lot": balance.lot.lot_number,
+                   "location": _location_name(balance.clinic)},
+                code="balance_overflow",
+            )
     for key in keys:
         balance = balances[key]
         balance.quantity += deltas[key]

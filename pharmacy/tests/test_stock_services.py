@@ -567,3 +567,12 @@ def test_a_client_key_replayed_by_many_at_once_makes_one_request(item):
 
     assert RestockRequest.objects.count() == 1
     assert answers == [RestockRequest.objects.get().pk] * THREADS
+
+
+def test_a_move_past_what_a_balance_can_hold_is_refused_and_nothing_written(db):
+    lot = LotFactory()
+    services.ledger_move(moves=[services.Move(None, lot, services.BALANCE_CEILING)], kind=StockMovement.Kind.RECEIPT)
+    with pytest.raises(ValidationError, match="more stock than the system can hold"):
+        services.ledger_move(moves=[services.Move(None, lot, 1)], kind=StockMovement.Kind.RECEIPT)
+    assert StockMovement.objects.count() == 1
+    assert StockBalance.objects.get(lot=lot).quantity == services.BALANCE_CEILING
