@@ -146,13 +146,14 @@ def test_clinic_coverage_shows_the_gap_after_the_pasante_leaves(api_client, coor
 
 
 def test_staff_search_and_cadre_filter(api_client, coordinator):
-    nurse = StaffFactory(full_name="Rosa Gómez Pérez", cadre=Cadre.NURSE)
-    chw = StaffFactory(full_name="Rosa Hernández", cadre=Cadre.CHW)
+    # A made-up surname: the personas' names come from Faker, and "Rosa" once matched a coordinator "Rosalía".
+    nurse = StaffFactory(full_name="Rosa Kalimbé Pérez", cadre=Cadre.NURSE)
+    chw = StaffFactory(full_name="Luz Kalimbé", cadre=Cadre.CHW)
     StaffFactory(full_name="Mario López", cadre=Cadre.NURSE)
     _login(api_client, coordinator)
 
-    assert _ids(api_client.get(reverse("api:staff-list"), {"q": "rosa"})) == {nurse.pk, chw.pk}
-    assert _ids(api_client.get(reverse("api:staff-list"), {"q": "rosa", "cadre": Cadre.CHW})) == {chw.pk}
+    assert _ids(api_client.get(reverse("api:staff-list"), {"q": "kalimbé"})) == {nurse.pk, chw.pk}
+    assert _ids(api_client.get(reverse("api:staff-list"), {"q": "kalimbé", "cadre": Cadre.CHW})) == {chw.pk}
 
 
 # --- Assignments ------------------------------------------------------------------------------------
