@@ -5,6 +5,8 @@ Quantities are whole units of the item. Where a division leaves a fraction, it i
 paper gets the same number as the form.
 """
 
+import calendar
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -16,6 +18,11 @@ MIN_MONTHS_OF_STOCK = 1
 # units, small enough that the arithmetic on it (maximum stock = AMC x months) and the balances it
 # adds to stay inside PostgreSQL's integer.
 MAX_QUANTITY = 1_000_000
+
+
+def days_in_month(period: date) -> int:
+    """The calendar days of the month of ``period``: 28 to 31."""
+    return calendar.monthrange(period.year, period.month)[1]
 
 
 def round_half_up(value) -> int:
@@ -66,3 +73,16 @@ def suggested_quantity(maximum: int, stock_on_hand: int) -> int:
 def minimum_stock(amc: int) -> int:
     """The level below which a clinic is short: ``MIN_MONTHS_OF_STOCK`` months of its AMC."""
     return amc * MIN_MONTHS_OF_STOCK
+
+
+def line_figures(past: list, *, consumed: int, stockout_days: int, days: int, stock_on_hand: int,
+                 max_months: int) -> dict:
+    """``{"amc", "maximum", "suggested"}`` of one line: the whole chain, for the form and the service alike.
+
+    ``past``: the adjusted consumptions of the earlier months, oldest first (``selectors.
+    restock_past_consumption``); ``days``: this month's (``days_in_month``).
+    """
+    current = adjusted_consumption(consumed, days_in_period=days, stockout_days=stockout_days)
+    amc = average_monthly_consumption([*past, current])
+    maximum = maximum_stock(amc, max_months)
+    return {"amc": amc, "maximum": maximum, "suggested": suggested_quantity(maximum, stock_on_hand)}
