@@ -558,6 +558,11 @@ def _history(clinic, pasante, items, periods):
 
 # session, user, roles; clinic, the month's requests, items, the previous request, prefill lines, past lines
 FORM_QUERIES = 9
+# The form's queries, then the service's: the key, the items, every item's past months in one query (the same
+# selector the form read them with), the request and its lines in one insert, and pghistory's context.
+SAVE_QUERIES = 30
+# The draft's form, its lines replaced, and the submission posted to the clinic's ledger.
+SUBMIT_QUERIES = 37
 
 
 @pytest.mark.parametrize("periods", [1, 3])
@@ -582,6 +587,42 @@ def test_draft_form_runs_a_fixed_number_of_queries(pasante_a, clinic_a, django_a
     with django_assert_num_queries(FORM_QUERIES):
         response = client.get(edit_url(draft))
     assert len(line_testids(response)) == size
+
+
+def _filled_in(catalogue) -> dict:
+    """Every line of the form filled in, one with an explained quantity and one with a loss."""
+    boxes = {item: {"beginning_balance": "20", "received": "4", "consumed": str(3 + n % 7), "stock_on_hand": "9",
+                    "stockout_days": str(n % 4)} for n, item in enumerate(catalogue)}
+    boxes[catalogue[0]].update(requested="50", explanation="Brote")
+    boxes[catalogue[1]].update(losses_adjustments="-2", adjustment_reason="Caducado")
+    return boxes
+
+
+@pytest.mark.parametrize("size", [5, 58])  # 58: the demo catalogue
+def test_saving_a_request_runs_a_fixed_number_of_queries(pasante_a, clinic_a, django_assert_num_queries, size):
+    catalogue = ItemFactory.create_batch(size)
+    _history(clinic_a, pasante_a, catalogue[: size - 2], 2)
+    client = client_for(pasante_a)
+    with django_assert_num_queries(SAVE_QUERIES):
+        response = client.post(CREATE, form_data(_filled_in(catalogue)))
+    restock = RestockRequest.objects.get(period=this_month())
+    assert response.status_code == 302 and response.url == edit_url(restock)
+    assert restock.lines.count() == size
+
+
+@pytest.mark.parametrize("size", [5, 58])
+def test_saving_and_submitting_a_draft_runs_a_fixed_number_of_queries(pasante_a, clinic_a, django_assert_num_queries,
+                                                                      size):
+    catalogue = ItemFactory.create_batch(size)
+    _history(clinic_a, pasante_a, catalogue[: size - 2], 2)
+    draft = services.restock_request_create_draft(clinic=clinic_a, period=this_month(), by=pasante_a,
+                                                  lines=[{"item": item.pk, "consumed": 3} for item in catalogue])
+    client = client_for(pasante_a)
+    with django_assert_num_queries(SUBMIT_QUERIES):
+        response = client.post(edit_url(draft), form_data(_filled_in(catalogue), action="submit", client_key=False))
+    draft.refresh_from_db()
+    assert response.status_code == 302 and draft.state == State.SUBMITTED
+    assert draft.lines.count() == size
 
 
 # --- In the browser: restock-form.js computes as the server does, and keeps what is typed ---------------------
