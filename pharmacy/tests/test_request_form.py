@@ -166,14 +166,13 @@ def test_past_consumption_is_the_last_two_regular_months_of_each_item_and_the_sa
     last, before = (calculations.days_in_month(months_back(n)) for n in (1, 2))
     assert past == {paracetamol.pk: [None, Fraction(33 * last, last - 1)],
                     amoxicilina.pk: [7, Fraction(9 * before, before - 4)]}
-    # Saved, this month's line averages with them; salbutamol, never reported in a regular month, its own 50.
+    # Saved, this month's line averages with them, rounded up: paracetamol (34.1 + 30) / 2 = 32.1 -> 33;
+    # amoxicilina (7 + 10.4 + 8) / 3 = 8.5 -> 9; salbutamol, never reported in a regular month, its own 50.
     services.restock_request_update_lines(request=draft, by=pasante_a, lines=[
         {"item": paracetamol.pk, "consumed": 30}, {"item": amoxicilina.pk, "consumed": 8},
         {"item": salbutamol.pk, "consumed": 50}])
     saved = dict(draft.lines.values_list("item_id", "amc"))
-    assert saved == {paracetamol.pk: calculations.average_monthly_consumption([*past[paracetamol.pk], 30]),
-                     amoxicilina.pk: calculations.average_monthly_consumption([*past[amoxicilina.pk], 8]),
-                     salbutamol.pk: 50}
+    assert saved == {paracetamol.pk: 33, amoxicilina.pk: 9, salbutamol.pk: 50}
 
 
 def test_request_of_the_month_already_started_opens_it(pasante_a, clinic_a, items):
@@ -241,8 +240,8 @@ def test_saving_a_draft_writes_the_request_with_its_computed_lines(pasante_a, cl
     lines = {line.item: line for line in restock.lines.all()}
     assert set(lines) == {amoxicilina, salbutamol}
     days = calculations.days_in_month(this_month())
-    # 30 consumed with 10 days out of stock: 30 * 30 / 20 = 45 in a 30-day month.
-    amc = calculations.round_half_up(calculations.adjusted_consumption(30, days_in_period=days, stockout_days=10))
+    # 30 consumed with 10 days out of stock, rounded up: 30 * 30 / 20 = 45 in a 30-day month, 46.5 -> 47 in 31.
+    amc = calculations.round_up(calculations.adjusted_consumption(30, days_in_period=days, stockout_days=10))
     first = lines[amoxicilina]
     assert (first.beginning_balance, first.received, first.consumed, first.losses_adjustments) == (10, 0, 30, -2)
     assert (first.amc, first.maximum, first.suggested, first.requested) == (amc, amc * 3, amc * 3 - 8, amc * 3 - 8)
@@ -661,9 +660,11 @@ def _log_in(tab, live_server, user):
 
 
 # consumed, stock-out days, stock on hand for each line: fractions, a month out of stock, blank boxes, a half (the
-# third: 2 two months ago, out of stock all last month, 3 now: AMC 2.5, which rounds up to 3, not to even).
+# third: 2 two months ago, out of stock all last month, 3 now: AMC 2.5, which rounds up to 3, not to even), a slow
+# mover (the seventh: 1, 0, 0 -> AMC 1/3, rounded up to 1: suggested its 2 months, not nothing), a bad figure.
 TYPED = [("25", "4", "7"), ("7", "", ""), ("3", "", "3"), ("13", "1", "100"), ("", "", ""), ("5", "ALL", "0"),
-         ("-3", "", "")]
+         ("0", "", ""), ("-3", "", "")]
+SLOW_MOVER = 6
 
 
 @pytest.mark.browser
@@ -672,13 +673,15 @@ def test_browser_computes_every_line_as_the_server_and_keeps_what_is_typed(phone
     catalogue = [ItemFactory(name=f"Item {n}", category="Analgesics", max_months_of_stock=2 + n % 3)
                  for n in range(len(TYPED))]
     days_back = [calculations.days_in_month(months_back(2)), calculations.days_in_month(months_back(1))]
-    # consumed, and the stock-out days two months ago and last month (None: out of stock all month)
-    history = [(31, 3, 0), (20, 0, 0), (0, 0, None), (7, 2, 5), (9, 0, 0), (1, None, 1), (4, 0, 0)]
-    for back, index in ((2, 1), (1, 2)):
+    # (consumed, stock-out days) two months ago and last month (None: out of stock all month)
+    history = [((33, 3), (32, 0)), ((22, 0), (21, 0)), ((2, 0), (1, None)), ((9, 2), (8, 5)), ((11, 0), (10, 0)),
+               ((3, None), (2, 1)), ((1, 0), (0, 0)), ((6, 0), (5, 0))]
+    for back, index in ((2, 0), (1, 1)):
         lines = []
-        for item, (consumed, *stockouts) in zip(catalogue, history, strict=True):
-            stockout = days_back[index - 1] if stockouts[index - 1] is None else stockouts[index - 1]
-            lines.append({"item": item.pk, "consumed": consumed + back, "stockout_days": stockout})
+        for item, months in zip(catalogue, history, strict=True):
+            consumed, stockout = months[index]
+            stockout = days_back[index] if stockout is None else stockout
+            lines.append({"item": item.pk, "consumed": consumed, "stockout_days": stockout})
         submitted_request(clinic_a, months_back(back), lines, by=pasante_a)
     days = calculations.days_in_month(this_month())
     _log_in(phone, live_server, pasante_a)
@@ -700,6 +703,10 @@ def test_browser_computes_every_line_as_the_server_and_keeps_what_is_typed(phone
             past.get(item.pk, []), consumed=int(consumed or 0), stockout_days=int(stockout or 0), days=days,
             stock_on_hand=int(on_hand or 0), max_months=item.max_months_of_stock)
         assert shown == [str(expected[name]) for name in ("amc", "maximum", "suggested")], item
+    slow = catalogue[SLOW_MOVER]
+    assert slow.max_months_of_stock == 2
+    assert [phone.locator(f"[data-testid=line][data-item-code='{slow.code}'] [data-testid={name}]").inner_text()
+            for name in ("amc", "maximum", "suggested")] == ["1", "2", "2"]
 
     first = catalogue[0]
     explanation = phone.locator(f"[name=explanation-{first.pk}]")
