@@ -1,11 +1,20 @@
-"""The restock arithmetic of a requisition, as OpenLMIS does it. Pure functions: no database.
+"""The restock arithmetic of a requisition line: the one place it is written. Pure functions: no database.
 
-Quantities are whole units of the item. Where a division leaves a fraction, it is rounded half up
-(2.5 -> 3, 2.4 -> 2), never to even as Python's ``round`` does, so a pasante who does the sum on
-paper gets the same number as the form.
+The chain is OpenLMIS's (``LineItemFieldsCalculator`` of openlmis-requisition): adjusted consumption,
+average monthly consumption (AMC) over the last three months, maximum stock = AMC x months of stock,
+suggestion = maximum - stock on hand. It departs from OpenLMIS on purpose in four places, each recorded with
+OpenLMIS's own rule in docs/decisions/0010-restock-arithmetic-and-openlmis.md: a month has its calendar
+days (not 30); a month out of stock every day is left out of the average (not counted at its consumption);
+the months of stock are whole; the adjusted consumptions stay exact fractions and only the average is
+rounded, up, once.
+
+Rounding up is what keeps a slow mover stocked: consumed 1, 0, 0 averages 1/3, and a rounding to the
+nearest unit would suggest nothing for a medicine the clinic does use. restock-form.js repeats this
+arithmetic in the browser, identically (pharmacy/tests/test_request_form.py checks that the two agree).
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+import calendar
+from datetime import date
 from fractions import Fraction
 
 # The average monthly consumption looks back over at most this many periods.
@@ -18,11 +27,15 @@ MIN_MONTHS_OF_STOCK = 1
 MAX_QUANTITY = 1_000_000
 
 
-def round_half_up(value) -> int:
-    """A non-negative quantity to whole units, halves rounded up: 2.5 -> 3, 2.49 -> 2."""
-    if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
-    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def days_in_month(period: date) -> int:
+    """The calendar days of the month of ``period``: 28 to 31."""
+    return calendar.monthrange(period.year, period.month)[1]
+
+
+def round_up(value: Fraction) -> int:
+    """A non-negative quantity to whole units, any fraction up: 1/3 -> 1, 2 -> 2. Exact, no float."""
+    value = Fraction(value)
+    return -(-value.numerator // value.denominator)
 
 
 def adjusted_consumption(consumed: int, *, days_in_period: int, stockout_days: int) -> Fraction | None:
@@ -41,16 +54,16 @@ def adjusted_consumption(consumed: int, *, days_in_period: int, stockout_days: i
 
 
 def average_monthly_consumption(adjusted: list) -> int:
-    """The mean of the last up-to-3 usable adjusted consumptions, oldest first, rounded half up.
+    """The mean of the last up-to-3 usable adjusted consumptions, oldest first, rounded up.
 
     At the start of a clinic's history there are fewer periods: the mean is over those there are
     (one period: its own figure). Periods with no usable figure (``None``, out of stock all period)
-    are skipped; with none at all the average is 0.
+    are skipped; with none at all the average is 0. Any consumption in the window gives at least 1.
     """
     usable = [value for value in adjusted if value is not None][-AMC_PERIODS:]
     if not usable:
         return 0
-    return round_half_up(Fraction(sum(Fraction(v) for v in usable)) / len(usable))
+    return round_up(sum(Fraction(v) for v in usable) / len(usable))
 
 
 def maximum_stock(amc: int, max_months: int) -> int:
@@ -66,3 +79,16 @@ def suggested_quantity(maximum: int, stock_on_hand: int) -> int:
 def minimum_stock(amc: int) -> int:
     """The level below which a clinic is short: ``MIN_MONTHS_OF_STOCK`` months of its AMC."""
     return amc * MIN_MONTHS_OF_STOCK
+
+
+def line_figures(past: list, *, consumed: int, stockout_days: int, days: int, stock_on_hand: int,
+                 max_months: int) -> dict:
+    """``{"amc", "maximum", "suggested"}`` of one line: the whole chain, for the form and the service alike.
+
+    ``past``: the adjusted consumptions of the earlier months, oldest first (``selectors.
+    restock_past_consumption``); ``days``: this month's (``days_in_month``).
+    """
+    current = adjusted_consumption(consumed, days_in_period=days, stockout_days=stockout_days)
+    amc = average_monthly_consumption([*past, current])
+    maximum = maximum_stock(amc, max_months)
+    return {"amc": amc, "maximum": maximum, "suggested": suggested_quantity(maximum, stock_on_hand)}

@@ -539,14 +539,12 @@ def restock_approved_waiting(user) -> QuerySet:
 
 # --- The pasante's request form ------------------------------------------------------------------------------
 
-def restock_form_past_consumption(clinic, period: date) -> dict[int, list]:
+def restock_past_consumption(clinic, period: date) -> dict[int, list]:
     """``{item_id: [adjusted consumption, ...]}``, oldest first: for every item, the clinic's last
     ``AMC_PERIODS - 1`` regular requests before ``period`` (submitted or later) that have a line for it,
-    each turned into its adjusted consumption (None: out of stock the whole month). What the service
-    reads item by item when it computes a line, for the whole catalogue in one query (a window)."""
-    import calendar
-
-
+    each turned into its adjusted consumption (None: out of stock the whole month). Items with no such line
+    are absent; ``clinic`` is the clinic or its id. What the form shows and the service computes a line's
+    AMC with: the whole catalogue in one query (a window), however many items are shown or saved."""
     rows = (
         RestockLine.objects.filter(request__clinic=clinic, request__kind=RestockRequest.Kind.REGULAR,
                                    request__period__lt=period.replace(day=1))
@@ -558,7 +556,7 @@ def restock_form_past_consumption(clinic, period: date) -> dict[int, list]:
     )
     past: dict[int, list] = {}
     for item_id, month, consumed, stockout_days in rows:
-        days = calendar.monthrange(month.year, month.month)[1]
+        days = calculations.days_in_month(month)
         past.setdefault(item_id, []).append(calculations.adjusted_consumption(
             consumed, days_in_period=days, stockout_days=min(stockout_days, days)))
     return past
@@ -572,7 +570,7 @@ def restock_form_rows(clinic, period: date) -> list[dict]:
     since the last one. Items with history come first; within each part, by category and name.
     Four queries (three when the clinic has no earlier request)."""
     prefill = restock_form_prefill(clinic, period)
-    past = restock_form_past_consumption(clinic, period)
+    past = restock_past_consumption(clinic, period)
     rows = [
         {"item": item, "prefill": prefill.get(item.pk, {"beginning_balance": 0, "received": 0}),
          "past": past.get(item.pk, []), "history": item.pk in past or item.pk in prefill}

@@ -10,7 +10,6 @@ line of defence. A transition locks its request row first, then balances: the sa
 Errors are ``ValidationError`` with a message for the person; nothing is written when one is raised.
 """
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,7 +22,7 @@ from django.utils.translation import pgettext
 
 from clinics.models import Clinic
 
-from . import calculations
+from . import calculations, selectors
 from .models import (
     Item,
     Lot,
@@ -180,26 +179,6 @@ def _lock_in(request: RestockRequest, allowed: tuple, action: str) -> RestockReq
     return request
 
 
-def _past_adjusted_consumption(clinic, item, period) -> list:
-    """Adjusted consumption of the item at the clinic in its last two regular periods, oldest first."""
-    lines = (
-        RestockLine.objects.filter(request__clinic=clinic, item=item, request__kind=RestockRequest.Kind.REGULAR,
-                                   request__period__lt=period)
-        .exclude(request__state=State.DRAFT)
-        .order_by("-request__period")
-        .values_list("request__period", "consumed", "stockout_days")[: calculations.AMC_PERIODS - 1]
-    )
-    return [
-        calculations.adjusted_consumption(consumed, days_in_period=_days_in(p),
-                                          stockout_days=min(stockout, _days_in(p)))
-        for p, consumed, stockout in reversed(lines)
-    ]
-
-
-def _days_in(period: date) -> int:
-    return calendar.monthrange(period.year, period.month)[1]
-
-
 NUMBER_INPUT_FIELDS = ("beginning_balance", "received", "consumed", "losses_adjustments", "stock_on_hand",
                        "stockout_days")
 LINE_INPUT_FIELDS = ("beginning_balance", "received", "consumed", "losses_adjustments", "adjustment_reason",
@@ -213,7 +192,9 @@ def _build_lines(request: RestockRequest, lines: list[dict]) -> list[RestockLine
     item_ids = [line.get("item") for line in lines]
     item_ids = [i.pk if isinstance(i, Item) else i for i in item_ids]
     items = Item.objects.in_bulk([i for i in item_ids if isinstance(i, int)])
-    days = _days_in(request.period)
+    # Every item's past months in one query, whatever the size of the request.
+    past = selectors.restock_past_consumption(request.clinic_id, request.period)
+    days = calculations.days_in_month(request.period)
     built, errors, seen = [], [], set()
     for item_id, data in zip(item_ids, lines, strict=True):
         item = items.get(item_id) if isinstance(item_id, int) else None
@@ -236,12 +217,10 @@ def _build_lines(request: RestockRequest, lines: list[dict]) -> list[RestockLine
             if line.stockout_days > days:
                 raise ValidationError(_("%(item)s: a month has at most %(days)d stock-out days.")
                                       % {"item": item, "days": days})
-            current = calculations.adjusted_consumption(line.consumed, days_in_period=days,
-                                                        stockout_days=line.stockout_days)
-            line.amc = calculations.average_monthly_consumption(
-                _past_adjusted_consumption(request.clinic, item, request.period) + [current])
-            line.maximum = calculations.maximum_stock(line.amc, item.max_months_of_stock)
-            line.suggested = calculations.suggested_quantity(line.maximum, line.stock_on_hand)
+            figures = calculations.line_figures(
+                past.get(item.pk, []), consumed=line.consumed, stockout_days=line.stockout_days, days=days,
+                stock_on_hand=line.stock_on_hand, max_months=item.max_months_of_stock)
+            line.amc, line.maximum, line.suggested = figures["amc"], figures["maximum"], figures["suggested"]
             line.requested = data.get("requested", line.suggested)
             # clean() checks what the CHECK constraints would (one query and savepoint each, 12 a line:
             # most of the time of a 58-item request), and the item was just read: no query per line.

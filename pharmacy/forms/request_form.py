@@ -1,11 +1,11 @@
 """The pasante's restock request form: one line per active item, named ``<figure>-<item id>``.
 
 The form parses and checks what was typed, line by line, so each message stands next to its box; it
-computes the AMC, maximum and suggestion with pharmacy.calculations (as restock-form.js does in the
-browser) to know when an explanation is needed. pharmacy.services recomputes and decides.
+computes the AMC, maximum and suggestion with ``calculations.line_figures`` (as restock-form.js does in the
+browser) to know when an explanation is needed. pharmacy.services recomputes with the same function and
+decides.
 """
 
-import calendar
 import uuid
 from dataclasses import dataclass, field
 
@@ -47,19 +47,6 @@ LABELS = {
 
 def field_name(name: str, item_id: int) -> str:
     return f"{name}-{item_id}"
-
-
-def days_in(period) -> int:
-    return calendar.monthrange(period.year, period.month)[1]
-
-
-def line_figures(past: list, *, consumed: int, stockout_days: int, days: int, stock_on_hand: int,
-                 max_months: int) -> dict:
-    """AMC, maximum and suggestion of a line, as the service computes them (and restock-form.js)."""
-    current = calculations.adjusted_consumption(consumed, days_in_period=days, stockout_days=stockout_days)
-    amc = calculations.average_monthly_consumption([*past, current])
-    maximum = calculations.maximum_stock(amc, max_months)
-    return {"amc": amc, "maximum": maximum, "suggested": calculations.suggested_quantity(maximum, stock_on_hand)}
 
 
 def fraction_attr(values: list) -> str:
@@ -122,7 +109,7 @@ class RestockRequestForm(forms.Form):
 
     def __init__(self, *args, rows, period, kind, lines=(), client_key=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.period, self.kind, self.days = period, kind, days_in(period)
+        self.period, self.kind, self.days = period, kind, calculations.days_in_month(period)
         # A new request carries its key and, an emergency, its reason; a saved one has them already.
         if kind != RestockRequest.Kind.EMERGENCY or client_key is None:
             del self.fields["emergency_reason"]
@@ -181,9 +168,9 @@ class RestockRequestForm(forms.Form):
         if any(figure[name] < 0 for name in NON_NEGATIVE) or figure["stockout_days"] > self.days:
             line.figures = None
             return
-        line.figures = line_figures(line.past, consumed=figure["consumed"], stockout_days=figure["stockout_days"],
-                                    days=self.days, stock_on_hand=figure["stock_on_hand"],
-                                    max_months=line.item.max_months_of_stock)
+        line.figures = calculations.line_figures(
+            line.past, consumed=figure["consumed"], stockout_days=figure["stockout_days"], days=self.days,
+            stock_on_hand=figure["stock_on_hand"], max_months=line.item.max_months_of_stock)
         # restock-form.js keeps this up to date as the figures change.
         line.fields["requested"].field.widget.attrs["placeholder"] = str(line.figures["suggested"])
         requested = values.get("requested")

@@ -1,3 +1,4 @@
+from datetime import date
 from fractions import Fraction
 
 import pytest
@@ -39,8 +40,17 @@ def test_amc_in_the_first_month_is_that_month():
 
 
 def test_amc_in_the_second_month_averages_two():
-    # (20 + 25) / 2 = 22.5, rounded half up: 23.
+    # (20 + 25) / 2 = 22.5, rounded up: 23.
     assert calc.average_monthly_consumption([20, 25]) == 23
+
+
+def test_amc_rounds_any_fraction_up():
+    # (10 + 10 + 11) / 3 = 10.33: 11, where rounding to the nearest unit would say 10.
+    assert calc.average_monthly_consumption([10, 10, 11]) == 11
+
+
+def test_amc_of_a_whole_mean_is_not_rounded_up():
+    assert calc.average_monthly_consumption([10, 11, 12]) == 11
 
 
 def test_amc_with_no_history_is_zero():
@@ -71,10 +81,49 @@ def test_worked_example_with_stockout_adjustment():
     assert calc.suggested_quantity(96, 40) == 56
 
 
+def test_worked_example_of_a_slow_mover():
+    # An essential medicine used once in three months: 1, 0, 0 -> AMC 1/3, rounded up to 1 (to the nearest
+    # unit it would be 0, and the clinic would be sent nothing). Max months 3 -> maximum 3; none on hand ->
+    # suggest 3; the one unit still on the shelf -> suggest 2.
+    periods = [
+        calc.adjusted_consumption(1, days_in_period=31, stockout_days=0),
+        calc.adjusted_consumption(0, days_in_period=30, stockout_days=0),
+    ]
+    figures = calc.line_figures(periods, consumed=0, stockout_days=0, days=31, stock_on_hand=0, max_months=3)
+    assert figures == {"amc": 1, "maximum": 3, "suggested": 3}
+    assert calc.line_figures(periods, consumed=0, stockout_days=0, days=31, stock_on_hand=1,
+                             max_months=3)["suggested"] == 2
+
+
+def test_an_item_never_consumed_is_suggested_nothing():
+    figures = calc.line_figures([0, 0], consumed=0, stockout_days=0, days=30, stock_on_hand=0, max_months=3)
+    assert figures == {"amc": 0, "maximum": 0, "suggested": 0}
+
+
+def test_line_figures_compose_the_chain_with_this_months_adjusted_consumption():
+    # The worked example above, with month 3 the one being reported.
+    past = [30, calc.adjusted_consumption(20, days_in_period=30, stockout_days=10)]
+    figures = calc.line_figures(past, consumed=35, stockout_days=0, days=31, stock_on_hand=40, max_months=3)
+    assert figures == {"amc": 32, "maximum": 96, "suggested": 56}
+
+
+def test_line_figures_of_a_month_out_of_stock_every_day_average_the_earlier_ones():
+    # This month says nothing about demand: (12 + 13) / 2 = 12.5 -> 13.
+    figures = calc.line_figures([12, 13], consumed=0, stockout_days=30, days=30, stock_on_hand=0, max_months=2)
+    assert figures == {"amc": 13, "maximum": 26, "suggested": 26}
+
+
+@pytest.mark.parametrize("period, days", [(date(2026, 1, 1), 31), (date(2026, 2, 14), 28), (date(2028, 2, 1), 29),
+                                          (date(2026, 4, 30), 30)])
+def test_a_month_has_its_calendar_days(period, days):
+    assert calc.days_in_month(period) == days
+
+
 def test_suggestion_is_never_negative():
     assert calc.suggested_quantity(50, 80) == 0
 
 
-@pytest.mark.parametrize("value, expected", [(Fraction(5, 2), 3), (Fraction(7, 2), 4), (2.4, 2), (0, 0)])
-def test_rounding_is_half_up(value, expected):
-    assert calc.round_half_up(value) == expected
+@pytest.mark.parametrize("value, expected", [(Fraction(5, 2), 3), (Fraction(1, 3), 1), (Fraction(12, 5), 3),
+                                             (Fraction(6, 3), 2), (0, 0), (Fraction(10**12 + 1, 10**12), 2)])
+def test_rounding_is_up_and_exact(value, expected):
+    assert calc.round_up(value) == expected

@@ -3,6 +3,7 @@ rejected request; every bad input shown next to its box with nothing written; th
 
 import uuid
 from datetime import date, timedelta
+from fractions import Fraction
 
 import pytest
 from django.contrib.auth.models import Group
@@ -13,8 +14,8 @@ from django.utils import timezone
 from ces.accounts.roles import Role
 from clinics.models import Assignment
 from clinics.tests.factories import ClinicFactory
-from pharmacy import selectors, services
-from pharmacy.forms.request_form import days_in, fraction_attr
+from pharmacy import calculations, selectors, services
+from pharmacy.forms.request_form import fraction_attr
 from pharmacy.models import RestockLine, RestockRequest
 from pharmacy.tests.factories import ItemFactory
 
@@ -92,7 +93,7 @@ def test_pasante_opens_this_months_form_with_a_line_per_active_item(pasante_a, c
     assert sorted(line_testids(response)) == sorted(item.code for item in items)
     assert retired.code not in html
     assert clinic_a.name in html
-    assert f'data-days="{days_in(this_month())}"' in html
+    assert f'data-days="{calculations.days_in_month(this_month())}"' in html
     for name in ("consumed", "losses_adjustments", "stock_on_hand", "stockout_days", "requested", "explanation"):
         assert f'name="{name}-{items[0].pk}"' in html
     assert 'name="client_key"' in html
@@ -133,38 +134,45 @@ def test_form_gives_the_browser_the_past_adjusted_consumptions(pasante_a, clinic
     previous = months_back(1)
     submitted_request(clinic_a, previous, [{"item": paracetamol.pk, "consumed": 30, "stockout_days": 10}],
                       by=pasante_a)
-    days = days_in(previous)
+    days = calculations.days_in_month(previous)
 
     html = client_for(pasante_a).get(CREATE).content.decode()
 
-    adjusted = services.calculations.adjusted_consumption(30, days_in_period=days, stockout_days=10)
+    adjusted = calculations.adjusted_consumption(30, days_in_period=days, stockout_days=10)
     past = f"30/1 {fraction_attr([adjusted])}"
     assert f'data-item-code="{paracetamol.code}" data-item-id="{paracetamol.pk}" data-past="{past}"' in html
 
 
-def test_past_consumption_of_the_form_is_what_the_service_computes_with(pasante_a, clinic_a, items):
+def test_past_consumption_is_the_last_two_regular_months_of_each_item_and_the_saved_amc_uses_it(
+        pasante_a, clinic_a, items):
     amoxicilina, paracetamol, salbutamol = items
     # Paracetamol: four months, one out of stock all month; amoxicilina missing from the last one; a draft
     # and an emergency request that do not count.
     for back, lines in [
         (4, [{"item": paracetamol.pk, "consumed": 12}, {"item": amoxicilina.pk, "consumed": 5}]),
         (3, [{"item": paracetamol.pk, "consumed": 20, "stockout_days": 3}, {"item": amoxicilina.pk, "consumed": 7}]),
-        (2, [{"item": paracetamol.pk, "consumed": 0, "stockout_days": days_in(months_back(2))},
+        (2, [{"item": paracetamol.pk, "consumed": 0, "stockout_days": calculations.days_in_month(months_back(2))},
              {"item": amoxicilina.pk, "consumed": 9, "stockout_days": 4}]),
         (1, [{"item": paracetamol.pk, "consumed": 33, "stockout_days": 1}]),
     ]:
         submitted_request(clinic_a, months_back(back), lines, by=pasante_a)
     submitted_request(clinic_a, months_back(1), [{"item": salbutamol.pk, "consumed": 99}], by=pasante_a,
                       kind=Kind.EMERGENCY)
-    services.restock_request_create_draft(clinic=clinic_a, period=this_month(), by=pasante_a,
-                                          lines=[{"item": salbutamol.pk, "consumed": 50}])
+    draft = services.restock_request_create_draft(clinic=clinic_a, period=this_month(), by=pasante_a,
+                                                  lines=[{"item": salbutamol.pk, "consumed": 50}])
 
-    past = selectors.restock_form_past_consumption(clinic_a, this_month())
+    past = selectors.restock_past_consumption(clinic_a, this_month())
 
-    for item in items:
-        assert past.get(item.pk, []) == services._past_adjusted_consumption(clinic_a, item, this_month())
-    assert len(past[paracetamol.pk]) == 2 and past[paracetamol.pk][0] is None
-    assert salbutamol.pk not in past
+    last, before = (calculations.days_in_month(months_back(n)) for n in (1, 2))
+    assert past == {paracetamol.pk: [None, Fraction(33 * last, last - 1)],
+                    amoxicilina.pk: [7, Fraction(9 * before, before - 4)]}
+    # Saved, this month's line averages with them, rounded up: paracetamol (34.1 + 30) / 2 = 32.1 -> 33;
+    # amoxicilina (7 + 10.4 + 8) / 3 = 8.5 -> 9; salbutamol, never reported in a regular month, its own 50.
+    services.restock_request_update_lines(request=draft, by=pasante_a, lines=[
+        {"item": paracetamol.pk, "consumed": 30}, {"item": amoxicilina.pk, "consumed": 8},
+        {"item": salbutamol.pk, "consumed": 50}])
+    saved = dict(draft.lines.values_list("item_id", "amc"))
+    assert saved == {paracetamol.pk: 33, amoxicilina.pk: 9, salbutamol.pk: 50}
 
 
 def test_request_of_the_month_already_started_opens_it(pasante_a, clinic_a, items):
@@ -231,9 +239,9 @@ def test_saving_a_draft_writes_the_request_with_its_computed_lines(pasante_a, cl
     assert restock.client_key == key and restock.created_by == pasante_a
     lines = {line.item: line for line in restock.lines.all()}
     assert set(lines) == {amoxicilina, salbutamol}
-    days = days_in(this_month())
-    amc = services.calculations.round_half_up(services.calculations.adjusted_consumption(
-        30, days_in_period=days, stockout_days=10))
+    days = calculations.days_in_month(this_month())
+    # 30 consumed with 10 days out of stock, rounded up: 30 * 30 / 20 = 45 in a 30-day month, 46.5 -> 47 in 31.
+    amc = calculations.round_up(calculations.adjusted_consumption(30, days_in_period=days, stockout_days=10))
     first = lines[amoxicilina]
     assert (first.beginning_balance, first.received, first.consumed, first.losses_adjustments) == (10, 0, 30, -2)
     assert (first.amc, first.maximum, first.suggested, first.requested) == (amc, amc * 3, amc * 3 - 8, amc * 3 - 8)
@@ -549,6 +557,11 @@ def _history(clinic, pasante, items, periods):
 
 # session, user, roles; clinic, the month's requests, items, the previous request, prefill lines, past lines
 FORM_QUERIES = 9
+# The form's queries, then the service's: the key, the items, every item's past months in one query (the same
+# selector the form read them with), the request and its lines in one insert, and pghistory's context.
+SAVE_QUERIES = 30
+# The draft's form, its lines replaced, and the submission posted to the clinic's ledger.
+SUBMIT_QUERIES = 37
 
 
 @pytest.mark.parametrize("periods", [1, 3])
@@ -573,6 +586,42 @@ def test_draft_form_runs_a_fixed_number_of_queries(pasante_a, clinic_a, django_a
     with django_assert_num_queries(FORM_QUERIES):
         response = client.get(edit_url(draft))
     assert len(line_testids(response)) == size
+
+
+def _filled_in(catalogue) -> dict:
+    """Every line of the form filled in, one with an explained quantity and one with a loss."""
+    boxes = {item: {"beginning_balance": "20", "received": "4", "consumed": str(3 + n % 7), "stock_on_hand": "9",
+                    "stockout_days": str(n % 4)} for n, item in enumerate(catalogue)}
+    boxes[catalogue[0]].update(requested="50", explanation="Brote")
+    boxes[catalogue[1]].update(losses_adjustments="-2", adjustment_reason="Caducado")
+    return boxes
+
+
+@pytest.mark.parametrize("size", [5, 58])  # 58: the demo catalogue
+def test_saving_a_request_runs_a_fixed_number_of_queries(pasante_a, clinic_a, django_assert_num_queries, size):
+    catalogue = ItemFactory.create_batch(size)
+    _history(clinic_a, pasante_a, catalogue[: size - 2], 2)
+    client = client_for(pasante_a)
+    with django_assert_num_queries(SAVE_QUERIES):
+        response = client.post(CREATE, form_data(_filled_in(catalogue)))
+    restock = RestockRequest.objects.get(period=this_month())
+    assert response.status_code == 302 and response.url == edit_url(restock)
+    assert restock.lines.count() == size
+
+
+@pytest.mark.parametrize("size", [5, 58])
+def test_saving_and_submitting_a_draft_runs_a_fixed_number_of_queries(pasante_a, clinic_a, django_assert_num_queries,
+                                                                      size):
+    catalogue = ItemFactory.create_batch(size)
+    _history(clinic_a, pasante_a, catalogue[: size - 2], 2)
+    draft = services.restock_request_create_draft(clinic=clinic_a, period=this_month(), by=pasante_a,
+                                                  lines=[{"item": item.pk, "consumed": 3} for item in catalogue])
+    client = client_for(pasante_a)
+    with django_assert_num_queries(SUBMIT_QUERIES):
+        response = client.post(edit_url(draft), form_data(_filled_in(catalogue), action="submit", client_key=False))
+    draft.refresh_from_db()
+    assert response.status_code == 302 and draft.state == State.SUBMITTED
+    assert draft.lines.count() == size
 
 
 # --- In the browser: restock-form.js computes as the server does, and keeps what is typed ---------------------
@@ -611,33 +660,35 @@ def _log_in(tab, live_server, user):
 
 
 # consumed, stock-out days, stock on hand for each line: fractions, a month out of stock, blank boxes, a half (the
-# third: 2 two months ago, out of stock all last month, 3 now: AMC 2.5, which rounds up to 3, not to even).
+# third: 2 two months ago, out of stock all last month, 3 now: AMC 2.5, which rounds up to 3, not to even), a slow
+# mover (the seventh: 1, 0, 0 -> AMC 1/3, rounded up to 1: suggested its 2 months, not nothing), a bad figure.
 TYPED = [("25", "4", "7"), ("7", "", ""), ("3", "", "3"), ("13", "1", "100"), ("", "", ""), ("5", "ALL", "0"),
-         ("-3", "", "")]
+         ("0", "", ""), ("-3", "", "")]
+SLOW_MOVER = 6
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_browser_computes_every_line_as_the_server_and_keeps_what_is_typed(phone, live_server, pasante_a, clinic_a):
-    from pharmacy.forms.request_form import line_figures
-
     catalogue = [ItemFactory(name=f"Item {n}", category="Analgesics", max_months_of_stock=2 + n % 3)
                  for n in range(len(TYPED))]
-    days_back = [days_in(months_back(2)), days_in(months_back(1))]
-    # consumed, and the stock-out days two months ago and last month (None: out of stock all month)
-    history = [(31, 3, 0), (20, 0, 0), (0, 0, None), (7, 2, 5), (9, 0, 0), (1, None, 1), (4, 0, 0)]
-    for back, index in ((2, 1), (1, 2)):
+    days_back = [calculations.days_in_month(months_back(2)), calculations.days_in_month(months_back(1))]
+    # (consumed, stock-out days) two months ago and last month (None: out of stock all month)
+    history = [((33, 3), (32, 0)), ((22, 0), (21, 0)), ((2, 0), (1, None)), ((9, 2), (8, 5)), ((11, 0), (10, 0)),
+               ((3, None), (2, 1)), ((1, 0), (0, 0)), ((6, 0), (5, 0))]
+    for back, index in ((2, 0), (1, 1)):
         lines = []
-        for item, (consumed, *stockouts) in zip(catalogue, history, strict=True):
-            stockout = days_back[index - 1] if stockouts[index - 1] is None else stockouts[index - 1]
-            lines.append({"item": item.pk, "consumed": consumed + back, "stockout_days": stockout})
+        for item, months in zip(catalogue, history, strict=True):
+            consumed, stockout = months[index]
+            stockout = days_back[index] if stockout is None else stockout
+            lines.append({"item": item.pk, "consumed": consumed, "stockout_days": stockout})
         submitted_request(clinic_a, months_back(back), lines, by=pasante_a)
-    days = days_in(this_month())
+    days = calculations.days_in_month(this_month())
     _log_in(phone, live_server, pasante_a)
     phone.goto(live_server.url + CREATE)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
 
-    past = selectors.restock_form_past_consumption(clinic_a, this_month())
+    past = selectors.restock_past_consumption(clinic_a, this_month())
     for item, (consumed, stockout, on_hand) in zip(catalogue, TYPED, strict=True):
         stockout = str(days) if stockout == "ALL" else stockout
         phone.fill(f"[name=consumed-{item.pk}]", consumed)
@@ -648,9 +699,14 @@ def test_browser_computes_every_line_as_the_server_and_keeps_what_is_typed(phone
         if consumed.startswith("-"):
             assert shown == ["—", "—", "—"]
             continue
-        expected = line_figures(past.get(item.pk, []), consumed=int(consumed or 0), stockout_days=int(stockout or 0),
-                                days=days, stock_on_hand=int(on_hand or 0), max_months=item.max_months_of_stock)
+        expected = calculations.line_figures(
+            past.get(item.pk, []), consumed=int(consumed or 0), stockout_days=int(stockout or 0), days=days,
+            stock_on_hand=int(on_hand or 0), max_months=item.max_months_of_stock)
         assert shown == [str(expected[name]) for name in ("amc", "maximum", "suggested")], item
+    slow = catalogue[SLOW_MOVER]
+    assert slow.max_months_of_stock == 2
+    assert [phone.locator(f"[data-testid=line][data-item-code='{slow.code}'] [data-testid={name}]").inner_text()
+            for name in ("amc", "maximum", "suggested")] == ["1", "2", "2"]
 
     first = catalogue[0]
     explanation = phone.locator(f"[name=explanation-{first.pk}]")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from ces.accounts.roles import Role
 from ces.core.pages import add_service_error, get_or_404, require
 from pharmacy import selectors, services
-from pharmacy.forms.request_form import FIGURES, SUBMIT, TEXTS, RestockRequestForm, days_in, new_client_key
+from pharmacy.forms.request_form import FIGURES, SUBMIT, TEXTS, RestockRequestForm, new_client_key
 from pharmacy.models import RestockRequest
 
 State = RestockRequest.State
@@ -72,7 +72,7 @@ def _render(request, form, *, clinic, period, kind, restock=None, lines=(), save
         "others": [line for line in form.lines if not line.history],
         "clinic": clinic,
         "period": period,
-        "days": days_in(period),
+        "days": form.days,
         "emergency": kind == Kind.EMERGENCY,
         "restock": restock,
         "existing": existing,

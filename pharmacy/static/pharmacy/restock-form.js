@@ -2,8 +2,9 @@
  *
  * 1. Computes each line as the person types, exactly as pharmacy/calculations.py does: the adjusted
  *    consumption consumed * days / (days - stock-out days) kept as a fraction, the AMC the mean of the
- *    last up-to-3 usable months rounded once, halves up; maximum = AMC x max months; suggested =
- *    max(0, maximum - stock on hand). The server recomputes when the form is saved.
+ *    last up-to-3 usable months rounded once, up (1/3 -> 1: a slow mover is still suggested stock);
+ *    maximum = AMC x max months; suggested = max(0, maximum - stock on hand). The server recomputes when
+ *    the form is saved (docs/decisions/0010-restock-arithmetic-and-openlmis.md).
  * 2. Keeps what is typed in localStorage, so a lost connection or a reload loses nothing, and offers it
  *    back when the page shows something else. An entry is dropped once the server has it: when the page
  *    is a later version of the request (data-version), or its client key is among those the server has
@@ -45,8 +46,8 @@
     return q;
   }
 
-  function roundHalfUp(f) {  // n/d >= 0 to a whole number, halves up: floor((2n + d) / 2d)
-    return floorDiv(2 * f[0] + f[1], 2 * f[1]);
+  function roundUp(f) {  // n/d >= 0 to a whole number, any fraction up: floor((n + d - 1) / d)
+    return floorDiv(f[0] + f[1] - 1, f[1]);
   }
 
   function adjustedConsumption(consumed, days, stockoutDays) {
@@ -58,7 +59,7 @@
     var usable = adjusted.filter(function (v) { return v !== null; }).slice(-AMC_PERIODS);
     if (!usable.length) { return 0; }
     var sum = usable.reduce(add, [0, 1]);
-    return roundHalfUp(fraction(sum[0], sum[1] * usable.length));
+    return roundUp(fraction(sum[0], sum[1] * usable.length));
   }
 
   function parsePast(text) {
