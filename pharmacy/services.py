@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from ces.core.services import validate_and_save
+from ces.core.services import ILLEGAL_TRANSITION, validate_and_save
 from clinics.models import Clinic
 
 from . import calculations
@@ -159,7 +159,7 @@ def _illegal(request, action):
     return ValidationError(
         _("A request that is %(state)s cannot be %(action)s.")
         % {"state": request.get_state_display().lower(), "action": action},
-        code="illegal_transition",
+        code=ILLEGAL_TRANSITION,
     )
 
 

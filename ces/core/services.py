@@ -7,6 +7,11 @@ from django.utils.translation import gettext as _
 
 from .models import Heartbeat
 
+# The code of the ValidationError a service raises for a transition the object's current state does not
+# allow (a request approved twice, a delivery confirmed before it was dispatched): the pages tell it apart
+# from a refusal the person can mend on the form (ces.core.pages.transition_page).
+ILLEGAL_TRANSITION = "illegal_transition"
+
 
 def validate_and_save(instance, *, update_fields=None):
     """``full_clean`` then save, and return the instance.

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ces.accounts.roles import Role
-from ces.core.pages import add_service_error, get_or_404, require
+from ces.core.pages import add_service_error, get_or_404, is_illegal_transition, require
 from pharmacy import selectors, services
 from pharmacy.forms.request_form import FIGURES, SUBMIT, TEXTS, RestockRequestForm, days_in, new_client_key
 from pharmacy.models import RestockRequest
@@ -151,7 +151,7 @@ def request_edit(request, pk):
             restock = services.restock_request_update_from_form(request=restock, lines=form.service_lines(),
                                                                 by=user, submit=submit)
         except ValidationError as exc:
-            if getattr(exc, "code", None) == "illegal_transition":
+            if is_illegal_transition(exc):
                 # Sent twice (a double tap, a retry): the first one went through.
                 return _saved(request, selectors.restock_request_for(user, restock.pk), submit)
             add_service_error(form, exc)

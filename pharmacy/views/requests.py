@@ -10,15 +10,14 @@ nothing is written.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ces.accounts.roles import Role
-from ces.core.pages import add_service_error, get_or_404, paginate, require
+from ces.core.pages import get_or_404, paginate, require, transition_page
 from clinics.selectors import clinics_visible_to
 from pharmacy import selectors, services
 from pharmacy.forms.requests import ApproveForm, ReceiveForm, RejectForm, RequestFilterForm
@@ -50,17 +49,12 @@ def _describe(restock) -> dict:
     return {"clinic": restock.clinic.name, "period": restock.period.strftime("%m/%Y")}
 
 
-def _show_errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
-def _is_illegal_transition(exc: ValidationError) -> bool:
-    return getattr(exc, "code", None) == "illegal_transition"
+def _detail_url(restock) -> str:
+    return reverse("pharmacy:request-detail", kwargs={"pk": restock.pk})
 
 
 def _to_detail(restock):
-    return redirect("pharmacy:request-detail", pk=restock.pk)
+    return redirect(_detail_url(restock))
 
 
 def _with_history(restock, lines):
@@ -154,16 +148,13 @@ def request_approve(request, pk):
         return _review_page(request, restock)
     form = ApproveForm(request.POST, lines=restock.lines.all())
     if form.is_valid():
-        try:
-            services.restock_request_approve(request=restock, cuts=form.by_item(), by=request.user)
-        except ValidationError as exc:
-            if _is_illegal_transition(exc):
-                _show_errors(request, exc)
-                return _to_detail(restock)
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The request of %(clinic)s for %(period)s is approved.") % _describe(restock))
-            return _to_detail(restock)
+        answer = transition_page(
+            request, lambda: services.restock_request_approve(request=restock, cuts=form.by_item(), by=request.user),
+            form=form, back=_detail_url(restock),
+            done=_("The request of %(clinic)s for %(period)s is approved.") % _describe(restock),
+        )
+        if answer:
+            return answer
     return _review_page(request, restock, approve_form=form)
 
 
@@ -174,18 +165,14 @@ def request_reject(request, pk):
     restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     form = RejectForm(request.POST)
     if form.is_valid():
-        try:
-            services.restock_request_reject(request=restock, reason=form.cleaned_data["rejection_reason"],
-                                            by=request.user)
-        except ValidationError as exc:
-            if _is_illegal_transition(exc):
-                _show_errors(request, exc)
-                return _to_detail(restock)
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The request of %(clinic)s for %(period)s is sent back to the pasante.")
-                             % _describe(restock))
-            return _to_detail(restock)
+        answer = transition_page(
+            request, lambda: services.restock_request_reject(
+                request=restock, reason=form.cleaned_data["rejection_reason"], by=request.user),
+            form=form, back=_detail_url(restock),
+            done=_("The request of %(clinic)s for %(period)s is sent back to the pasante.") % _describe(restock),
+        )
+        if answer:
+            return answer
     return _review_page(request, restock, reject_form=form)
 
 
@@ -194,14 +181,11 @@ def request_reject(request, pk):
 def request_dispatch(request, pk):
     require(_reviews(request.user))
     restock = get_or_404(selectors.restock_request_for, request.user, pk)
-    try:
-        services.restock_request_dispatch(request=restock, by=request.user)
-    except ValidationError as exc:
-        _show_errors(request, exc)
-        return _to_detail(restock)
-    messages.success(request, _("The request of %(clinic)s for %(period)s is dispatched: print the pick list.")
-                     % _describe(restock))
-    return redirect("pharmacy:request-pick-list", pk=restock.pk)
+    return transition_page(
+        request, lambda: services.restock_request_dispatch(request=restock, by=request.user),
+        back=_detail_url(restock), then=reverse("pharmacy:request-pick-list", kwargs={"pk": restock.pk}),
+        done=_("The request of %(clinic)s for %(period)s is dispatched: print the pick list.") % _describe(restock),
+    )
 
 
 @login_required
@@ -239,17 +223,14 @@ def request_receive(request, pk):
     if request.method == "POST":
         form = ReceiveForm(request.POST, lines=lines)
         if form.is_valid():
-            try:
-                services.restock_request_receive(request=restock, received=form.by_item(),
-                                                 remarks=form.cleaned_data["remarks"], by=request.user)
-            except ValidationError as exc:
-                if _is_illegal_transition(exc):
-                    _show_errors(request, exc)
-                    return _to_detail(restock)
-                add_service_error(form, exc)
-            else:
-                messages.success(request, _("The delivery is recorded; the stock is now at your clinic."))
-                return _to_detail(restock)
+            answer = transition_page(
+                request, lambda: services.restock_request_receive(
+                    request=restock, received=form.by_item(), remarks=form.cleaned_data["remarks"], by=request.user),
+                form=form, back=_detail_url(restock),
+                done=_("The delivery is recorded; the stock is now at your clinic."),
+            )
+            if answer:
+                return answer
     else:
         form = ReceiveForm(lines=lines)
     return render(request, "pharmacy/request_receive.html", {"restock": restock, "form": form})
@@ -260,13 +241,11 @@ def request_receive(request, pk):
 def request_close(request, pk):
     require(_reviews(request.user))
     restock = get_or_404(selectors.restock_request_for, request.user, pk)
-    try:
-        services.restock_request_close(request=restock, by=request.user)
-    except ValidationError as exc:
-        _show_errors(request, exc)
-    else:
-        messages.success(request, _("The request of %(clinic)s for %(period)s is closed.") % _describe(restock))
-    return _to_detail(restock)
+    return transition_page(
+        request, lambda: services.restock_request_close(request=restock, by=request.user),
+        back=_detail_url(restock),
+        done=_("The request of %(clinic)s for %(period)s is closed.") % _describe(restock),
+    )
 
 
 urlpatterns = [
