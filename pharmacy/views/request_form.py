@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -160,10 +159,3 @@ def request_edit(request, pk):
     saved_keys = [str(restock.client_key)] if restock.client_key else []
     return _render(request, form, clinic=restock.clinic, period=restock.period, kind=restock.kind, restock=restock,
                    lines=lines, saved_keys=saved_keys)
-
-
-urlpatterns = [
-    path("solicitudes/nueva/", request_create, name="request-create"),
-    path("solicitudes/urgente/nueva/", request_emergency_create, name="request-emergency-create"),
-    path("solicitudes/<int:pk>/editar/", request_edit, name="request-edit"),
-]

@@ -11,7 +11,7 @@ nothing is written.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -246,16 +246,3 @@ def request_close(request, pk):
         back=_detail_url(restock),
         done=_("The request of %(clinic)s for %(period)s is closed.") % _describe(restock),
     )
-
-
-urlpatterns = [
-    path("solicitudes/", request_list, name="request-list"),
-    path("solicitudes/pendientes/", request_queue, name="request-queue"),
-    path("solicitudes/<int:pk>/", request_detail, name="request-detail"),
-    path("solicitudes/<int:pk>/revisar/", request_approve, name="request-approve"),
-    path("solicitudes/<int:pk>/rechazar/", request_reject, name="request-reject"),
-    path("solicitudes/<int:pk>/despachar/", request_dispatch, name="request-dispatch"),
-    path("solicitudes/<int:pk>/lista-de-surtido/", request_pick_list, name="request-pick-list"),
-    path("solicitudes/<int:pk>/recibir/", request_receive, name="request-receive"),
-    path("solicitudes/<int:pk>/cerrar/", request_close, name="request-close"),
-]
