@@ -135,6 +135,17 @@ def _review_page(request, restock, *, approve_form=None, reject_form=None, statu
     return render(request, "pharmacy/request_review.html", context, status=status)
 
 
+def _review_answer(request, restock, form, decide, *, done: str, **forms):
+    """The answer to the review page's POST, approve or reject, through the service call ``decide`` once
+    ``form`` is valid: done (``done`` names the request), or refused by the request's state, the person goes
+    to the request's page; a refusal the form can show draws the review page again with it."""
+    if form.is_valid():
+        answer = transition_page(request, decide, form=form, back=_detail_url(restock), done=done % _describe(restock))
+        if answer:
+            return answer
+    return _review_page(request, restock, **forms)
+
+
 @login_required
 def request_approve(request, pk):
     """GET: the review page (approve with cuts, or reject); POST: approve."""
@@ -147,15 +158,11 @@ def request_approve(request, pk):
     if request.method != "POST":
         return _review_page(request, restock)
     form = ApproveForm(request.POST, lines=restock.lines.all())
-    if form.is_valid():
-        answer = transition_page(
-            request, lambda: services.restock_request_approve(request=restock, cuts=form.by_item(), by=request.user),
-            form=form, back=_detail_url(restock),
-            done=_("The request of %(clinic)s for %(period)s is approved.") % _describe(restock),
-        )
-        if answer:
-            return answer
-    return _review_page(request, restock, approve_form=form)
+    return _review_answer(
+        request, restock, form,
+        lambda: services.restock_request_approve(request=restock, cuts=form.by_item(), by=request.user),
+        done=_("The request of %(clinic)s for %(period)s is approved."), approve_form=form,
+    )
 
 
 @login_required
@@ -164,16 +171,12 @@ def request_reject(request, pk):
     require(_reviews(request.user))
     restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     form = RejectForm(request.POST)
-    if form.is_valid():
-        answer = transition_page(
-            request, lambda: services.restock_request_reject(
-                request=restock, reason=form.cleaned_data["rejection_reason"], by=request.user),
-            form=form, back=_detail_url(restock),
-            done=_("The request of %(clinic)s for %(period)s is sent back to the pasante.") % _describe(restock),
-        )
-        if answer:
-            return answer
-    return _review_page(request, restock, reject_form=form)
+    return _review_answer(
+        request, restock, form,
+        lambda: services.restock_request_reject(request=restock, reason=form.cleaned_data["rejection_reason"],
+                                                by=request.user),
+        done=_("The request of %(clinic)s for %(period)s is sent back to the pasante."), reject_form=form,
+    )
 
 
 @login_required
