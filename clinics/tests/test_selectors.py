@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.utils import timezone
 
 from ces.accounts.roles import Role
@@ -309,8 +309,6 @@ def test_a_network_wide_role_reaches_no_clinic_through_posts_it_does_not_hold(co
 
 
 def test_a_pasante_who_also_works_the_warehouse_is_posted_only_at_their_clinic(pasante_a, clinic_a, clinic_b):
-    from django.contrib.auth.models import Group
-
     pasante_a.groups.add(Group.objects.get_or_create(name=Role.PHARMACY)[0])
     pasante_a = type(pasante_a).objects.get(pk=pasante_a.pk)
 
@@ -360,7 +358,7 @@ def test_pasante_posted_at_counts_a_person_without_an_account(clinic_a):
 
 
 def test_pasante_posts_on_are_those_of_active_pasante_accounts(pasante_a, pasante_b, clinic_a, clinic_b, chw):
-    ClinicFactory()
+    ClinicFactory()  # a vacant post
     AssignmentFactory(clinic=ClinicFactory(), start_date=days(-3))  # posted, but no account to tell
     closed = UserFactory(roles=[Role.PASANTE], is_active=False)
     AssignmentFactory(staff=StaffFactory(user=closed), clinic=ClinicFactory(), start_date=days(-3))
