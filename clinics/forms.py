@@ -5,23 +5,9 @@ from django.db.models import Case, When
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from ces.core.forms import UNKNOWN_CHOICE, DateField, SearchForm
+
 from .models import Assignment, Cadre, Clinic, Patient, Staff
-
-
-class DateInput(forms.DateInput):
-    """A phone's date picker; it sends yyyy-mm-dd, and the field also accepts dd/mm/yyyy typed by hand."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class DateField(forms.DateField):
-    widget = DateInput
-    default_error_messages = {
-        "invalid": _("Write a real date as dd/mm/yyyy, for example 15/03/2026."),
-    }
 
 
 def _staff_label(staff: Staff) -> str:
@@ -34,15 +20,6 @@ def _staff_label(staff: Staff) -> str:
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return _staff_label(obj)
-
-
-UNKNOWN_CHOICE = {"invalid_choice": _("Choose one of the options in the list.")}
-
-
-class SearchForm(forms.Form):
-    """The filters of a list page. Never invalid: an unknown value is simply ignored."""
-
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
 
 class ClinicFilterForm(SearchForm):

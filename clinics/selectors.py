@@ -26,10 +26,11 @@ def active_on(day: date, prefix: str = "") -> Q:
     )
 
 
-def _clinic_ids_of(user, day: date | None = None) -> QuerySet:
-    """The clinics where the user holds an assignment today, in a role they hold as a user."""
+def _clinic_ids_of(user, day: date | None = None, roles=CLINIC_ROLES) -> QuerySet:
+    """The clinics where the user holds an assignment on ``day`` (today), in one of ``roles`` that they also
+    hold as a user."""
     day = day or timezone.localdate()
-    roles = user.roles & CLINIC_ROLES
+    roles = user.roles & roles
     return (
         Assignment.objects.filter(active_on(day), staff__user=user, role__in=roles)
         .values("clinic_id")
@@ -278,3 +279,77 @@ def patients_search(patients: QuerySet, search: str) -> QuerySet:
     for word in words:
         by_name &= Q(given_names__icontains=word) | Q(family_names__icontains=word)
     return patients.filter(by_name | Q(curp__istartswith=search.strip()))
+
+
+# --- Staffing: the questions other apps ask (pharmacy; visitors, chw and curriculum next) -----------------
+# They ask here rather than query Assignment themselves, so the rules of a post (inclusive dates, an open
+# end, one pasante per clinic at a time) are read in one place.
+
+
+def clinics_posted_to(user, *, role: str | None = None, day: date | None = None) -> QuerySet:
+    """The clinics ``user`` reaches through their own posts: those where they hold an assignment active on
+    ``day`` (today), in ``role`` (any clinic role if None) that they also hold as a user. Unlike
+    ``clinics_visible_to``, a network-wide role adds nothing: a pasante who also works the warehouse raises
+    requests and confirms deliveries only for the clinic they are posted at."""
+    if not user.is_authenticated:
+        return Clinic.objects.none()
+    roles = CLINIC_ROLES if role is None else CLINIC_ROLES & {role}
+    return Clinic.objects.filter(pk__in=_clinic_ids_of(user, day, roles))
+
+
+def pasante_posted_at(clinic, day: date) -> Staff | None:
+    """The person holding the clinic's pasante post on ``day`` (the database keeps it to one), or None when
+    the post is vacant. One query."""
+    post = (
+        Assignment.objects.filter(active_on(day), clinic=clinic, role=Assignment.Role.PASANTE)
+        .select_related("staff").first()
+    )
+    return post.staff if post else None
+
+
+def pasante_posts_on(day: date) -> QuerySet:
+    """The pasante assignments active on ``day`` held by someone who logs in as an active pasante: the
+    people a clinic's reminders and notices go to. A post held by someone with no account, or whose account
+    is closed or no longer a pasante, is left out. Narrow it with ``.filter(clinic_id=...)``."""
+    return Assignment.objects.filter(
+        active_on(day), role=Assignment.Role.PASANTE, staff__user__is_active=True,
+        staff__user__groups__name=Role.PASANTE,
+    )
+
+
+def pasante_user_ids_by_clinic(clinic_ids, *, day: date) -> dict[int, set[int]]:
+    """``{clinic_id: {user_id, ...}}``: the pasantes of ``pasante_posts_on(day)`` at each of the clinics
+    (a clinic with none is absent). One query."""
+    found: dict[int, set[int]] = {}
+    rows = pasante_posts_on(day).filter(clinic_id__in=list(clinic_ids)).values_list("clinic_id", "staff__user_id")
+    for clinic_id, user_id in rows:
+        found.setdefault(clinic_id, set()).add(user_id)
+    return found
+
+
+def is_pasante_posted(*, user_id: int, clinic_id: int, day: date) -> bool:
+    """Whether the user is the pasante of ``pasante_posts_on(day)`` at the clinic. One query."""
+    return pasante_posts_on(day).filter(clinic_id=clinic_id, staff__user_id=user_id).exists()
+
+
+def assigned_throughout(*, staff, clinic, first_day: date, last_day: date, role: str | None = None) -> bool:
+    """Whether ``staff`` holds a post at ``clinic`` (in ``role``; any role if None) on every day from
+    ``first_day`` to ``last_day``, both included: a visitor's stay must fall inside the pasante's year, for
+    instance. Assignments that follow one another without a gap cover the days together; one day without
+    a post anywhere in the range means no. One query."""
+    if last_day < first_day:
+        raise ValueError("last_day is before first_day")
+    posts = Assignment.objects.filter(staff=staff, clinic=clinic, start_date__lte=last_day).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=first_day)
+    )
+    if role is not None:
+        posts = posts.filter(role=role)
+    # Walk the posts by start date, extending the run of covered days from first_day.
+    covered_until = first_day - timedelta(days=1)
+    for start, end in posts.order_by("start_date").values_list("start_date", "end_date"):
+        if start > covered_until + timedelta(days=1):
+            return False
+        if end is None or end >= last_day:
+            return True
+        covered_until = max(covered_until, end)
+    return False

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ces.accounts.roles import Role
+from ces.core.services import validate_and_save
 
 from .models import (
     Assignment,
@@ -61,23 +62,9 @@ class PossibleDuplicate(ValidationError):
         )
 
 
-def _save(instance, *, update_fields=None):
-    """full_clean then save; a constraint lost to a concurrent writer becomes a ValidationError."""
-    instance.full_clean()
-    try:
-        with transaction.atomic():
-            instance.save(update_fields=update_fields)
-    except IntegrityError as exc:
-        # The validation above passed, so another transaction got there first: re-validate to
-        # name the rule that was broken.
-        instance.validate_constraints()
-        raise ValidationError(_("This change conflicts with another one saved at the same time. Try again.")) from exc
-    return instance
-
-
 @transaction.atomic
 def cohort_create(*, name: str, start_date: date, end_date: date) -> Cohort:
-    return _save(Cohort(name=name.strip(), start_date=start_date, end_date=end_date))
+    return validate_and_save(Cohort(name=name.strip(), start_date=start_date, end_date=end_date))
 
 
 @transaction.atomic
@@ -115,7 +102,7 @@ def staff_create(
         if role:
             user.groups.add(Group.objects.get_or_create(name=role)[0])
         staff.user = user
-    return _save(staff)
+    return validate_and_save(staff)
 
 
 def _check_assignment_fits(*, staff: Staff, clinic: Clinic, role: str) -> None:
@@ -147,8 +134,8 @@ def assignment_create(
     if end_date is None and end_with_cohort and role == Assignment.Role.PASANTE and staff.cohort_id:
         # A pasante's year ends with their cohort unless said otherwise.
         end_date = staff.cohort.end_date
-    return _save(Assignment(staff=staff, clinic=clinic, role=role, start_date=start_date, end_date=end_date,
-                            created_by=by))
+    return validate_and_save(Assignment(staff=staff, clinic=clinic, role=role, start_date=start_date,
+                                        end_date=end_date, created_by=by))
 
 
 @transaction.atomic
@@ -163,7 +150,7 @@ def assignment_end(*, assignment: Assignment, end_date: date, reason: str = "", 
             "end": assignment.end_date.strftime("%d/%m/%Y")}})
     assignment.end_date = end_date
     assignment.end_reason = reason.strip()
-    return _save(assignment, update_fields=["end_date", "end_reason"])
+    return validate_and_save(assignment, update_fields=["end_date", "end_reason"])
 
 
 @transaction.atomic
@@ -194,8 +181,9 @@ def supervision_visit_record(
         raise ValidationError({"supervisor": _("Choose a clinical supervisor.")})
     if visited_on > timezone.localdate():
         raise ValidationError({"visited_on": _("The visit cannot be in the future.")})
-    return _save(SupervisionVisit(supervisor=supervisor, clinic=clinic, visited_on=visited_on, notes=notes.strip(),
-                                  follow_up_actions=follow_up_actions.strip(), recorded_by=by))
+    return validate_and_save(SupervisionVisit(supervisor=supervisor, clinic=clinic, visited_on=visited_on,
+                                              notes=notes.strip(), follow_up_actions=follow_up_actions.strip(),
+                                              recorded_by=by))
 
 
 @transaction.atomic
@@ -231,7 +219,7 @@ def patient_create(
         if not confirm_not_duplicate:
             raise PossibleDuplicate(candidates.select_related("clinic")[:10])
         patient.duplicate_reviewed = True
-    return _save(patient)
+    return validate_and_save(patient)
 
 
 @transaction.atomic
@@ -239,8 +227,9 @@ def host_stay_record(*, family: HostFamily, guest_kind: str, guest_name: str, st
                      end_date: date | None = None, staff: Staff | None = None, meals_per_day: int = 3) -> HostStay:
     if guest_kind == HostStay.GuestKind.PASANTE and (staff is None or staff.cadre != Cadre.PASANTE):
         raise ValidationError({"staff": _("Choose the pasante who stays with the family.")})
-    return _save(HostStay(family=family, guest_kind=guest_kind, guest_name=guest_name.strip(),
-                          start_date=start_date, end_date=end_date, staff=staff, meals_per_day=meals_per_day))
+    return validate_and_save(HostStay(family=family, guest_kind=guest_kind, guest_name=guest_name.strip(),
+                                      start_date=start_date, end_date=end_date, staff=staff,
+                                      meals_per_day=meals_per_day))
 
 
 @transaction.atomic
@@ -248,5 +237,5 @@ def host_payment_record(*, family: HostFamily, amount, paid_on: date, concept: s
                         by=None) -> HostPayment:
     if stay is not None and stay.family_id != family.pk:
         raise ValidationError({"stay": _("This stay belongs to another family.")})
-    return _save(HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(), stay=stay,
-                             recorded_by=by))
+    return validate_and_save(HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(),
+                                         stay=stay, recorded_by=by))

@@ -21,7 +21,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from clinics.api import VisibleRelatedField
+from ces.core.fields import VisibleRelatedField
 from clinics.models import Clinic
 
 from . import selectors, services

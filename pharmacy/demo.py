@@ -38,8 +38,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from clinics.models import Assignment, Clinic
-from clinics.selectors import active_on
+from clinics.models import Clinic
+from clinics.selectors import pasante_posts_on
 
 from . import services
 from .catalogue import catalogue_import
@@ -150,8 +150,7 @@ class PharmacyDemo:
             raise LookupError("Load the demo network first: manage.py seed_demo")
         self.pasantes = {
             a.clinic_id: a.staff.user
-            for a in Assignment.objects.filter(active_on(self.today), role=Assignment.Role.PASANTE,
-                                               clinic__in=self.clinics).select_related("staff__user")
+            for a in pasante_posts_on(self.today).filter(clinic__in=self.clinics).select_related("staff__user")
         }
         clinic_of = {user.pk: clinic_id for clinic_id, user in self.pasantes.items() if user is not None}
         self.demo_clinic = clinic_of.get(getattr(users.get(PASANTE_EMAIL), "pk", None))

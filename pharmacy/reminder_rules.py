@@ -38,6 +38,7 @@ from django.utils.translation import ngettext, pgettext
 from ces.accounts.roles import Role
 from ces.notifications.registry import Due, Message, ReminderRule, register
 from clinics.models import Clinic
+from clinics.selectors import is_pasante_posted, pasante_user_ids_by_clinic
 
 from . import calculations, selectors
 from .models import Item, RestockRequest, StockBalance
@@ -71,9 +72,7 @@ def _still_pasante_of(notification, clinic_id, now) -> bool:
     reminders go to whoever holds it next, not to them)."""
     if clinic_id is None:
         return False
-    return selectors.pasante_posts_on(timezone.localdate(now)).filter(
-        clinic_id=clinic_id, staff__user_id=notification.recipient_id
-    ).exists()
+    return is_pasante_posted(user_id=notification.recipient_id, clinic_id=clinic_id, day=timezone.localdate(now))
 
 
 def _still_reaches(notification, clinic_id, now) -> bool:
@@ -243,7 +242,7 @@ class LotExpiringRule(ReminderRule):
         if not balances:
             return []
         pharmacy = selectors.pharmacy_user_ids()
-        pasantes = selectors.pasante_user_ids_by_clinic({b.clinic_id for b in balances if b.clinic_id}, day=today)
+        pasantes = pasante_user_ids_by_clinic({b.clinic_id for b in balances if b.clinic_id}, day=today)
         found = []
         for balance in balances:
             enters_window = balance.lot.expiry - timedelta(days=selectors.EXPIRY_ALERT_DAYS)
@@ -317,7 +316,7 @@ class ClinicBelowMinimumRule(ReminderRule):
             return []
         today = timezone.localdate(now)
         pharmacy = selectors.pharmacy_user_ids()
-        pasantes = selectors.pasante_user_ids_by_clinic({line.request.clinic_id for line in lines}, day=today)
+        pasantes = pasante_user_ids_by_clinic({line.request.clinic_id for line in lines}, day=today)
         return [
             Due(subject=line.request.clinic, occurrence=_below_occurrence(line.request.period, line.item_id),
                 due_at=line.request.submitted_at,
@@ -381,7 +380,7 @@ class DispatchNotReceivedRule(ReminderRule):
         if not requests:
             return []
         pharmacy = selectors.pharmacy_user_ids()
-        pasantes = selectors.pasante_user_ids_by_clinic({r.clinic_id for r in requests},
+        pasantes = pasante_user_ids_by_clinic({r.clinic_id for r in requests},
                                                         day=timezone.localdate(now))
         return [
             Due(subject=r, occurrence=self.occurrence(r), due_at=r.dispatched_at + self.WAIT,

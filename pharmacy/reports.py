@@ -17,8 +17,8 @@ from django.utils.translation import get_language, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ces.accounts.roles import Role
+from ces.core.forms import UNKNOWN_CHOICE, DateField
 from ces.reports.registry import ChartData, Column, Report, Series, register
-from clinics.forms import UNKNOWN_CHOICE, DateField
 from clinics.models import Clinic
 
 from . import selectors

@@ -8,8 +8,8 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from ces.accounts.roles import Role
-from clinics.models import Assignment, Clinic
-from clinics.selectors import active_on, clinics_visible_to
+from clinics.models import Clinic
+from clinics.selectors import clinics_posted_to, clinics_visible_to, pasante_posts_on
 
 from . import calculations
 from .models import (
@@ -331,18 +331,8 @@ def regular_request_submitted(clinic_id: int, period: date) -> bool:
     ).exists()
 
 
-def pasante_posts_on(day: date) -> QuerySet:
-    """Pasante assignments active on ``day`` held by someone who logs in as an active pasante: the
-    people a clinic's pharmacy reminders go to."""
-
-    return Assignment.objects.filter(
-        active_on(day), role=Assignment.Role.PASANTE, staff__user__is_active=True,
-        staff__user__groups__name=Role.PASANTE,
-    )
-
-
 def pasante_posts_without_request(period: date, *, day: date) -> QuerySet:
-    """The posts of ``pasante_posts_on(day)`` at clinics whose regular request for the month of
+    """The posts of ``clinics.selectors.pasante_posts_on(day)`` at clinics whose regular request for the month of
     ``period`` has not reached the pharmacy (none, a draft, or rejected), with the clinic. One query."""
 
     submitted = RestockRequest.objects.filter(
@@ -353,16 +343,6 @@ def pasante_posts_without_request(period: date, *, day: date) -> QuerySet:
         pasante_posts_on(day).filter(~Exists(submitted))
         .select_related("clinic", "staff").order_by("clinic_id", "pk")
     )
-
-
-def pasante_user_ids_by_clinic(clinic_ids, *, day: date) -> dict[int, set[int]]:
-    """``{clinic_id: {user_id, ...}}``: the pasantes of ``pasante_posts_on(day)`` at each of the clinics.
-    One query."""
-    found: dict[int, set[int]] = {}
-    rows = pasante_posts_on(day).filter(clinic_id__in=list(clinic_ids)).values_list("clinic_id", "staff__user_id")
-    for clinic_id, user_id in rows:
-        found.setdefault(clinic_id, set()).add(user_id)
-    return found
 
 
 def pharmacy_user_ids() -> list[int]:
@@ -425,9 +405,7 @@ def restock_clinics_for(user) -> QuerySet:
 
     if not can_raise_restock_requests(user):
         return Clinic.objects.none()
-    posts = Assignment.objects.filter(active_on(timezone.localdate()), staff__user=user,
-                                      role=Assignment.Role.PASANTE)
-    return Clinic.objects.filter(pk__in=posts.values("clinic_id"))
+    return clinics_posted_to(user, role=Role.PASANTE)
 
 
 # --- Request pages: list, detail with its timeline and the clinic's history, home panels --------------------

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from ces.core.services import ILLEGAL_TRANSITION, validate_and_save
 from clinics.models import Clinic
 
 from . import calculations, selectors
@@ -56,17 +57,6 @@ def _location_key(clinic_id, lot_id):
 
 def _location_name(clinic):
     return str(clinic) if clinic is not None else _("central warehouse")
-
-
-def _save(instance, *, update_fields=None):
-    instance.full_clean()
-    try:
-        with transaction.atomic():
-            instance.save(update_fields=update_fields)
-    except IntegrityError as exc:
-        instance.validate_constraints()
-        raise ValidationError(_("This change conflicts with another one saved at the same time. Try again.")) from exc
-    return instance
 
 
 @transaction.atomic
@@ -153,7 +143,7 @@ def warehouse_receive(*, item: Item, lot_number: str, expiry: date, quantity: in
         raise ValidationError({"lot_number": _("Give the lot number.")})
     lot = Lot.objects.filter(item=item, lot_number=lot_number).first()
     if lot is None:
-        lot = _save(Lot(item=item, lot_number=lot_number, expiry=expiry))
+        lot = validate_and_save(Lot(item=item, lot_number=lot_number, expiry=expiry))
     elif lot.expiry != expiry:
         raise ValidationError({"expiry": _("Lot %(lot)s of this item is on file with another expiry date.")
                                % {"lot": lot_number}})
@@ -168,7 +158,7 @@ def _illegal(request, action):
     return ValidationError(
         _("A request that is %(state)s cannot be %(action)s.")
         % {"state": request.get_state_display().lower(), "action": action},
-        code="illegal_transition",
+        code=ILLEGAL_TRANSITION,
     )
 
 
@@ -264,7 +254,7 @@ def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[di
                              emergency_reason=emergency_reason.strip(), created_by=by, client_key=client_key)
     built = _build_lines(request, lines)
     try:
-        _save(request)
+        validate_and_save(request)
     except ValidationError:
         # The same post, replayed at the same moment, committed first: answer with its request.
         existing = _request_under_key(client_key, clinic)
@@ -296,7 +286,7 @@ def restock_request_submit(*, request: RestockRequest, by=None) -> RestockReques
     _post_clinic_usage(request, lines, by=by)
     request.state = State.SUBMITTED
     request.submitted_by, request.submitted_at = by, timezone.now()
-    return _save(request, update_fields=["state", "submitted_by", "submitted_at"])
+    return validate_and_save(request, update_fields=["state", "submitted_by", "submitted_at"])
 
 
 # What a monthly report posts at its clinic, in this order: consumption, reported losses, the unexplained rest.
@@ -389,7 +379,7 @@ def restock_request_approve(*, request: RestockRequest, by=None, cuts: dict | No
     RestockLine.objects.bulk_update(lines, ["approved", "cut_reason"])
     request.state = State.APPROVED
     request.decided_by, request.decided_at = by, timezone.now()
-    return _save(request, update_fields=["state", "decided_by", "decided_at"])
+    return validate_and_save(request, update_fields=["state", "decided_by", "decided_at"])
 
 
 @transaction.atomic
@@ -401,7 +391,7 @@ def restock_request_reject(*, request: RestockRequest, reason: str, by=None) -> 
     request.state = State.REJECTED
     request.rejection_reason = reason.strip()
     request.decided_by, request.decided_at = by, timezone.now()
-    return _save(request, update_fields=["state", "rejection_reason", "decided_by", "decided_at"])
+    return validate_and_save(request, update_fields=["state", "rejection_reason", "decided_by", "decided_at"])
 
 
 def _document(request: RestockRequest) -> str:
@@ -451,7 +441,7 @@ def restock_request_dispatch(*, request: RestockRequest, by=None, today: date | 
     RestockLine.objects.bulk_update(all_lines, ["dispatched"])
     request.state = State.DISPATCHED
     request.dispatched_by, request.dispatched_at = by, timezone.now()
-    return _save(request, update_fields=["state", "dispatched_by", "dispatched_at"])
+    return validate_and_save(request, update_fields=["state", "dispatched_by", "dispatched_at"])
 
 
 def dispatch_pick_list(request: RestockRequest) -> list[StockMovement]:
@@ -505,7 +495,7 @@ def restock_request_receive(*, request: RestockRequest, by=None, received: dict 
     request.state = State.RECEIVED
     request.receipt_remarks = remarks.strip()
     request.received_by, request.received_at = by, timezone.now()
-    return _save(request, update_fields=["state", "receipt_remarks", "received_by", "received_at"])
+    return validate_and_save(request, update_fields=["state", "receipt_remarks", "received_by", "received_at"])
 
 
 @transaction.atomic
@@ -513,7 +503,7 @@ def restock_request_close(*, request: RestockRequest, by=None) -> RestockRequest
     request = _lock_in(request, (State.RECEIVED,), pgettext("restock request action", "closed"))
     request.state = State.CLOSED
     request.closed_at = timezone.now()
-    return _save(request, update_fields=["state", "closed_at"])
+    return validate_and_save(request, update_fields=["state", "closed_at"])
 
 
 # --- Physical counts and settings ----------------------------------------------------------------
@@ -546,7 +536,7 @@ def stock_count_record(*, clinic: Clinic | None, counts: dict, by=None, remarks:
         StockBalance.objects.select_for_update().filter(location, lot_id__in=keys).order_by("lot_id")
         .values_list("lot_id", "quantity")
     )
-    count = _save(StockCount(clinic=clinic, counted_by=by, remarks=(remarks or "").strip()))
+    count = validate_and_save(StockCount(clinic=clinic, counted_by=by, remarks=(remarks or "").strip()))
     StockCountLine.objects.bulk_create([
         StockCountLine(count=count, lot=lots[k], expected=expected[k], counted=counts[k]) for k in keys
     ])
@@ -565,7 +555,7 @@ def pharmacy_settings_update(*, request_deadline_day: int, by=None) -> PharmacyS
     current = PharmacySettings.objects.select_for_update().filter(pk=1).first() or PharmacySettings(pk=1)
     current.request_deadline_day = request_deadline_day
     current.updated_by, current.updated_at = by, timezone.now()
-    return _save(current)
+    return validate_and_save(current)
 
 
 # --- Warehouse deliveries and counts with lots found on the shelf ------------------------------------
@@ -627,7 +617,7 @@ def stock_count_record_with_found(*, clinic: Clinic | None, counts: dict, found:
             continue
         lot = Lot.objects.filter(item=entry["item"], lot_number=lot_number).first()
         if lot is None:
-            lot = _save(Lot(item=entry["item"], lot_number=lot_number, expiry=entry["expiry"]))
+            lot = validate_and_save(Lot(item=entry["item"], lot_number=lot_number, expiry=entry["expiry"]))
         elif lot.expiry != entry["expiry"]:
             errors.append(_("%(item)s, lot %(lot)s is on file with the expiry %(date)s.")
                           % {"item": entry["item"], "lot": lot_number, "date": lot.expiry.strftime("%d/%m/%Y")})
@@ -657,7 +647,7 @@ def _item_fields(fields: dict) -> dict:
 @transaction.atomic
 def item_create(**fields) -> Item:
     """A new item of the catalogue; the code is unique."""
-    return _save(Item(**_item_fields(fields)))
+    return validate_and_save(Item(**_item_fields(fields)))
 
 
 @transaction.atomic
@@ -667,7 +657,7 @@ def item_update(*, item: Item, **fields) -> Item:
     item = Item.objects.select_for_update().get(pk=item.pk)
     for name, value in fields.items():
         setattr(item, name, value)
-    return _save(item, update_fields=list(fields) or None)
+    return validate_and_save(item, update_fields=list(fields) or None)
 
 
 # --- The pasante's request form: save and, when asked, submit, in one transaction ---------------------

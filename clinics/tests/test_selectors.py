@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.utils import timezone
 
 from ces.accounts.roles import Role
@@ -291,3 +291,203 @@ def test_segment_geometry_is_in_percent_of_the_window():
     seg = Segment(date(2026, 1, 11), date(2026, 1, 30))
 
     assert selectors.segment_geometry(seg, date(2026, 1, 1), days=100) == (10.0, 20.0)
+
+
+# --- Staffing: the questions other apps ask ------------------------------------------------------------------
+
+
+def test_clinics_posted_to_are_those_of_the_users_own_active_posts(pasante_a, clinic_a, clinic_b):
+    assert list(selectors.clinics_posted_to(pasante_a)) == [clinic_a]
+    assert list(selectors.clinics_posted_to(pasante_a, role=Assignment.Role.PASANTE)) == [clinic_a]
+    assert not selectors.clinics_posted_to(pasante_a, role=Assignment.Role.SUPERVISOR).exists()
+
+
+def test_a_network_wide_role_reaches_no_clinic_through_posts_it_does_not_hold(coordinator, pharmacy, clinic_a):
+    assert set(selectors.clinics_visible_to(pharmacy)) == {clinic_a}
+    assert not selectors.clinics_posted_to(pharmacy).exists()
+    assert not selectors.clinics_posted_to(coordinator).exists()
+
+
+def test_a_pasante_who_also_works_the_warehouse_is_posted_only_at_their_clinic(pasante_a, clinic_a, clinic_b):
+    pasante_a.groups.add(Group.objects.get_or_create(name=Role.PHARMACY)[0])
+    pasante_a = type(pasante_a).objects.get(pk=pasante_a.pk)
+
+    assert set(selectors.clinics_visible_to(pasante_a)) == {clinic_a, clinic_b}
+    assert list(selectors.clinics_posted_to(pasante_a, role=Assignment.Role.PASANTE)) == [clinic_a]
+
+
+def test_clinics_posted_to_follow_the_post_dates(clinic_b):
+    user = UserFactory(roles=[Role.PASANTE])
+    AssignmentFactory(staff=StaffFactory(user=user), clinic=clinic_b, start_date=days(10), end_date=days(20))
+
+    assert not selectors.clinics_posted_to(user).exists()
+    assert list(selectors.clinics_posted_to(user, day=days(10))) == [clinic_b]
+    assert list(selectors.clinics_posted_to(user, day=days(20))) == [clinic_b]
+    assert not selectors.clinics_posted_to(user, day=days(21)).exists()
+
+
+def test_a_post_in_a_role_the_user_does_not_hold_reaches_nothing(pasante_a, clinic_b):
+    AssignmentFactory(staff=pasante_a.staff, clinic=clinic_b, role=Assignment.Role.SUPERVISOR, start_date=days(-5))
+
+    assert not selectors.clinics_posted_to(pasante_a, role=Assignment.Role.SUPERVISOR).exists()
+
+
+def test_nobody_anonymous_or_closed_is_posted_anywhere(pasante_a):
+    assert not selectors.clinics_posted_to(AnonymousUser()).exists()
+    pasante_a.is_active = False
+    pasante_a.save()
+    assert not selectors.clinics_posted_to(type(pasante_a).objects.get(pk=pasante_a.pk)).exists()
+
+
+def test_pasante_posted_at_names_who_holds_the_post_that_day(clinic_a, clinic_b):
+    first = AssignmentFactory(clinic=clinic_a, start_date=days(-30), end_date=days(0))
+    second = AssignmentFactory(clinic=clinic_a, start_date=days(1), end_date=None)
+    AssignmentFactory(clinic=clinic_a, role=Assignment.Role.CHW, staff__cadre=Cadre.CHW, start_date=days(-30))
+
+    assert selectors.pasante_posted_at(clinic_a, days(0)) == first.staff
+    assert selectors.pasante_posted_at(clinic_a, days(1)) == second.staff
+    assert selectors.pasante_posted_at(clinic_a, days(-31)) is None
+    assert selectors.pasante_posted_at(clinic_b, days(0)) is None
+
+
+def test_pasante_posted_at_counts_a_person_without_an_account(clinic_a):
+    post = AssignmentFactory(clinic=clinic_a, start_date=days(-3))
+
+    assert post.staff.user is None
+    assert selectors.pasante_posted_at(clinic_a, days(0)) == post.staff
+
+
+def test_pasante_posts_on_are_those_of_active_pasante_accounts(pasante_a, pasante_b, clinic_a, clinic_b, chw):
+    ClinicFactory()  # a vacant post
+    AssignmentFactory(clinic=ClinicFactory(), start_date=days(-3))  # posted, but no account to tell
+    closed = UserFactory(roles=[Role.PASANTE], is_active=False)
+    AssignmentFactory(staff=StaffFactory(user=closed), clinic=ClinicFactory(), start_date=days(-3))
+    not_a_pasante = UserFactory(roles=[Role.CHW])
+    AssignmentFactory(staff=StaffFactory(user=not_a_pasante), clinic=ClinicFactory(), start_date=days(-3))
+
+    posts = selectors.pasante_posts_on(days(0))
+
+    assert {(p.clinic_id, p.staff.user_id) for p in posts} == {(clinic_a.pk, pasante_a.pk), (clinic_b.pk, pasante_b.pk)}
+    assert selectors.pasante_user_ids_by_clinic([clinic_a.pk, clinic_b.pk], day=days(0)) == {
+        clinic_a.pk: {pasante_a.pk}, clinic_b.pk: {pasante_b.pk},
+    }
+    assert selectors.pasante_user_ids_by_clinic([clinic_b.pk], day=days(-31)) == {}
+
+
+def test_is_pasante_posted_answers_for_one_person_one_clinic_one_day(pasante_a, pasante_b, clinic_a, clinic_b):
+    assert selectors.is_pasante_posted(user_id=pasante_a.pk, clinic_id=clinic_a.pk, day=days(0))
+    assert not selectors.is_pasante_posted(user_id=pasante_a.pk, clinic_id=clinic_b.pk, day=days(0))
+    assert not selectors.is_pasante_posted(user_id=pasante_a.pk, clinic_id=clinic_a.pk, day=days(-31))
+
+
+def test_staffing_answers_take_one_query(django_assert_num_queries, pasante_a, clinic_a, clinic_b):
+    with django_assert_num_queries(1):
+        selectors.pasante_posted_at(clinic_a, days(0))
+    with django_assert_num_queries(1):
+        selectors.pasante_user_ids_by_clinic([clinic_a.pk, clinic_b.pk], day=days(0))
+    with django_assert_num_queries(1):
+        selectors.assigned_throughout(staff=pasante_a.staff, clinic=clinic_a, first_day=days(0), last_day=days(9))
+
+
+# --- assigned_throughout: is this person posted here every day from A to B ---------------------------------
+
+
+@pytest.fixture
+def person(db):
+    return StaffFactory()
+
+
+def _post(person, clinic, start, end, role=Assignment.Role.PASANTE):
+    return AssignmentFactory(staff=person, clinic=clinic, role=role, start_date=start, end_date=end)
+
+
+def _throughout(person, clinic, first, last, **kwargs):
+    return selectors.assigned_throughout(staff=person, clinic=clinic, first_day=first, last_day=last, **kwargs)
+
+
+def test_one_post_covering_the_range_with_room_either_side(person, clinic_a):
+    _post(person, clinic_a, days(-10), days(40))
+
+    assert _throughout(person, clinic_a, days(0), days(30))
+
+
+def test_the_range_may_start_and_end_on_the_posts_own_first_and_last_days(person, clinic_a):
+    _post(person, clinic_a, days(0), days(30))
+
+    assert _throughout(person, clinic_a, days(0), days(30))
+    assert _throughout(person, clinic_a, days(30), days(30))
+    assert not _throughout(person, clinic_a, days(-1), days(30))
+    assert not _throughout(person, clinic_a, days(0), days(31))
+
+
+def test_an_open_ended_post_covers_any_range_after_its_start(person, clinic_a):
+    _post(person, clinic_a, days(0), None)
+
+    assert _throughout(person, clinic_a, days(5), days(900))
+    assert not _throughout(person, clinic_a, days(-1), days(5))
+
+
+def test_a_post_ending_mid_range_does_not_cover_it(person, clinic_a):
+    _post(person, clinic_a, days(-10), days(14))
+
+    assert not _throughout(person, clinic_a, days(0), days(30))
+
+
+def test_two_consecutive_posts_cover_the_range_together(person, clinic_a):
+    _post(person, clinic_a, days(-10), days(14))
+    _post(person, clinic_a, days(15), days(60))
+
+    assert _throughout(person, clinic_a, days(0), days(30))
+
+
+def test_a_gap_of_one_day_between_two_posts_breaks_the_range(person, clinic_a):
+    _post(person, clinic_a, days(-10), days(14))
+    _post(person, clinic_a, days(16), days(60))
+
+    assert not _throughout(person, clinic_a, days(0), days(30))
+    assert _throughout(person, clinic_a, days(0), days(14))
+    assert _throughout(person, clinic_a, days(16), days(30))
+
+
+def test_a_post_at_another_clinic_does_not_fill_a_gap(person, clinic_a, clinic_b):
+    _post(person, clinic_a, days(-10), days(14))
+    _post(person, clinic_b, days(15), days(15))
+    _post(person, clinic_a, days(16), days(60))
+
+    assert not _throughout(person, clinic_a, days(0), days(30))
+
+
+def test_someone_elses_post_does_not_cover_the_person(person, clinic_a):
+    _post(StaffFactory(), clinic_a, days(-10), days(60))
+
+    assert not _throughout(person, clinic_a, days(0), days(30))
+
+
+def test_posts_in_different_roles_join_unless_a_role_is_asked(person, clinic_a):
+    # A pasante's year, then a week as supervisor at the same clinic.
+    _post(person, clinic_a, days(-10), days(14))
+    _post(person, clinic_a, days(15), days(60), role=Assignment.Role.SUPERVISOR)
+
+    assert _throughout(person, clinic_a, days(0), days(30))
+    assert not _throughout(person, clinic_a, days(0), days(30), role=Assignment.Role.PASANTE)
+    assert _throughout(person, clinic_a, days(0), days(14), role=Assignment.Role.PASANTE)
+
+
+def test_overlapping_posts_in_two_roles_cover_their_union(person, clinic_a):
+    _post(person, clinic_a, days(-10), days(20), role=Assignment.Role.NURSE)
+    _post(person, clinic_a, days(5), days(9), role=Assignment.Role.CHW)
+    _post(person, clinic_a, days(0), days(40), role=Assignment.Role.OTHER)
+
+    assert _throughout(person, clinic_a, days(-10), days(40))
+    assert not _throughout(person, clinic_a, days(-10), days(41))
+
+
+def test_a_person_with_no_post_covers_nothing(person, clinic_a):
+    assert not _throughout(person, clinic_a, days(0), days(0))
+
+
+def test_a_range_that_ends_before_it_starts_is_a_programming_error(person, clinic_a):
+    _post(person, clinic_a, days(-10), None)
+
+    with pytest.raises(ValueError):
+        _throughout(person, clinic_a, days(1), days(0))

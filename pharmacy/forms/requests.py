@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from clinics.forms import UNKNOWN_CHOICE
+from ces.core.forms import UNKNOWN_CHOICE
 from clinics.models import Clinic
 from pharmacy.models import RestockRequest
 

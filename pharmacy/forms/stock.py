@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinics.forms import UNKNOWN_CHOICE, DateField, SearchForm
+from ces.core.forms import UNKNOWN_CHOICE, DateField, SearchForm
 from pharmacy.calculations import MAX_QUANTITY
 from pharmacy.models import Item
 

@@ -3,7 +3,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
-from django.urls import path
 
 from ces.accounts.roles import Role
 from pharmacy import catalogue
@@ -35,8 +34,3 @@ def catalogue_import(request):
         "optional_columns": [catalogue.header_name("warehouse_minimum")],
     }
     return render(request, "pharmacy/catalogue_import.html", context)
-
-
-urlpatterns = [
-    path("catalogo/importar/", catalogue_import, name="catalogue-import"),
-]

@@ -14,12 +14,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ces.accounts.roles import Role
-from ces.core.pages import add_service_error, get_or_404, require
+from ces.core.pages import add_service_error, get_or_404, is_illegal_transition, require
 from pharmacy import selectors, services
 from pharmacy.forms.request_form import FIGURES, SUBMIT, TEXTS, RestockRequestForm, new_client_key
 from pharmacy.models import RestockRequest
@@ -151,7 +150,7 @@ def request_edit(request, pk):
             restock = services.restock_request_update_from_form(request=restock, lines=form.service_lines(),
                                                                 by=user, submit=submit)
         except ValidationError as exc:
-            if getattr(exc, "code", None) == "illegal_transition":
+            if is_illegal_transition(exc):
                 # Sent twice (a double tap, a retry): the first one went through.
                 return _saved(request, selectors.restock_request_for(user, restock.pk), submit)
             add_service_error(form, exc)
@@ -160,10 +159,3 @@ def request_edit(request, pk):
     saved_keys = [str(restock.client_key)] if restock.client_key else []
     return _render(request, form, clinic=restock.clinic, period=restock.period, kind=restock.kind, restock=restock,
                    lines=lines, saved_keys=saved_keys)
-
-
-urlpatterns = [
-    path("solicitudes/nueva/", request_create, name="request-create"),
-    path("solicitudes/urgente/nueva/", request_emergency_create, name="request-emergency-create"),
-    path("solicitudes/<int:pk>/editar/", request_edit, name="request-edit"),
-]

@@ -10,15 +10,14 @@ nothing is written.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ces.accounts.roles import Role
-from ces.core.pages import add_service_error, get_or_404, paginate, require
+from ces.core.pages import get_or_404, paginate, require, transition_page
 from clinics.selectors import clinics_visible_to
 from pharmacy import selectors, services
 from pharmacy.forms.requests import ApproveForm, ReceiveForm, RejectForm, RequestFilterForm
@@ -50,17 +49,12 @@ def _describe(restock) -> dict:
     return {"clinic": restock.clinic.name, "period": restock.period.strftime("%m/%Y")}
 
 
-def _show_errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
-def _is_illegal_transition(exc: ValidationError) -> bool:
-    return getattr(exc, "code", None) == "illegal_transition"
+def _detail_url(restock) -> str:
+    return reverse("pharmacy:request-detail", kwargs={"pk": restock.pk})
 
 
 def _to_detail(restock):
-    return redirect("pharmacy:request-detail", pk=restock.pk)
+    return redirect(_detail_url(restock))
 
 
 def _with_history(restock, lines):
@@ -141,6 +135,17 @@ def _review_page(request, restock, *, approve_form=None, reject_form=None, statu
     return render(request, "pharmacy/request_review.html", context, status=status)
 
 
+def _review_answer(request, restock, form, decide, *, done: str, **forms):
+    """The answer to the review page's POST, approve or reject, through the service call ``decide`` once
+    ``form`` is valid: done (``done`` names the request), or refused by the request's state, the person goes
+    to the request's page; a refusal the form can show draws the review page again with it."""
+    if form.is_valid():
+        answer = transition_page(request, decide, form=form, back=_detail_url(restock), done=done % _describe(restock))
+        if answer:
+            return answer
+    return _review_page(request, restock, **forms)
+
+
 @login_required
 def request_approve(request, pk):
     """GET: the review page (approve with cuts, or reject); POST: approve."""
@@ -153,18 +158,11 @@ def request_approve(request, pk):
     if request.method != "POST":
         return _review_page(request, restock)
     form = ApproveForm(request.POST, lines=restock.lines.all())
-    if form.is_valid():
-        try:
-            services.restock_request_approve(request=restock, cuts=form.by_item(), by=request.user)
-        except ValidationError as exc:
-            if _is_illegal_transition(exc):
-                _show_errors(request, exc)
-                return _to_detail(restock)
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The request of %(clinic)s for %(period)s is approved.") % _describe(restock))
-            return _to_detail(restock)
-    return _review_page(request, restock, approve_form=form)
+    return _review_answer(
+        request, restock, form,
+        lambda: services.restock_request_approve(request=restock, cuts=form.by_item(), by=request.user),
+        done=_("The request of %(clinic)s for %(period)s is approved."), approve_form=form,
+    )
 
 
 @login_required
@@ -173,20 +171,12 @@ def request_reject(request, pk):
     require(_reviews(request.user))
     restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     form = RejectForm(request.POST)
-    if form.is_valid():
-        try:
-            services.restock_request_reject(request=restock, reason=form.cleaned_data["rejection_reason"],
-                                            by=request.user)
-        except ValidationError as exc:
-            if _is_illegal_transition(exc):
-                _show_errors(request, exc)
-                return _to_detail(restock)
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The request of %(clinic)s for %(period)s is sent back to the pasante.")
-                             % _describe(restock))
-            return _to_detail(restock)
-    return _review_page(request, restock, reject_form=form)
+    return _review_answer(
+        request, restock, form,
+        lambda: services.restock_request_reject(request=restock, reason=form.cleaned_data["rejection_reason"],
+                                                by=request.user),
+        done=_("The request of %(clinic)s for %(period)s is sent back to the pasante."), reject_form=form,
+    )
 
 
 @login_required
@@ -194,14 +184,11 @@ def request_reject(request, pk):
 def request_dispatch(request, pk):
     require(_reviews(request.user))
     restock = get_or_404(selectors.restock_request_for, request.user, pk)
-    try:
-        services.restock_request_dispatch(request=restock, by=request.user)
-    except ValidationError as exc:
-        _show_errors(request, exc)
-        return _to_detail(restock)
-    messages.success(request, _("The request of %(clinic)s for %(period)s is dispatched: print the pick list.")
-                     % _describe(restock))
-    return redirect("pharmacy:request-pick-list", pk=restock.pk)
+    return transition_page(
+        request, lambda: services.restock_request_dispatch(request=restock, by=request.user),
+        back=_detail_url(restock), then=reverse("pharmacy:request-pick-list", kwargs={"pk": restock.pk}),
+        done=_("The request of %(clinic)s for %(period)s is dispatched: print the pick list.") % _describe(restock),
+    )
 
 
 @login_required
@@ -239,17 +226,14 @@ def request_receive(request, pk):
     if request.method == "POST":
         form = ReceiveForm(request.POST, lines=lines)
         if form.is_valid():
-            try:
-                services.restock_request_receive(request=restock, received=form.by_item(),
-                                                 remarks=form.cleaned_data["remarks"], by=request.user)
-            except ValidationError as exc:
-                if _is_illegal_transition(exc):
-                    _show_errors(request, exc)
-                    return _to_detail(restock)
-                add_service_error(form, exc)
-            else:
-                messages.success(request, _("The delivery is recorded; the stock is now at your clinic."))
-                return _to_detail(restock)
+            answer = transition_page(
+                request, lambda: services.restock_request_receive(
+                    request=restock, received=form.by_item(), remarks=form.cleaned_data["remarks"], by=request.user),
+                form=form, back=_detail_url(restock),
+                done=_("The delivery is recorded; the stock is now at your clinic."),
+            )
+            if answer:
+                return answer
     else:
         form = ReceiveForm(lines=lines)
     return render(request, "pharmacy/request_receive.html", {"restock": restock, "form": form})
@@ -260,23 +244,8 @@ def request_receive(request, pk):
 def request_close(request, pk):
     require(_reviews(request.user))
     restock = get_or_404(selectors.restock_request_for, request.user, pk)
-    try:
-        services.restock_request_close(request=restock, by=request.user)
-    except ValidationError as exc:
-        _show_errors(request, exc)
-    else:
-        messages.success(request, _("The request of %(clinic)s for %(period)s is closed.") % _describe(restock))
-    return _to_detail(restock)
-
-
-urlpatterns = [
-    path("solicitudes/", request_list, name="request-list"),
-    path("solicitudes/pendientes/", request_queue, name="request-queue"),
-    path("solicitudes/<int:pk>/", request_detail, name="request-detail"),
-    path("solicitudes/<int:pk>/revisar/", request_approve, name="request-approve"),
-    path("solicitudes/<int:pk>/rechazar/", request_reject, name="request-reject"),
-    path("solicitudes/<int:pk>/despachar/", request_dispatch, name="request-dispatch"),
-    path("solicitudes/<int:pk>/lista-de-surtido/", request_pick_list, name="request-pick-list"),
-    path("solicitudes/<int:pk>/recibir/", request_receive, name="request-receive"),
-    path("solicitudes/<int:pk>/cerrar/", request_close, name="request-close"),
-]
+    return transition_page(
+        request, lambda: services.restock_request_close(request=restock, by=request.user),
+        back=_detail_url(restock),
+        done=_("The request of %(clinic)s for %(period)s is closed.") % _describe(restock),
+    )

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -282,16 +282,3 @@ def pharmacy_settings(request):
     else:
         form = PharmacySettingsForm(initial={"request_deadline_day": current.request_deadline_day})
     return render(request, "pharmacy/settings.html", {"form": form, "current": current, "may_change": may_change})
-
-
-urlpatterns = [
-    path("existencias/", stock_list, name="stock-list"),
-    path("existencias/<int:pk>/", stock_item, name="stock-item"),
-    path("existencias/por-caducar/", stock_expiring, name="stock-expiring"),
-    path("existencias/bajo-minimo/", stock_below_minimum, name="stock-below-minimum"),
-    path("almacen/entradas/nueva/", warehouse_receipt_create, name="warehouse-receipt-create"),
-    path("conteos/", count_list, name="count-list"),
-    path("conteos/nuevo/", count_create, name="count-create"),
-    path("conteos/<int:pk>/", count_detail, name="count-detail"),
-    path("ajustes/", pharmacy_settings, name="settings"),
-]
