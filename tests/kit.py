@@ -1,0 +1,74 @@
+"""What every app's tests need beside the personas of the root ``conftest.py``: a logged-in client for a
+persona, and the thread harness of the concurrency tests.
+
+Apps import from here (``from tests.kit import client_for``) rather than writing their own copy.
+"""
+
+import threading
+from collections.abc import Callable
+
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+# Long enough for a loaded two-core machine, short enough that a deadlock fails the test instead of hanging it.
+THREAD_TIMEOUT = 60
+
+
+def client_for(user, *, language: str = "en") -> Client:
+    """A test client logged in as ``user`` (anonymous when ``None``) that reads the pages in ``language``.
+
+    The default is English, the source language, so that assertions on messages hold whatever the Spanish
+    catalogue says; pass ``language="es"`` to read what a Spanish-speaking person reads.
+    """
+    return _logged_in(Client(), user, language)
+
+
+def api_client_for(user, *, language: str = "en") -> APIClient:
+    """The same for the API: a DRF client with a session for ``user``, answering in ``language``."""
+    return _logged_in(APIClient(), user, language)
+
+
+def _logged_in(client, user, language):
+    if user is not None:
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+        client.force_login(user)
+    return client
+
+
+def run_concurrently(fn: Callable[[int], object], n: int) -> list:
+    """Call ``fn(i)`` for each ``i`` in ``range(n)``, each in its own thread, all released at once.
+
+    Returns the outcomes in the order of ``i``: what each call returned, or the exception it raised, so
+    that the test asserts on every one (an exception in a thread never vanishes). Each thread closes its
+    own database connection, or the test database could not be dropped. Meant for tests marked
+    ``django_db(transaction=True)``: the threads only see what the test has committed.
+    """
+    barrier = threading.Barrier(n)
+    outcomes: list = [None] * n
+    finished = [False] * n
+
+    def run(i):
+        try:
+            barrier.wait(timeout=THREAD_TIMEOUT)
+            outcomes[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001 - handed to the test as an outcome
+            outcomes[i] = exc
+        finally:
+            connection.close()
+            finished[i] = True
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(THREAD_TIMEOUT)
+    stuck = [i for i in range(n) if not finished[i]]
+    assert not stuck, f"threads {stuck} did not finish within {THREAD_TIMEOUT} s"
+    return outcomes
+
+
+def errors_in(outcomes: list) -> list[Exception]:
+    """The exceptions among the outcomes of ``run_concurrently``."""
+    return [outcome for outcome in outcomes if isinstance(outcome, Exception)]
