@@ -15,7 +15,8 @@ from clinics.tests.factories import ClinicFactory
 from pharmacy import services
 from pharmacy.models import Item, RestockLine, RestockRequest, StockBalance, StockMovement
 
-from .factories import ItemFactory, LotFactory
+from .factories import ItemFactory, LotFactory, restock_request_advance
+from .factories import restock_line as line
 
 pytestmark = pytest.mark.django_db
 
@@ -44,12 +45,6 @@ def _results(response):
 
 def _ids(response):
     return {row["id"] for row in _results(response)}
-
-
-def line(of, **extra):
-    # 30 consumed in a 30-day month, no stock-out, 20 on hand: AMC 30, maximum 90, suggested 70.
-    return {"item": of.pk, "beginning_balance": 50, "received": 0, "consumed": 30, "stock_on_hand": 20,
-            "stockout_days": 0, **extra}
 
 
 def body(clinic, item, **extra):
@@ -83,22 +78,6 @@ def stocked(item, pharmacy):
 @pytest.fixture
 def draft(clinic_a, item, pasante_a):
     return services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)], by=pasante_a)
-
-
-def advance(request, to, by):
-    """Walk a request along the happy path, through the services, up to state ``to``."""
-    steps = [
-        (State.SUBMITTED, lambda r: services.restock_request_submit(request=r, by=by)),
-        (State.APPROVED, lambda r: services.restock_request_approve(request=r, by=by)),
-        (State.DISPATCHED, lambda r: services.restock_request_dispatch(request=r, by=by)),
-        (State.RECEIVED, lambda r: services.restock_request_receive(request=r, by=by)),
-        (State.CLOSED, lambda r: services.restock_request_close(request=r, by=by)),
-    ]
-    for state, step in steps:
-        request = step(request)
-        if state == to:
-            return request
-    raise AssertionError(to)
 
 
 # --- Catalogue: items ---------------------------------------------------------------------------------
@@ -364,7 +343,7 @@ def test_request_shows_its_lines_with_the_computed_figures(api_client, coordinat
 def test_pharmacy_filters_requests_by_state_clinic_period_and_kind(api_client, pharmacy, pasante_a, pasante_b,
                                                                   clinic_a, clinic_b, item):
     june_a = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)], by=pasante_a)
-    advance(june_a, State.SUBMITTED, pasante_a)
+    restock_request_advance(june_a, State.SUBMITTED, pasante=pasante_a)
     may_a = services.restock_request_create_draft(clinic=clinic_a, period=date(2026, 5, 1), lines=[line(item)],
                                                   by=pasante_a)
     june_b = services.restock_request_create_draft(clinic=clinic_b, period=PERIOD, lines=[line(item)], by=pasante_b)
@@ -622,7 +601,7 @@ def test_bad_lines_leave_the_draft_as_it_was(api_client, pasante_a, draft, item)
 
 
 def test_lines_of_a_submitted_request_cannot_change(api_client, pasante_a, draft, item):
-    advance(draft, State.SUBMITTED, pasante_a)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     _login(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-lines", draft.pk), {"lines": [line(item, consumed=1)]},
@@ -668,7 +647,7 @@ def test_the_whole_cycle_through_the_api(api_client, pasante_a, pharmacy, draft,
 
 
 def test_rejected_request_is_corrected_and_submitted_again(api_client, pasante_a, coordinator, draft, item):
-    advance(draft, State.SUBMITTED, pasante_a)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     _login(api_client, coordinator)
 
     rejected = api_client.post(_url("restock-request-reject", draft.pk), {"reason": "Revise el consumo"},
@@ -704,7 +683,7 @@ ILLEGAL = [
 def test_illegal_transition_is_400_with_the_service_message(api_client, request, pasante_a, pharmacy, draft, stocked,
                                                             state, action, persona, payload, verb):
     if state != State.DRAFT:
-        advance(draft, state, pharmacy)
+        restock_request_advance(draft, state, pasante=pasante_a, reviewer=pharmacy)
     moved = StockMovement.objects.count()
     _login(api_client, request.getfixturevalue(persona))
     payload = {"lines": [line(stocked)]} if payload is None else payload
@@ -761,7 +740,7 @@ def test_a_role_with_no_part_in_the_step_is_403(api_client, request, draft, item
 
 @pytest.mark.parametrize("payload", [{}, {"reason": ""}, {"reason": "   "}])
 def test_rejection_needs_a_reason(api_client, pharmacy, pasante_a, draft, payload):
-    advance(draft, State.SUBMITTED, pasante_a)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     _login(api_client, pharmacy)
 
     response = api_client.post(_url("restock-request-reject", draft.pk), payload, format="json")
@@ -785,7 +764,7 @@ BAD_CUTS = {
 def test_bad_cut_is_refused_and_the_request_stays_submitted(api_client, pharmacy, pasante_a, draft, item, case):
     cuts, message = BAD_CUTS[case]
     cuts = [{**cut, "item": item.pk if cut["item"] == "ITEM" else cut["item"]} for cut in cuts]
-    advance(draft, State.SUBMITTED, pasante_a)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     _login(api_client, pharmacy)
 
     response = api_client.post(_url("restock-request-approve", draft.pk), {"cuts": cuts}, format="json")
@@ -805,7 +784,7 @@ def test_bad_cut_is_refused_and_the_request_stays_submitted(api_client, pharmacy
 def test_malformed_cuts_are_400(api_client, pharmacy, pasante_a, draft, item, cuts):
     if isinstance(cuts, list):
         cuts = [{**cut, "item": item.pk} for cut in cuts]
-    advance(draft, State.SUBMITTED, pasante_a)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     _login(api_client, pharmacy)
 
     response = api_client.post(_url("restock-request-approve", draft.pk), {"cuts": cuts}, format="json")
@@ -818,7 +797,7 @@ def test_malformed_cuts_are_400(api_client, pharmacy, pasante_a, draft, item, cu
 
 def test_dispatch_short_of_stock_moves_nothing(api_client, pharmacy, pasante_a, draft, item):
     services.warehouse_receive(item=item, lot_number="POCO", expiry=FAR, quantity=5, by=pharmacy)
-    advance(draft, State.APPROVED, pharmacy)
+    restock_request_advance(draft, State.APPROVED, pasante=pasante_a, reviewer=pharmacy)
     moved = StockMovement.objects.count()
     _login(api_client, pharmacy)
 
@@ -853,7 +832,7 @@ def test_bad_receipt_is_refused_and_nothing_enters_the_clinic(api_client, pharma
                                                               clinic_a, case):
     lines, expected = BAD_RECEIPTS[case]
     lines = [{**row, "item": stocked.pk if row["item"] == "ITEM" else row["item"]} for row in lines]
-    advance(draft, State.DISPATCHED, pharmacy)
+    restock_request_advance(draft, State.DISPATCHED, pasante=pasante_a, reviewer=pharmacy)
     before = clinic_stock(clinic_a, stocked)
     _login(api_client, pasante_a)
 
@@ -870,7 +849,7 @@ def test_bad_receipt_is_refused_and_nothing_enters_the_clinic(api_client, pharma
 
 
 def test_receipt_as_dispatched_needs_no_body(api_client, pharmacy, pasante_a, draft, stocked, clinic_a):
-    advance(draft, State.DISPATCHED, pharmacy)
+    restock_request_advance(draft, State.DISPATCHED, pasante=pasante_a, reviewer=pharmacy)
     before = clinic_stock(clinic_a, stocked)
     _login(api_client, pasante_a)
 
