@@ -15,26 +15,28 @@ from rest_framework.test import APIClient
 THREAD_TIMEOUT = 60
 
 
-def client_for(user, *, language: str = "en") -> Client:
-    """A test client logged in as ``user`` (anonymous when ``None``) that reads the pages in ``language``.
+def log_in(client, user, *, language: str = "en"):
+    """Log ``client`` (a pytest-django ``client``, an ``api_client``) in as ``user``, reading ``language``.
 
     The default is English, the source language, so that assertions on messages hold whatever the Spanish
-    catalogue says; pass ``language="es"`` to read what a Spanish-speaking person reads.
+    catalogue says; pass ``language="es"`` to read what a Spanish-speaking person reads. ``None`` as the user
+    leaves the client anonymous. Returns the client.
     """
-    return _logged_in(Client(), user, language)
-
-
-def api_client_for(user, *, language: str = "en") -> APIClient:
-    """The same for the API: a DRF client with a session for ``user``, answering in ``language``."""
-    return _logged_in(APIClient(), user, language)
-
-
-def _logged_in(client, user, language):
     if user is not None:
         user.preferred_language = language
         user.save(update_fields=["preferred_language"])
         client.force_login(user)
     return client
+
+
+def client_for(user, *, language: str = "en") -> Client:
+    """A new test client logged in as ``user`` (see ``log_in``)."""
+    return log_in(Client(), user, language=language)
+
+
+def api_client_for(user, *, language: str = "en") -> APIClient:
+    """A new DRF test client with a session for ``user`` (see ``log_in``)."""
+    return log_in(APIClient(), user, language=language)
 
 
 def run_concurrently(fn: Callable[[int], object], n: int) -> list:

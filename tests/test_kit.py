@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.urls import reverse
 
-from tests.kit import api_client_for, client_for, errors_in, run_concurrently
+from tests.kit import api_client_for, client_for, errors_in, log_in, run_concurrently
 
 
 def test_run_concurrently_has_every_call_running_at_the_same_time():
@@ -63,3 +63,10 @@ def test_api_client_for_speaks_to_the_api_as_the_person(pasante_a, clinic_a):
 
     assert response.status_code == 200
     assert [row["id"] for row in response.json()["results"]] == [clinic_a.pk]
+
+
+@pytest.mark.django_db
+def test_log_in_logs_the_clients_own_fixture_in(client, pasante_a):
+    assert log_in(client, pasante_a) is client
+
+    assert client.get(reverse("accounts:home")).wsgi_request.user == pasante_a

@@ -5,7 +5,6 @@ number of queries of each panel pinned at two data sizes."""
 from datetime import date, timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,20 +12,13 @@ from clinics.tests.factories import ClinicFactory
 from pharmacy import panels, services
 from pharmacy.models import PharmacySettings, RestockRequest, StockMovement
 from pharmacy.tests.factories import ItemFactory, LotFactory, restock_request_in_state
+from tests.kit import client_for
 
 pytestmark = pytest.mark.django_db
 
 State = RestockRequest.State
 TODAY = timezone.localdate()
 PERIOD = TODAY.replace(day=1)
-
-
-def client_for(user) -> Client:
-    client = Client()
-    user.preferred_language = "en"
-    user.save(update_fields=["preferred_language"])
-    client.force_login(user)
-    return client
 
 
 def home(user, role=None) -> str:

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,21 +16,13 @@ from pharmacy import selectors, services
 from pharmacy.forms.request_form import days_in, fraction_attr
 from pharmacy.models import RestockLine, RestockRequest
 from pharmacy.tests.factories import ItemFactory
+from tests.kit import client_for
 
 State = RestockRequest.State
 Kind = RestockRequest.Kind
 
 CREATE = reverse("pharmacy:request-create")
 EMERGENCY = reverse("pharmacy:request-emergency-create")
-
-
-def client_for(user) -> Client:
-    """A logged-in client that reads the pages in English, the source language of the messages."""
-    user.preferred_language = "en"
-    user.save(update_fields=["preferred_language"])
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def this_month() -> date:

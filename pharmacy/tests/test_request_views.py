@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.db.models import Sum
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from pharmacy import services
 from pharmacy.models import RestockLine, RestockRequest, StockBalance, StockMovement
 from pharmacy.tests.factories import ItemFactory, restock_request_in_state
 from pharmacy.tests.factories import restock_line as line
+from tests.kit import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +30,6 @@ LAYOUT_QUERIES = 3  # session, user, roles
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------
-
-
-def client_for(user) -> Client:
-    """A logged-in client reading the pages in English (the source language)."""
-    client = Client()
-    user.preferred_language = "en"
-    user.save(update_fields=["preferred_language"])
-    client.force_login(user)
-    return client
 
 
 def url(name, *args):
