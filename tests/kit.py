@@ -1,5 +1,5 @@
 """What every app's tests need beside the personas of the root ``conftest.py``: a logged-in client for a
-persona, and the thread harness of the concurrency tests.
+persona (a test client, an API client or a browser page), and the thread harness of the concurrency tests.
 
 Apps import from here (``from tests.kit import client_for``) rather than writing their own copy.
 """
@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 # Long enough for a loaded two-core machine, short enough that a deadlock fails the test instead of hanging it.
@@ -37,6 +38,27 @@ def client_for(user, *, language: str = "en") -> Client:
 def api_client_for(user, *, language: str = "en") -> APIClient:
     """A new DRF test client with a session for ``user`` (see ``log_in``)."""
     return log_in(APIClient(), user, language=language)
+
+
+def browser_log_in(page, live_server, user) -> None:
+    """Log ``user`` in through the login form in a Playwright ``page``, as a person does, and wait for home.
+
+    Cookies are cleared first, so a journey can hand the same page from one person to the next.
+    """
+    from ces.accounts.tests.factories import PASSWORD
+
+    page.context.clear_cookies()
+    page.goto(live_server.url + reverse("account_login"))
+    page.locator("input[name=login]").fill(user.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    page.wait_for_url(live_server.url + reverse("accounts:home"))
+
+
+def assert_fits_the_screen(page) -> None:
+    """Nothing on the page is wider than the window (360 px in the phone journeys): no sideways scrolling."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
 
 
 def run_concurrently(fn: Callable[[int], object], n: int) -> list:
