@@ -1,6 +1,11 @@
 """Personas shared by every test: a coordinator, a supervisor of clinic A, the pasante of clinic A, the
 pasante of clinic B, a CHW of clinic A, pharmacy, visitor program, an applicant, an admin and an
-outsider (a logged-in account with no role)."""
+outsider (a logged-in account with no role).
+
+What tests do with them is in ``tests/kit.py``: ``client_for(persona)`` / ``api_client_for(persona)`` for a
+logged-in client (``log_in`` for pytest-django's own ``client``), and ``run_concurrently`` for the thread
+races of the concurrency tests. Each app's ``tests/factories.py`` holds its factories; a restock request in
+any state comes from ``pharmacy.tests.factories.restock_request_in_state``."""
 
 from datetime import timedelta
 

@@ -18,10 +18,10 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from ces.accounts.tests.factories import PASSWORD
 from pharmacy import services
 from pharmacy.models import RestockRequest, StockBalance, StockMovement
-from pharmacy.tests.factories import ItemFactory
+from pharmacy.tests.factories import ItemFactory, restock_request_in_state
+from tests.kit import assert_fits_the_screen, browser_log_in
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -32,18 +32,6 @@ def _last_month(period):
     return (period - timedelta(days=1)).replace(day=1)
 
 
-def _log_in(page, live_server, user):
-    from playwright.sync_api import expect
-
-    page.context.clear_cookies()
-    page.goto(live_server.url + reverse("account_login"))
-    expect(page.locator("html")).to_have_attribute("lang", "es")
-    page.locator("input[name=login]").fill(user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("input[name=password]").press("Enter")
-    expect(page).to_have_url(live_server.url + reverse("accounts:home"))
-
-
 def _on_hand(page, live_server, item):
     """What the stock page shows for ``item`` (the pasante's stock page is their clinic's)."""
     from playwright.sync_api import expect
@@ -52,11 +40,6 @@ def _on_hand(page, live_server, item):
     row = page.locator(f"[data-testid=stock-row][data-item='{item.code}']")
     expect(row).to_have_count(1)
     return int(row.get_attribute("data-on-hand"))
-
-
-def _fits_phone(page):
-    """Nothing wider than the phone: no sideways scrolling."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], page.url
 
 
 def _clinic_balance(clinic, item):
@@ -79,18 +62,16 @@ def test_a_month_of_restocking_from_request_to_receipt(page, live_server, pasant
                                    by=pharmacy, document="factura 881")
     # Last month: paracetamol 30 consumed, 10 counted (80 suggested); amoxicillin 20 and 5 (55). Dispatched
     # first expiry first (80 from PARA-PRONTO) and received in full: the clinic holds 80 and 55.
-    last = services.restock_request_create_draft(
-        clinic=clinic_a, period=_last_month(period), by=pasante_a, lines=[
+    restock_request_in_state(
+        RestockRequest.State.RECEIVED, clinic=clinic_a, period=_last_month(period), pasante=pasante_a,
+        reviewer=pharmacy, lines=[
             {"item": paracetamol.pk, "consumed": 30, "stock_on_hand": 10, "stockout_days": 0},
             {"item": amoxicillin.pk, "consumed": 20, "stock_on_hand": 5, "stockout_days": 0}])
-    services.restock_request_submit(request=last, by=pasante_a)
-    services.restock_request_approve(request=last, by=pharmacy)
-    services.restock_request_dispatch(request=last, by=pharmacy)
-    services.restock_request_receive(request=last, by=pasante_a)
     assert (_clinic_balance(clinic_a, paracetamol), _clinic_balance(clinic_a, amoxicillin)) == (80, 55)
 
     # --- The pasante: sees the stock, then starts this month's request from the home page. ---
-    _log_in(page, live_server, pasante_a)
+    browser_log_in(page, live_server, pasante_a)
+    expect(page.locator("html")).to_have_attribute("lang", "es")
     assert _on_hand(page, live_server, paracetamol) == 80
     page.goto(live_server.url + reverse("accounts:home"))
     expect(page.locator("[data-testid=my-request]")).to_have_attribute("data-state", "none")
@@ -116,7 +97,7 @@ def test_a_month_of_restocking_from_request_to_receipt(page, live_server, pasant
     amox.locator(f"input[name=consumed-{amoxicillin.pk}]").fill("20")
     amox.locator(f"input[name=stock_on_hand-{amoxicillin.pk}]").fill("40")
     expect(amox.locator("[data-testid=suggested]")).to_have_text("20")
-    _fits_phone(page)
+    assert_fits_the_screen(page)
     page.locator("[data-testid=submit-request]").click()
 
     restock = RestockRequest.objects.get(clinic=clinic_a, period=period, kind=RestockRequest.Kind.REGULAR)
@@ -125,25 +106,25 @@ def test_a_month_of_restocking_from_request_to_receipt(page, live_server, pasant
     para_row = page.locator(f"[data-testid=line-row][data-item='{paracetamol.pk}']")
     expect(para_row).to_have_attribute("data-requested", "70")
     expect(para_row.locator("[data-testid=line-explanation]")).to_contain_text("Temporada de lluvias")
-    _fits_phone(page)
+    assert_fits_the_screen(page)
     expect(page.locator(f"[data-testid=line-row][data-item='{amoxicillin.pk}']")).to_have_attribute(
         "data-requested", "20")
     # Submitting posts the month's use to the clinic's ledger: the stock page shows the count.
     assert _on_hand(page, live_server, paracetamol) == 50
 
     # --- Pharmacy: the queue, the review with a cut, the dispatch and its pick list. ---
-    _log_in(page, live_server, pharmacy)
+    browser_log_in(page, live_server, pharmacy)
     page.goto(live_server.url + reverse("pharmacy:request-queue"))
     row = page.locator(f"[data-testid=queue-row][data-pk='{restock.pk}']")
     expect(row).to_have_count(1)
-    _fits_phone(page)
+    assert_fits_the_screen(page)
     row.get_by_role("link", name=clinic_a.name).click()
     expect(page).to_have_url(live_server.url + reverse("pharmacy:request-approve", args=[restock.pk]))
     review = page.locator(f"[data-testid=review-line][data-item='{paracetamol.pk}']")
     expect(review.locator(f"input[name=quantity_{paracetamol.pk}]")).to_have_value("70")
     review.locator(f"input[name=quantity_{paracetamol.pk}]").fill("60")
     review.locator(f"[name=note_{paracetamol.pk}]").fill("Existencia limitada en el almacén este mes.")
-    _fits_phone(page)
+    assert_fits_the_screen(page)
     page.locator("[data-testid=approve-submit]").click()
     expect(page).to_have_url(live_server.url + reverse("pharmacy:request-detail", args=[restock.pk]))
     expect(page.locator("[data-testid=request-state]")).to_have_attribute("data-state", "approved")
@@ -165,11 +146,11 @@ def test_a_month_of_restocking_from_request_to_receipt(page, live_server, pasant
     amox_lots = page.locator(f"[data-testid=pick-item][data-item='{amoxicillin.pk}'] [data-testid=pick-lot]")
     expect(amox_lots).to_have_count(1)
     expect(amox_lots).to_have_attribute("data-quantity", "20")
-    _fits_phone(page)
+    assert_fits_the_screen(page)
     expect(lots.nth(0).locator("td.num strong")).to_be_in_viewport()  # the quantity to pick, on screen
 
     # --- The pasante: confirms what arrived, two tablets short of the paracetamol. ---
-    _log_in(page, live_server, pasante_a)
+    browser_log_in(page, live_server, pasante_a)
     expect(page.locator("[data-testid=my-request]")).to_have_attribute("data-state", "dispatched")
     page.locator("[data-testid=my-request-receive]").click()
     expect(page).to_have_url(live_server.url + reverse("pharmacy:request-receive", args=[restock.pk]))
@@ -179,7 +160,7 @@ def test_a_month_of_restocking_from_request_to_receipt(page, live_server, pasant
     receive.locator(f"[name=note_{paracetamol.pk}]").fill("Un blíster de 2 tabletas llegó roto.")
     expect(page.locator(f"input[name=quantity_{amoxicillin.pk}]")).to_have_value("20")
     page.locator("[name=remarks]").fill("Entregado en el curso del mes.")
-    _fits_phone(page)
+    assert_fits_the_screen(page)
     page.locator("[data-testid=receive-submit]").click()
     expect(page).to_have_url(live_server.url + reverse("pharmacy:request-detail", args=[restock.pk]))
     expect(page.locator("[data-testid=request-state]")).to_have_attribute("data-state", "received")
@@ -190,7 +171,7 @@ def test_a_month_of_restocking_from_request_to_receipt(page, live_server, pasant
     # --- The stock on hand moved: 50 counted + 58 arrived; 40 + 20 of amoxicillin. ---
     assert _on_hand(page, live_server, paracetamol) == 108
     assert _on_hand(page, live_server, amoxicillin) == 60
-    _fits_phone(page)
+    assert_fits_the_screen(page)
     assert _clinic_balance(clinic_a, paracetamol) == 108
     assert _clinic_balance(clinic_a, amoxicillin) == 60
     warehouse = dict(StockBalance.objects.filter(clinic__isnull=True).values_list("lot__lot_number", "quantity"))

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, ngettext, pgettext
+
+from tests.kit import client_for
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
 MO_FILE = PO_FILE.with_suffix(".mo")
@@ -159,10 +160,7 @@ def test_service_message_with_values_is_spanish_with_the_values_in_place():
 
 
 def test_coordinator_reads_the_clinic_list_in_spanish(coordinator):
-    client = Client()
-    client.force_login(coordinator)
-
-    content = client.get(reverse("clinics:clinic-list")).content.decode()
+    content = client_for(coordinator, language="es").get(reverse("clinics:clinic-list")).content.decode()
 
     assert '<html lang="es">' in content
     assert "<h1>Clínicas</h1>" in content

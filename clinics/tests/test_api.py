@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from clinics.models import Assignment, Cadre, Patient
+from tests.kit import log_in
 
 from .factories import AssignmentFactory, ClinicFactory, CommunityFactory, PatientFactory, StaffFactory
 
@@ -20,11 +21,6 @@ def _today():
     return timezone.localdate()
 
 
-def _login(api_client, user):
-    api_client.force_login(user)
-    return api_client
-
-
 def _ids(response):
     assert response.status_code == 200, response.content
     return {row["id"] for row in response.json()["results"]}
@@ -34,7 +30,7 @@ def _ids(response):
 
 
 def test_pasante_sees_only_own_clinic(api_client, pasante_a, pasante_b, clinic_a, clinic_b):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     assert _ids(api_client.get(reverse("api:clinic-list"))) == {clinic_a.pk}
     assert api_client.get(reverse("api:clinic-detail", args=[clinic_a.pk])).status_code == 200
@@ -44,7 +40,7 @@ def test_pasante_sees_only_own_clinic(api_client, pasante_a, pasante_b, clinic_a
 def test_pasante_sees_only_own_clinic_patients(api_client, pasante_a, pasante_b, clinic_a, clinic_b):
     mine = PatientFactory(clinic=clinic_a)
     theirs = PatientFactory(clinic=clinic_b)
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     assert _ids(api_client.get(reverse("api:patient-list"))) == {mine.pk}
     assert api_client.get(reverse("api:patient-detail", args=[mine.pk])).status_code == 200
@@ -52,7 +48,7 @@ def test_pasante_sees_only_own_clinic_patients(api_client, pasante_a, pasante_b,
 
 
 def test_pasante_sees_only_own_community_and_assignments(api_client, pasante_a, pasante_b, clinic_a, clinic_b):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     assert _ids(api_client.get(reverse("api:community-list"))) == {clinic_a.community_id}
     assert _ids(api_client.get(reverse("api:assignment-list"))) == set(
@@ -63,7 +59,7 @@ def test_pasante_sees_only_own_community_and_assignments(api_client, pasante_a, 
 @pytest.mark.parametrize("url_name", ["api:clinic-detail", "api:clinic-coverage", "api:community-detail"])
 def test_pasante_b_never_sees_clinic_a(api_client, pasante_a, pasante_b, clinic_a, url_name):
     pk = clinic_a.community_id if url_name == "api:community-detail" else clinic_a.pk
-    _login(api_client, pasante_b)
+    log_in(api_client, pasante_b)
 
     assert api_client.get(reverse(url_name, args=[pk])).status_code == 404
 
@@ -71,7 +67,7 @@ def test_pasante_b_never_sees_clinic_a(api_client, pasante_a, pasante_b, clinic_
 def test_pasante_b_never_sees_clinic_a_patients_staff_or_assignments(api_client, pasante_a, pasante_b, clinic_a):
     patient = PatientFactory(clinic=clinic_a)
     assignment = Assignment.objects.get(staff__user=pasante_a)
-    _login(api_client, pasante_b)
+    log_in(api_client, pasante_b)
 
     assert api_client.get(reverse("api:patient-detail", args=[patient.pk])).status_code == 404
     assert api_client.get(reverse("api:assignment-detail", args=[assignment.pk])).status_code == 404
@@ -81,7 +77,7 @@ def test_pasante_b_never_sees_clinic_a_patients_staff_or_assignments(api_client,
 
 def test_coordinator_sees_every_clinic_and_patient(api_client, coordinator, clinic_a, clinic_b):
     patients = {PatientFactory(clinic=clinic_a).pk, PatientFactory(clinic=clinic_b).pk}
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     assert _ids(api_client.get(reverse("api:clinic-list"))) == {clinic_a.pk, clinic_b.pk}
     assert _ids(api_client.get(reverse("api:patient-list"))) == patients
@@ -90,7 +86,7 @@ def test_coordinator_sees_every_clinic_and_patient(api_client, coordinator, clin
 @pytest.mark.parametrize("persona", ["pharmacy", "visitor_program"])
 def test_network_role_sees_clinics_but_no_patients(api_client, request, persona, clinic_a, clinic_b):
     patient = PatientFactory(clinic=clinic_a)
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
 
     assert _ids(api_client.get(reverse("api:clinic-list"))) == {clinic_a.pk, clinic_b.pk}
     assert api_client.get(reverse("api:patient-list")).status_code == 403
@@ -101,7 +97,7 @@ def test_network_role_sees_clinics_but_no_patients(api_client, request, persona,
 @pytest.mark.parametrize("url_name", LIST_URLS)
 def test_applicant_and_outsider_see_nothing(api_client, request, persona, url_name, clinic_a):
     PatientFactory(clinic=clinic_a)
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
 
     assert api_client.get(reverse(url_name)).status_code == 403
 
@@ -122,7 +118,7 @@ def test_anonymous_cannot_create(api_client, clinic_a):
 
 
 def test_clinic_shows_community_and_current_pasante(api_client, coordinator, pasante_a, clinic_a):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     body = api_client.get(reverse("api:clinic-detail", args=[clinic_a.pk])).json()
 
@@ -133,7 +129,7 @@ def test_clinic_shows_community_and_current_pasante(api_client, coordinator, pas
 def test_clinic_coverage_shows_the_gap_after_the_pasante_leaves(api_client, coordinator, pasante_a, clinic_a):
     leaves = _today() + timedelta(days=40)
     Assignment.objects.filter(staff__user=pasante_a).update(end_date=leaves)
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     segments = api_client.get(reverse("api:clinic-coverage", args=[clinic_a.pk])).json()
 
@@ -150,7 +146,7 @@ def test_staff_search_and_cadre_filter(api_client, coordinator):
     nurse = StaffFactory(full_name="Rosa Kalimbé Pérez", cadre=Cadre.NURSE)
     chw = StaffFactory(full_name="Luz Kalimbé", cadre=Cadre.CHW)
     StaffFactory(full_name="Mario López", cadre=Cadre.NURSE)
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     assert _ids(api_client.get(reverse("api:staff-list"), {"q": "kalimbé"})) == {nurse.pk, chw.pk}
     assert _ids(api_client.get(reverse("api:staff-list"), {"q": "kalimbé", "cadre": Cadre.CHW})) == {chw.pk}
@@ -175,7 +171,7 @@ def clinic_c(db):
 
 def test_coordinator_creates_assignment(api_client, coordinator, newcomer, clinic_c):
     start = _today() + timedelta(days=10)
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.post(reverse("api:assignment-list"), _assignment_body(newcomer, clinic_c, start.isoformat()),
                                format="json")
@@ -188,7 +184,7 @@ def test_coordinator_creates_assignment(api_client, coordinator, newcomer, clini
 
 @pytest.mark.parametrize("persona", ["pasante_a", "supervisor", "pharmacy"])
 def test_only_coordinators_create_assignments(api_client, request, persona, newcomer, clinic_a):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
     before = Assignment.objects.count()
 
     response = api_client.post(reverse("api:assignment-list"),
@@ -199,7 +195,7 @@ def test_only_coordinators_create_assignments(api_client, request, persona, newc
 
 
 def test_overlapping_assignment_is_refused_in_spanish(api_client, coordinator, pasante_a, newcomer, clinic_a):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator, language="es")
     before = Assignment.objects.count()
 
     response = api_client.post(reverse("api:assignment-list"),
@@ -213,9 +209,7 @@ def test_overlapping_assignment_is_refused_in_spanish(api_client, coordinator, p
 
 
 def test_overlapping_assignment_is_refused_in_english(api_client, coordinator, pasante_a, newcomer, clinic_a):
-    coordinator.preferred_language = "en"
-    coordinator.save(update_fields=["preferred_language"])
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator, language="en")
     before = Assignment.objects.count()
 
     response = api_client.post(reverse("api:assignment-list"),
@@ -228,7 +222,7 @@ def test_overlapping_assignment_is_refused_in_english(api_client, coordinator, p
 
 @pytest.mark.parametrize("bad_date", ["31/02/2027", "2027-13-01", "mañana", ""])
 def test_malformed_date_is_refused(api_client, coordinator, newcomer, clinic_c, bad_date):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.post(reverse("api:assignment-list"), _assignment_body(newcomer, clinic_c, bad_date),
                                format="json")
@@ -239,7 +233,7 @@ def test_malformed_date_is_refused(api_client, coordinator, newcomer, clinic_c, 
 
 
 def test_date_in_the_mexican_format_is_accepted(api_client, coordinator, newcomer, clinic_c):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.post(reverse("api:assignment-list"), _assignment_body(newcomer, clinic_c, "01/03/2027"),
                                format="json")
@@ -250,7 +244,7 @@ def test_date_in_the_mexican_format_is_accepted(api_client, coordinator, newcome
 
 @pytest.mark.parametrize("clinic_id", [999999, "abc"])
 def test_unknown_clinic_is_refused(api_client, coordinator, newcomer, clinic_c, clinic_id):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator, language="es")
     body = {**_assignment_body(newcomer, clinic_c, _today().isoformat()), "clinic": clinic_id}
 
     response = api_client.post(reverse("api:assignment-list"), body, format="json")
@@ -264,7 +258,7 @@ def test_unknown_clinic_is_refused(api_client, coordinator, newcomer, clinic_c, 
 def test_ending_an_assignment_ends_the_access(api_client, coordinator, pasante_a, clinic_a):
     assignment = Assignment.objects.get(staff__user=pasante_a)
     yesterday = _today() - timedelta(days=1)
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.post(reverse("api:assignment-end", args=[assignment.pk]),
                                {"end_date": yesterday.isoformat(), "reason": "Fin del servicio"}, format="json")
@@ -279,7 +273,7 @@ def test_ending_an_assignment_ends_the_access(api_client, coordinator, pasante_a
 
 def test_ending_before_the_start_is_refused(api_client, coordinator, pasante_a, clinic_a):
     assignment = Assignment.objects.get(staff__user=pasante_a)
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.post(reverse("api:assignment-end", args=[assignment.pk]),
                                {"end_date": (assignment.start_date - timedelta(days=1)).isoformat()}, format="json")
@@ -292,7 +286,7 @@ def test_ending_before_the_start_is_refused(api_client, coordinator, pasante_a, 
 
 def test_pasante_cannot_end_own_assignment(api_client, pasante_a, clinic_a):
     assignment = Assignment.objects.get(staff__user=pasante_a)
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(reverse("api:assignment-end", args=[assignment.pk]),
                                {"end_date": _today().isoformat()}, format="json")
@@ -305,7 +299,7 @@ def test_pasante_cannot_end_own_assignment(api_client, pasante_a, clinic_a):
 def test_moving_a_pasante_ends_the_old_post_and_opens_the_new(api_client, coordinator, pasante_a, clinic_a, clinic_c):
     assignment = Assignment.objects.get(staff__user=pasante_a)
     move_date = _today() + timedelta(days=5)
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.post(reverse("api:assignment-move", args=[assignment.pk]),
                                {"clinic": clinic_c.pk, "move_date": move_date.isoformat()}, format="json")
@@ -320,7 +314,7 @@ def test_moving_a_pasante_ends_the_old_post_and_opens_the_new(api_client, coordi
 def test_moving_to_a_clinic_with_a_pasante_changes_nothing(api_client, coordinator, pasante_a, pasante_b, clinic_b):
     assignment = Assignment.objects.get(staff__user=pasante_a)
     move_date = _today() + timedelta(days=5)
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
     before = Assignment.objects.count()
 
     response = api_client.post(reverse("api:assignment-move", args=[assignment.pk]),
@@ -333,7 +327,7 @@ def test_moving_to_a_clinic_with_a_pasante_changes_nothing(api_client, coordinat
 
 
 def test_unknown_assignment_is_404(api_client, coordinator):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.post(reverse("api:assignment-end", args=[999999]), {"end_date": _today().isoformat()},
                                format="json")
@@ -352,7 +346,7 @@ def _patient_body(clinic, **extra):
 @pytest.mark.parametrize("persona", ["pasante_a", "supervisor", "chw", "coordinator"])
 def test_patient_created_in_a_visible_clinic(api_client, request, persona, clinic_a):
     user = request.getfixturevalue(persona)
-    _login(api_client, user)
+    log_in(api_client, user)
 
     response = api_client.post(reverse("api:patient-list"), _patient_body(clinic_a), format="json")
 
@@ -363,7 +357,7 @@ def test_patient_created_in_a_visible_clinic(api_client, request, persona, clini
 
 
 def test_pasante_cannot_create_patient_in_other_clinic(api_client, pasante_a, clinic_b):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a, language="es")
 
     response = api_client.post(reverse("api:patient-list"), _patient_body(clinic_b), format="json")
 
@@ -374,7 +368,7 @@ def test_pasante_cannot_create_patient_in_other_clinic(api_client, pasante_a, cl
 
 
 def test_pasante_cannot_place_patient_in_unseen_community(api_client, pasante_a, clinic_a, clinic_b):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(reverse("api:patient-list"), _patient_body(clinic_a, community=clinic_b.community_id),
                                format="json")
@@ -386,7 +380,7 @@ def test_pasante_cannot_place_patient_in_unseen_community(api_client, pasante_a,
 
 @pytest.mark.parametrize("persona", ["pharmacy", "visitor_program", "applicant"])
 def test_roles_without_patients_cannot_create_them(api_client, request, persona, clinic_a):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
 
     response = api_client.post(reverse("api:patient-list"), _patient_body(clinic_a), format="json")
 
@@ -397,7 +391,7 @@ def test_roles_without_patients_cannot_create_them(api_client, request, persona,
 def test_possible_duplicate_is_409_until_confirmed(api_client, pasante_a, clinic_a):
     first = PatientFactory(clinic=clinic_a, given_names="María José", family_names="Gómez Aguilar",
                            birth_date="1985-03-12")
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
     body = _patient_body(clinic_a, given_names="  maría josé ", family_names="GÓMEZ aguilar")
 
     response = api_client.post(reverse("api:patient-list"), body, format="json")
@@ -418,7 +412,7 @@ def test_possible_duplicate_is_409_until_confirmed(api_client, pasante_a, clinic
 
 
 def test_patient_with_bad_curp_is_refused(api_client, pasante_a, clinic_a):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(reverse("api:patient-list"), _patient_body(clinic_a, curp="XYZ"), format="json")
 
@@ -453,7 +447,7 @@ def _count_queries(client, url):
 @pytest.mark.parametrize("persona", ["coordinator", "pasante_a"])
 def test_list_query_count_does_not_grow_with_data(api_client, request, url_name, persona, clinic_a):
     user = request.getfixturevalue(persona)
-    _login(api_client, user)
+    log_in(api_client, user)
     _grow(2)
     PatientFactory(clinic=clinic_a)
     small, small_count = _count_queries(api_client, reverse(url_name))
@@ -473,7 +467,7 @@ def test_list_query_count_does_not_grow_with_data(api_client, request, url_name,
 @pytest.mark.parametrize("url_name", ["api:patient-list", "api:assignment-list"])
 def test_browsable_api_offers_only_visible_clinics(api_client, pasante_a, pasante_b, coordinator, url_name):
     user = pasante_a if url_name == "api:patient-list" else coordinator
-    _login(api_client, user)
+    log_in(api_client, user)
 
     response = api_client.get(reverse(url_name), HTTP_ACCEPT="text/html")
 
@@ -484,7 +478,7 @@ def test_browsable_api_offers_only_visible_clinics(api_client, pasante_a, pasant
 
 
 def test_schema_documents_the_clinics_api(api_client, coordinator):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
 

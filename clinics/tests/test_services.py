@@ -1,7 +1,6 @@
 """Every write of clinics, exhaustively: each rule has its success twin and its refusal, and a refusal
 is a ValidationError with a message that writes nothing."""
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from unittest import mock
@@ -9,7 +8,6 @@ from unittest import mock
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone, translation
 
 from ces.accounts.roles import Role
@@ -34,6 +32,7 @@ from clinics.tests.factories import (
     StaffFactory,
     UserFactory,
 )
+from tests.kit import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -855,37 +854,14 @@ def test_cohort_name_already_used_is_refused(db):
 # --- concurrency -------------------------------------------------------------------------------------
 
 
-def _race(n, call):
-    """Run ``call(i)`` in n threads released together; return (successes, errors)."""
-    barrier = threading.Barrier(n)
-    results, lock = [], threading.Lock()
-
-    def run(i):
-        try:
-            barrier.wait()
-            outcome = call(i)
-        except Exception as exc:  # collected and asserted on below
-            outcome = exc
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_pasantes_for_one_clinic_exactly_one_wins():
     clinic = ClinicFactory()
     people = [StaffFactory(cadre=Cadre.PASANTE) for _ in range(6)]
 
-    results = _race(len(people), lambda i: services.assignment_create(
-        staff=people[i], clinic=clinic, role="pasante", start_date=FEB_1 + timedelta(days=i), end_date=DEC_31))
+    results = run_concurrently(lambda i: services.assignment_create(
+        staff=people[i], clinic=clinic, role="pasante", start_date=FEB_1 + timedelta(days=i), end_date=DEC_31),
+        len(people))
 
     wins = [r for r in results if isinstance(r, Assignment)]
     losses = [r for r in results if not isinstance(r, Assignment)]
@@ -900,8 +876,8 @@ def test_concurrent_clinics_for_one_pasante_exactly_one_wins():
     pasante = StaffFactory(cadre=Cadre.PASANTE)
     clinics = [ClinicFactory() for _ in range(6)]
 
-    results = _race(len(clinics), lambda i: services.assignment_create(
-        staff=pasante, clinic=clinics[i], role="pasante", start_date=FEB_1, end_date=DEC_31))
+    results = run_concurrently(lambda i: services.assignment_create(
+        staff=pasante, clinic=clinics[i], role="pasante", start_date=FEB_1, end_date=DEC_31), len(clinics))
 
     wins = [r for r in results if isinstance(r, Assignment)]
     assert len(wins) == 1
@@ -911,8 +887,8 @@ def test_concurrent_clinics_for_one_pasante_exactly_one_wins():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_accounts_with_one_e_mail_exactly_one_wins():
-    results = _race(5, lambda i: services.staff_create(full_name=f"Rosa {i}", cadre=Cadre.CHW,
-                                                       email="rosa@example.mx", with_account=True))
+    results = run_concurrently(lambda i: services.staff_create(full_name=f"Rosa {i}", cadre=Cadre.CHW,
+                                                               email="rosa@example.mx", with_account=True), 5)
 
     wins = [r for r in results if isinstance(r, Staff)]
     assert len(wins) == 1
@@ -925,9 +901,9 @@ def test_concurrent_accounts_with_one_e_mail_exactly_one_wins():
 def test_concurrent_entries_of_one_patient_create_one_and_flag_the_others():
     clinic = ClinicFactory()
 
-    results = _race(5, lambda i: services.patient_create(
+    results = run_concurrently(lambda i: services.patient_create(
         clinic=clinic, community=clinic.community, given_names="María José", family_names="Gómez Pérez",
-        sex="F", birth_date=BIRTH))
+        sex="F", birth_date=BIRTH), 5)
 
     created = [r for r in results if isinstance(r, Patient)]
     assert len(created) == 1

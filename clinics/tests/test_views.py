@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,22 +19,12 @@ from clinics.tests.factories import (
     StaffFactory,
     SupervisionVisitFactory,
 )
+from tests.kit import client_for
 
 pytestmark = pytest.mark.django_db
 
 
 TODAY = timezone.localdate()
-
-
-def client_for(user) -> Client:
-    """A logged-in client that reads the pages in English (the source language), so that the assertions
-    on messages hold whatever locale/es says."""
-    client = Client()
-    if user is not None:
-        user.preferred_language = "en"
-        user.save(update_fields=["preferred_language"])
-        client.force_login(user)
-    return client
 
 
 def page(user, name, *args, query=None):

@@ -2,12 +2,12 @@
 pharmacy.services only. The catalogue stays editable."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from pharmacy.models import Item, StockBalance, StockCount, StockMovement
 from pharmacy.services import Move, ledger_move, stock_count_record
 from pharmacy.tests.factories import ItemFactory, LotFactory
+from tests.kit import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +27,7 @@ def ledger(clinic_a, pharmacy):
 
 @pytest.fixture
 def admin_client(admin_user):
-    admin_user.preferred_language = "en"  # the assertions read the English labels
-    admin_user.save(update_fields=["preferred_language"])
-    client = Client()
-    client.force_login(admin_user)
-    return client
+    return client_for(admin_user)  # in English: the assertions read the English labels
 
 
 def _url(model, action, *args):
@@ -130,8 +126,6 @@ def test_admin_still_edits_the_catalogue(admin_client, ledger):
 
 
 def test_non_staff_cannot_open_the_ledger_admin(pharmacy, ledger):
-    client = Client()
-    client.force_login(pharmacy)
-    response = client.get(_url("stockmovement", "changelist"))
+    response = client_for(pharmacy).get(_url("stockmovement", "changelist"))
     assert response.status_code == 302
     assert "login" in response.headers["Location"]

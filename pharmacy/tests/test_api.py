@@ -14,8 +14,10 @@ from django.utils.translation import gettext, pgettext
 from clinics.tests.factories import ClinicFactory
 from pharmacy import services
 from pharmacy.models import Item, RestockLine, RestockRequest, StockBalance, StockMovement
+from tests.kit import log_in
 
-from .factories import ItemFactory, LotFactory
+from .factories import ItemFactory, LotFactory, restock_request_advance
+from .factories import restock_line as line
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +25,6 @@ State = RestockRequest.State
 PERIOD = date(2026, 6, 1)  # 30 days
 FAR = date(2031, 12, 31)
 NEAR = date(2030, 6, 30)
-
-
-def _login(api_client, user, language="en"):
-    # The assertions read the English messages; one test below reads them in Spanish.
-    user.preferred_language = language
-    user.save(update_fields=["preferred_language"])
-    api_client.force_login(user)
-    return api_client
 
 
 def _url(name, *args):
@@ -44,12 +38,6 @@ def _results(response):
 
 def _ids(response):
     return {row["id"] for row in _results(response)}
-
-
-def line(of, **extra):
-    # 30 consumed in a 30-day month, no stock-out, 20 on hand: AMC 30, maximum 90, suggested 70.
-    return {"item": of.pk, "beginning_balance": 50, "received": 0, "consumed": 30, "stock_on_hand": 20,
-            "stockout_days": 0, **extra}
 
 
 def body(clinic, item, **extra):
@@ -85,28 +73,12 @@ def draft(clinic_a, item, pasante_a):
     return services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)], by=pasante_a)
 
 
-def advance(request, to, by):
-    """Walk a request along the happy path, through the services, up to state ``to``."""
-    steps = [
-        (State.SUBMITTED, lambda r: services.restock_request_submit(request=r, by=by)),
-        (State.APPROVED, lambda r: services.restock_request_approve(request=r, by=by)),
-        (State.DISPATCHED, lambda r: services.restock_request_dispatch(request=r, by=by)),
-        (State.RECEIVED, lambda r: services.restock_request_receive(request=r, by=by)),
-        (State.CLOSED, lambda r: services.restock_request_close(request=r, by=by)),
-    ]
-    for state, step in steps:
-        request = step(request)
-        if state == to:
-            return request
-    raise AssertionError(to)
-
-
 # --- Catalogue: items ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("persona", ["pharmacy", "coordinator", "admin_user", "pasante_a", "pasante_b"])
 def test_catalogue_is_read_by_the_pharmacy_roles_and_pasantes(api_client, request, persona, item):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
 
     rows = _results(api_client.get(_url("item-list")))
 
@@ -117,7 +89,7 @@ def test_catalogue_is_read_by_the_pharmacy_roles_and_pasantes(api_client, reques
 @pytest.mark.parametrize("persona", ["supervisor", "chw", "visitor_program", "applicant", "outsider"])
 @pytest.mark.parametrize("url_name", ["item-list", "lot-list", "stock-list", "restock-request-list"])
 def test_roles_without_pharmacy_business_are_refused(api_client, request, persona, url_name, item):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
 
     assert api_client.get(_url(url_name)).status_code == 403
 
@@ -131,7 +103,7 @@ def test_items_are_searched_and_filtered(api_client, pharmacy, item):
     ibuprofen = ItemFactory(name="Ibuprofeno", code="IBU-400", category="Analgésicos")
     retired = ItemFactory(name="Metamizol", code="META-1", category="analgésicos", active=False)
     gauze = ItemFactory(name="Gasa estéril", code="GAS-1", category="Material de curación")
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     assert _ids(api_client.get(_url("item-list"), {"q": "para"})) == {item.pk}
     assert _ids(api_client.get(_url("item-list"), {"q": "ibu-4"})) == {ibuprofen.pk}
@@ -143,7 +115,7 @@ def test_items_are_searched_and_filtered(api_client, pharmacy, item):
 
 
 def test_item_filter_that_is_not_a_yes_or_no_is_400(api_client, pharmacy, item):
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     response = api_client.get(_url("item-list"), {"active": "maybe"})
 
@@ -157,7 +129,7 @@ ITEM = {"code": "AMOX-500", "name": "Amoxicilina", "form": "cápsula", "strength
 
 @pytest.mark.parametrize("persona", ["pharmacy", "admin_user"])
 def test_pharmacy_and_admin_add_an_item(api_client, request, persona):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
 
     response = api_client.post(_url("item-list"), ITEM, format="json")
 
@@ -168,7 +140,7 @@ def test_pharmacy_and_admin_add_an_item(api_client, request, persona):
 
 @pytest.mark.parametrize("persona", ["coordinator", "pasante_a"])
 def test_other_readers_of_the_catalogue_cannot_change_it(api_client, request, persona, item):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
 
     created = api_client.post(_url("item-list"), ITEM, format="json")
     changed = api_client.patch(_url("item-detail", item.pk), {"name": "Otro"}, format="json")
@@ -180,7 +152,7 @@ def test_other_readers_of_the_catalogue_cannot_change_it(api_client, request, pe
 @pytest.mark.parametrize("bad", [{"code": "PARA-500"}, {"max_months_of_stock": 0}, {"unit": ""},
                                  {"warehouse_minimum": -1}, {"controlled": "tal vez"}])
 def test_item_with_bad_values_is_refused_and_not_written(api_client, pharmacy, item, bad):
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     response = api_client.post(_url("item-list"), {**ITEM, **bad}, format="json")
 
@@ -191,7 +163,7 @@ def test_item_with_bad_values_is_refused_and_not_written(api_client, pharmacy, i
 
 def test_pharmacy_retires_an_item_and_renames_another(api_client, pharmacy, item):
     other = ItemFactory(name="Ibuprofeno")
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     retired = api_client.patch(_url("item-detail", item.pk), {"active": False}, format="json")
     renamed = api_client.put(_url("item-detail", other.pk), {**ITEM, "code": other.code, "name": "Ibuprofeno 400"},
@@ -208,7 +180,7 @@ def test_pharmacy_retires_an_item_and_renames_another(api_client, pharmacy, item
 
 def test_item_cannot_take_the_code_of_another(api_client, pharmacy, item):
     other = ItemFactory(code="IBU-400")
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     response = api_client.patch(_url("item-detail", other.pk), {"code": "PARA-500"}, format="json")
 
@@ -227,7 +199,7 @@ def test_lots_filtered_by_item_and_expiry(api_client, pasante_a, item):
     soon = LotFactory(item=item, lot_number="SOON", expiry=today + timedelta(days=30))
     late = LotFactory(item=item, lot_number="LATE", expiry=today + timedelta(days=400))
     other = LotFactory(lot_number="OTHER", expiry=today + timedelta(days=10))
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     everything = _results(api_client.get(_url("lot-list")))
     assert [row["lot_number"] for row in everything] == ["OLD", "OTHER", "SOON", "LATE"]
@@ -241,7 +213,7 @@ def test_lots_filtered_by_item_and_expiry(api_client, pasante_a, item):
 
 @pytest.mark.parametrize("params", [{"expiring_within": -1}, {"expiring_within": "pronto"}, {"item": "x"}])
 def test_lot_filters_out_of_range_are_400(api_client, pharmacy, params):
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     response = api_client.get(_url("lot-list"), params)
 
@@ -264,7 +236,7 @@ def _stock(response):
 
 
 def test_pharmacy_reads_the_warehouse_and_any_clinic(api_client, pharmacy, spread, clinic_a, clinic_b):
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     assert _stock(api_client.get(_url("stock-list"))) == [(None, "SOON", 50), (None, "LATE", 100)]
     assert _stock(api_client.get(_url("stock-list"), {"location": "warehouse"})) == [
@@ -281,7 +253,7 @@ def test_pharmacy_reads_the_warehouse_and_any_clinic(api_client, pharmacy, sprea
 
 
 def test_pasante_reads_only_their_clinic_stock(api_client, pasante_a, pasante_b, spread, clinic_a, clinic_b):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     assert _stock(api_client.get(_url("stock-list"))) == [(clinic_a.pk, "LATE", 12), (clinic_a.pk, "ORS-1", 3)]
     assert _stock(api_client.get(_url("stock-list"), {"clinic": clinic_a.pk})) == [
@@ -297,7 +269,7 @@ def test_pasante_reads_only_their_clinic_stock(api_client, pasante_a, pasante_b,
 
 def test_pasante_between_posts_sees_no_stock_and_never_the_warehouse(api_client, pasante_a, spread):
     pasante_a.staff.assignments.update(end_date=timezone.localdate() - timedelta(days=1))
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     assert _results(api_client.get(_url("stock-list"))) == []
     assert api_client.get(_url("stock-list"), {"location": "warehouse"}).status_code == 403
@@ -306,7 +278,7 @@ def test_pasante_between_posts_sees_no_stock_and_never_the_warehouse(api_client,
 @pytest.mark.parametrize("params", [{"clinic": "abc"}, {"clinic": 999999}, {"location": "bodega"}, {"item": "x"},
                                     {"location": "warehouse", "clinic": "CLINIC_A"}])
 def test_stock_with_a_bad_location_is_400(api_client, coordinator, clinic_a, params):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
     params = {name: clinic_a.pk if value == "CLINIC_A" else value for name, value in params.items()}
 
     assert api_client.get(_url("stock-list"), params).status_code == 400
@@ -318,7 +290,7 @@ def test_stock_with_a_bad_location_is_400(api_client, coordinator, clinic_a, par
 def test_pasante_sees_only_their_clinic_requests(api_client, pasante_a, pasante_b, clinic_a, clinic_b, item):
     mine = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)], by=pasante_a)
     theirs = services.restock_request_create_draft(clinic=clinic_b, period=PERIOD, lines=[line(item)], by=pasante_b)
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     assert _ids(api_client.get(_url("restock-request-list"))) == {mine.pk}
     assert _ids(api_client.get(_url("restock-request-list"), {"clinic": clinic_b.pk})) == set()
@@ -328,7 +300,7 @@ def test_pasante_sees_only_their_clinic_requests(api_client, pasante_a, pasante_
 
 @pytest.mark.parametrize("action", ["restock-request-lines", "restock-request-submit", "restock-request-receive"])
 def test_pasante_b_cannot_act_on_clinic_a_requests(api_client, pasante_b, draft, item, action):
-    _login(api_client, pasante_b)
+    log_in(api_client, pasante_b)
     payload = {"lines": [line(item, consumed=1)]} if action == "restock-request-lines" else {}
 
     response = api_client.post(_url(action, draft.pk), payload, format="json")
@@ -340,14 +312,14 @@ def test_pasante_b_cannot_act_on_clinic_a_requests(api_client, pasante_b, draft,
 
 
 def test_unknown_request_is_404(api_client, pharmacy):
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     assert api_client.get(_url("restock-request-detail", 999999)).status_code == 404
     assert api_client.post(_url("restock-request-approve", 999999), {}, format="json").status_code == 404
 
 
 def test_request_shows_its_lines_with_the_computed_figures(api_client, coordinator, draft, clinic_a, item):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     answer = api_client.get(_url("restock-request-detail", draft.pk)).json()
 
@@ -364,13 +336,13 @@ def test_request_shows_its_lines_with_the_computed_figures(api_client, coordinat
 def test_pharmacy_filters_requests_by_state_clinic_period_and_kind(api_client, pharmacy, pasante_a, pasante_b,
                                                                   clinic_a, clinic_b, item):
     june_a = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)], by=pasante_a)
-    advance(june_a, State.SUBMITTED, pasante_a)
+    restock_request_advance(june_a, State.SUBMITTED, pasante=pasante_a)
     may_a = services.restock_request_create_draft(clinic=clinic_a, period=date(2026, 5, 1), lines=[line(item)],
                                                   by=pasante_a)
     june_b = services.restock_request_create_draft(clinic=clinic_b, period=PERIOD, lines=[line(item)], by=pasante_b)
     urgent_b = services.restock_request_create_draft(clinic=clinic_b, period=PERIOD, lines=[line(item)],
                                                      by=pasante_b, kind="emergency", emergency_reason="Brote")
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
     url = _url("restock-request-list")
 
     assert _ids(api_client.get(url)) == {june_a.pk, may_a.pk, june_b.pk, urgent_b.pk}
@@ -383,7 +355,7 @@ def test_pharmacy_filters_requests_by_state_clinic_period_and_kind(api_client, p
 
 @pytest.mark.parametrize("params", [{"state": "lost"}, {"kind": "weekly"}, {"period": "junio"}, {"clinic": "A"}])
 def test_request_filters_that_make_no_sense_are_400(api_client, pharmacy, params):
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     response = api_client.get(_url("restock-request-list"), params)
 
@@ -395,7 +367,7 @@ def test_request_filters_that_make_no_sense_are_400(api_client, pharmacy, params
 
 
 def test_pasante_creates_a_draft_for_their_clinic(api_client, pasante_a, clinic_a, item):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
     payload = body(clinic_a, item, period="2026-06-14",
                    lines=[line(item, requested=80, explanation="Temporada de lluvias")])
 
@@ -412,7 +384,7 @@ def test_pasante_creates_a_draft_for_their_clinic(api_client, pasante_a, clinic_
 
 
 def test_pasante_creates_an_emergency_request(api_client, pasante_a, clinic_a, item, draft):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"),
                                body(clinic_a, item, kind="emergency", emergency_reason="Brote de diarrea"),
@@ -424,7 +396,7 @@ def test_pasante_creates_an_emergency_request(api_client, pasante_a, clinic_a, i
 
 
 def test_request_for_another_clinic_is_refused_and_nothing_is_written(api_client, pasante_a, clinic_b, item):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"), body(clinic_b, item), format="json")
 
@@ -435,7 +407,7 @@ def test_request_for_another_clinic_is_refused_and_nothing_is_written(api_client
 
 @pytest.mark.parametrize("persona", ["pharmacy", "coordinator", "supervisor"])
 def test_only_pasantes_write_requests(api_client, request, persona, clinic_a, item):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
 
     response = api_client.post(_url("restock-request-list"), body(clinic_a, item), format="json")
 
@@ -459,7 +431,7 @@ BAD_LINES = {
 @pytest.mark.parametrize("case", BAD_LINES, ids=list(BAD_LINES))
 def test_bad_line_is_refused_with_its_message_and_nothing_is_written(api_client, pasante_a, clinic_a, item, case):
     extra, message = BAD_LINES[case]
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"), body(clinic_a, item, lines=[line(item, **extra)]),
                                format="json")
@@ -478,7 +450,7 @@ def test_bad_line_is_refused_with_its_message_and_nothing_is_written(api_client,
     "no es una lista",
 ])
 def test_malformed_lines_are_400_and_nothing_is_written(api_client, pasante_a, clinic_a, item, lines):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
     if isinstance(lines, list):
         lines = [{**row, "item": item.pk} if row["item"] == 1 else row for row in lines]
 
@@ -492,7 +464,7 @@ def test_malformed_lines_are_400_and_nothing_is_written(api_client, pasante_a, c
 @pytest.mark.parametrize("raw", ["[" * 100_000 + "]" * 100_000, '{"lines": ' * 20_000 + "1" + "}" * 20_000])
 def test_a_body_nested_too_deeply_is_400_and_nothing_is_written(api_client, pasante_a, clinic_a, item, raw):
     # Python's JSON decoder gives up with a RecursionError, which DRF let through as a server error.
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"), raw, content_type="application/json")
 
@@ -502,7 +474,7 @@ def test_a_body_nested_too_deeply_is_400_and_nothing_is_written(api_client, pasa
 
 
 def test_an_item_twice_in_a_request_is_refused(api_client, pasante_a, clinic_a, item):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"),
                                body(clinic_a, item, lines=[line(item), line(item, consumed=1)]), format="json")
@@ -514,7 +486,7 @@ def test_an_item_twice_in_a_request_is_refused(api_client, pasante_a, clinic_a, 
 
 @pytest.mark.parametrize("missing", ["clinic", "period", "lines"])
 def test_request_without_a_required_field_is_400(api_client, pasante_a, clinic_a, item, missing):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
     payload = body(clinic_a, item)
     del payload[missing]
 
@@ -526,7 +498,7 @@ def test_request_without_a_required_field_is_400(api_client, pasante_a, clinic_a
 
 
 def test_request_without_lines_is_refused(api_client, pasante_a, clinic_a, item):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"), body(clinic_a, item, lines=[]), format="json")
 
@@ -536,7 +508,7 @@ def test_request_without_lines_is_refused(api_client, pasante_a, clinic_a, item)
 
 
 def test_emergency_request_needs_its_reason(api_client, pasante_a, clinic_a, item):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"), body(clinic_a, item, kind="emergency"), format="json")
 
@@ -546,7 +518,7 @@ def test_emergency_request_needs_its_reason(api_client, pasante_a, clinic_a, ite
 
 
 def test_second_regular_request_for_the_month_is_refused(api_client, pasante_a, clinic_a, item, draft):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"), body(clinic_a, item, period="2026-06-30"),
                                format="json")
@@ -558,7 +530,7 @@ def test_second_regular_request_for_the_month_is_refused(api_client, pasante_a, 
 
 def test_create_repeated_with_the_same_client_key_returns_the_first_request(api_client, pasante_a, clinic_a, item):
     key = str(uuid.uuid4())
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     first = api_client.post(_url("restock-request-list"), body(clinic_a, item, client_key=key), format="json")
     # The offline client sends it again, without an Idempotency-Key and with a figure changed since.
@@ -576,7 +548,7 @@ def test_create_repeated_with_the_same_client_key_returns_the_first_request(api_
 def test_client_key_of_another_clinic_request_is_refused(api_client, pasante_a, pasante_b, clinic_b, item, draft):
     draft.client_key = uuid.uuid4()
     draft.save(update_fields=["client_key"])
-    _login(api_client, pasante_b)
+    log_in(api_client, pasante_b)
 
     response = api_client.post(_url("restock-request-list"), body(clinic_b, item, client_key=str(draft.client_key)),
                                format="json")
@@ -587,7 +559,7 @@ def test_client_key_of_another_clinic_request_is_refused(api_client, pasante_a, 
 
 @pytest.mark.parametrize("client_key", ["no-es-uuid", "12", ""])
 def test_client_key_that_is_not_a_uuid_is_400(api_client, pasante_a, clinic_a, item, client_key):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-list"), body(clinic_a, item, client_key=client_key),
                                format="json")
@@ -599,7 +571,7 @@ def test_client_key_that_is_not_a_uuid_is_400(api_client, pasante_a, clinic_a, i
 
 def test_pasante_replaces_the_lines_of_a_draft(api_client, pasante_a, draft, item):
     ors = ItemFactory(name="Suero oral")
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-lines", draft.pk),
                                {"lines": [line(item, consumed=60), line(ors, consumed=6, stock_on_hand=0)]},
@@ -612,7 +584,7 @@ def test_pasante_replaces_the_lines_of_a_draft(api_client, pasante_a, draft, ite
 
 
 def test_bad_lines_leave_the_draft_as_it_was(api_client, pasante_a, draft, item):
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-lines", draft.pk), {"lines": [line(item, consumed=-1)]},
                                format="json")
@@ -622,8 +594,8 @@ def test_bad_lines_leave_the_draft_as_it_was(api_client, pasante_a, draft, item)
 
 
 def test_lines_of_a_submitted_request_cannot_change(api_client, pasante_a, draft, item):
-    advance(draft, State.SUBMITTED, pasante_a)
-    _login(api_client, pasante_a)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-lines", draft.pk), {"lines": [line(item, consumed=1)]},
                                format="json")
@@ -638,7 +610,7 @@ def test_lines_of_a_submitted_request_cannot_change(api_client, pasante_a, draft
 
 def test_the_whole_cycle_through_the_api(api_client, pasante_a, pharmacy, draft, stocked, clinic_a):
     def post(user, action, payload=None):
-        _login(api_client, user)
+        log_in(api_client, user)
         response = api_client.post(_url(action, draft.pk), payload or {}, format="json")
         assert response.status_code == 200, response.content
         return response.json()
@@ -668,15 +640,15 @@ def test_the_whole_cycle_through_the_api(api_client, pasante_a, pharmacy, draft,
 
 
 def test_rejected_request_is_corrected_and_submitted_again(api_client, pasante_a, coordinator, draft, item):
-    advance(draft, State.SUBMITTED, pasante_a)
-    _login(api_client, coordinator)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
+    log_in(api_client, coordinator)
 
     rejected = api_client.post(_url("restock-request-reject", draft.pk), {"reason": "Revise el consumo"},
                                format="json")
 
     assert rejected.status_code == 200, rejected.content
     assert (rejected.json()["state"], rejected.json()["rejection_reason"]) == ("rejected", "Revise el consumo")
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
     assert api_client.post(_url("restock-request-lines", draft.pk), {"lines": [line(item, consumed=20)]},
                            format="json").status_code == 200
     assert api_client.post(_url("restock-request-submit", draft.pk), {}, format="json").json()["state"] == "submitted"
@@ -704,9 +676,9 @@ ILLEGAL = [
 def test_illegal_transition_is_400_with_the_service_message(api_client, request, pasante_a, pharmacy, draft, stocked,
                                                             state, action, persona, payload, verb):
     if state != State.DRAFT:
-        advance(draft, state, pharmacy)
+        restock_request_advance(draft, state, pasante=pasante_a, reviewer=pharmacy)
     moved = StockMovement.objects.count()
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
     payload = {"lines": [line(stocked)]} if payload is None else payload
 
     response = api_client.post(_url(action, draft.pk), payload, format="json")
@@ -720,7 +692,7 @@ def test_illegal_transition_is_400_with_the_service_message(api_client, request,
 
 
 def test_illegal_transition_answers_in_spanish_to_a_spanish_speaker(api_client, pharmacy, draft):
-    _login(api_client, pharmacy, language="es")
+    log_in(api_client, pharmacy, language="es")
 
     response = api_client.post(_url("restock-request-dispatch", draft.pk), {}, format="json")
 
@@ -748,7 +720,7 @@ WRONG_ROLE = [
 
 @pytest.mark.parametrize(("action", "persona"), WRONG_ROLE)
 def test_a_role_with_no_part_in_the_step_is_403(api_client, request, draft, item, action, persona):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
     payload = {"lines": [line(item, consumed=1)], "reason": "x"}
 
     response = api_client.post(_url(action, draft.pk), payload, format="json")
@@ -761,8 +733,8 @@ def test_a_role_with_no_part_in_the_step_is_403(api_client, request, draft, item
 
 @pytest.mark.parametrize("payload", [{}, {"reason": ""}, {"reason": "   "}])
 def test_rejection_needs_a_reason(api_client, pharmacy, pasante_a, draft, payload):
-    advance(draft, State.SUBMITTED, pasante_a)
-    _login(api_client, pharmacy)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
+    log_in(api_client, pharmacy)
 
     response = api_client.post(_url("restock-request-reject", draft.pk), payload, format="json")
 
@@ -785,8 +757,8 @@ BAD_CUTS = {
 def test_bad_cut_is_refused_and_the_request_stays_submitted(api_client, pharmacy, pasante_a, draft, item, case):
     cuts, message = BAD_CUTS[case]
     cuts = [{**cut, "item": item.pk if cut["item"] == "ITEM" else cut["item"]} for cut in cuts]
-    advance(draft, State.SUBMITTED, pasante_a)
-    _login(api_client, pharmacy)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
+    log_in(api_client, pharmacy)
 
     response = api_client.post(_url("restock-request-approve", draft.pk), {"cuts": cuts}, format="json")
 
@@ -805,8 +777,8 @@ def test_bad_cut_is_refused_and_the_request_stays_submitted(api_client, pharmacy
 def test_malformed_cuts_are_400(api_client, pharmacy, pasante_a, draft, item, cuts):
     if isinstance(cuts, list):
         cuts = [{**cut, "item": item.pk} for cut in cuts]
-    advance(draft, State.SUBMITTED, pasante_a)
-    _login(api_client, pharmacy)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
+    log_in(api_client, pharmacy)
 
     response = api_client.post(_url("restock-request-approve", draft.pk), {"cuts": cuts}, format="json")
 
@@ -818,9 +790,9 @@ def test_malformed_cuts_are_400(api_client, pharmacy, pasante_a, draft, item, cu
 
 def test_dispatch_short_of_stock_moves_nothing(api_client, pharmacy, pasante_a, draft, item):
     services.warehouse_receive(item=item, lot_number="POCO", expiry=FAR, quantity=5, by=pharmacy)
-    advance(draft, State.APPROVED, pharmacy)
+    restock_request_advance(draft, State.APPROVED, pasante=pasante_a, reviewer=pharmacy)
     moved = StockMovement.objects.count()
-    _login(api_client, pharmacy)
+    log_in(api_client, pharmacy)
 
     response = api_client.post(_url("restock-request-dispatch", draft.pk), {}, format="json")
 
@@ -853,9 +825,9 @@ def test_bad_receipt_is_refused_and_nothing_enters_the_clinic(api_client, pharma
                                                               clinic_a, case):
     lines, expected = BAD_RECEIPTS[case]
     lines = [{**row, "item": stocked.pk if row["item"] == "ITEM" else row["item"]} for row in lines]
-    advance(draft, State.DISPATCHED, pharmacy)
+    restock_request_advance(draft, State.DISPATCHED, pasante=pasante_a, reviewer=pharmacy)
     before = clinic_stock(clinic_a, stocked)
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-receive", draft.pk), {"lines": lines}, format="json")
 
@@ -870,9 +842,9 @@ def test_bad_receipt_is_refused_and_nothing_enters_the_clinic(api_client, pharma
 
 
 def test_receipt_as_dispatched_needs_no_body(api_client, pharmacy, pasante_a, draft, stocked, clinic_a):
-    advance(draft, State.DISPATCHED, pharmacy)
+    restock_request_advance(draft, State.DISPATCHED, pasante=pasante_a, reviewer=pharmacy)
     before = clinic_stock(clinic_a, stocked)
-    _login(api_client, pasante_a)
+    log_in(api_client, pasante_a)
 
     response = api_client.post(_url("restock-request-receive", draft.pk), format="json")
 
@@ -911,7 +883,7 @@ def _count_queries(client, url):
 @pytest.mark.parametrize("url_name", ["item-list", "lot-list", "stock-list", "restock-request-list"])
 @pytest.mark.parametrize("persona", ["coordinator", "pasante_a"])
 def test_list_query_count_does_not_grow_with_data(api_client, request, url_name, persona, pasante_a, clinic_a):
-    _login(api_client, request.getfixturevalue(persona))
+    log_in(api_client, request.getfixturevalue(persona))
     _grow(2, pasante_a, clinic_a)
     small, small_count = _count_queries(api_client, _url(url_name))
 
@@ -926,7 +898,7 @@ def test_list_query_count_does_not_grow_with_data(api_client, request, url_name,
 
 
 def test_schema_documents_every_pharmacy_endpoint(api_client, coordinator):
-    _login(api_client, coordinator)
+    log_in(api_client, coordinator)
 
     response = api_client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
 

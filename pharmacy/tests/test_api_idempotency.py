@@ -1,19 +1,17 @@
 """A restock request sent twice exists once: Idempotency-Key on every POST of the pharmacy API, replayed one
 after the other and from 8 threads at once against PostgreSQL."""
 
-import threading
 import uuid
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from ces.core.models import IdempotencyRecord
 from pharmacy import services
 from pharmacy.models import RestockLine, RestockRequest, StockMovement
+from tests.kit import client_for, errors_in, run_concurrently
 
 from .factories import ItemFactory
 
@@ -178,32 +176,10 @@ def test_token_client_replays_its_own_create(api_client, pasante_a, clinic_a, it
 
 def _all_at_once(user, send):
     """Run ``send(client)`` from THREADS threads released together; their (status, body) answers."""
-    clients = []
-    for _ in range(THREADS):
-        client = Client()
-        client.force_login(user)
-        clients.append(client)
-    barrier = threading.Barrier(THREADS)
-    answers, errors = [], []
-
-    def run(client):
-        try:
-            barrier.wait(timeout=30)
-            response = send(client)
-            answers.append((response.status_code, response.json()))
-        except Exception as exc:  # a failure in a thread must fail the test, not vanish
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    assert len(answers) == THREADS
-    return answers
+    clients = [client_for(user) for _ in range(THREADS)]
+    responses = run_concurrently(lambda i: send(clients[i]), THREADS)
+    assert errors_in(responses) == []
+    return [(response.status_code, response.json()) for response in responses]
 
 
 @pytest.mark.django_db(transaction=True)

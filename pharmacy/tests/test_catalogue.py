@@ -10,6 +10,7 @@ from django.urls import reverse
 from pharmacy.catalogue import MAX_BYTES, catalogue_import
 from pharmacy.models import Item
 from pharmacy.tests.factories import ItemFactory
+from tests.kit import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -264,20 +265,13 @@ def test_the_command_says_when_the_file_cannot_be_read(tmp_path):
 # --- The page --------------------------------------------------------------------------------------------
 
 
-def login(client, user, language="en"):
-    # The pages speak the person's language; the assertions read the English source messages.
-    user.preferred_language = language
-    user.save(update_fields=["preferred_language"])
-    client.force_login(user)
-
-
 def upload(client, data, name="catalogo.csv"):
     return client.post(reverse("pharmacy:catalogue-import"),
                        {"file": SimpleUploadedFile(name, data, content_type="text/csv")})
 
 
 def test_pharmacy_uploads_a_catalogue_and_reads_the_report(client, pharmacy):
-    login(client, pharmacy)
+    log_in(client, pharmacy)
     ItemFactory(code="010.000.3215.00", name="Diazepam")
     data = csv_bytes(SPANISH_HEADER, PARACETAMOL, DIAZEPAM, "X-1;;tableta;1 mg;tableta;Varios;no;0")
 
@@ -297,7 +291,7 @@ def test_pharmacy_uploads_a_catalogue_and_reads_the_report(client, pharmacy):
 
 
 def test_the_rejected_rows_are_explained_in_the_persons_language(client, pharmacy):
-    login(client, pharmacy, language="es")
+    log_in(client, pharmacy, language="es")
 
     long_code = "X-" + "1" * 30
     response = upload(client, csv_bytes(SPANISH_HEADER, f"{long_code};Clave larga;tableta;1 mg;tableta;Varios;no;3"))
@@ -306,13 +300,13 @@ def test_the_rejected_rows_are_explained_in_the_persons_language(client, pharmac
 
 
 def test_an_admin_may_import_the_catalogue_too(client, admin_user):
-    login(client, admin_user)
+    log_in(client, admin_user)
     response = upload(client, csv_bytes(SPANISH_HEADER, PARACETAMOL))
     assert response.context["report"].created == 1
 
 
 def test_the_page_shows_why_a_file_is_refused_and_writes_nothing(client, pharmacy):
-    login(client, pharmacy)
+    log_in(client, pharmacy)
 
     response = upload(client, csv_bytes("clave;nombre", "X-1;Algo"))
 
@@ -323,7 +317,7 @@ def test_the_page_shows_why_a_file_is_refused_and_writes_nothing(client, pharmac
 
 
 def test_the_page_refuses_a_file_over_the_limit_before_reading_it(client, pharmacy):
-    login(client, pharmacy)
+    log_in(client, pharmacy)
 
     response = upload(client, csv_bytes(SPANISH_HEADER, PARACETAMOL) + b" " * MAX_BYTES)
 
@@ -332,7 +326,7 @@ def test_the_page_refuses_a_file_over_the_limit_before_reading_it(client, pharma
 
 
 def test_the_page_asks_for_a_file_when_none_is_sent(client, pharmacy):
-    login(client, pharmacy)
+    log_in(client, pharmacy)
 
     response = client.post(reverse("pharmacy:catalogue-import"), {})
 
@@ -340,7 +334,7 @@ def test_the_page_asks_for_a_file_when_none_is_sent(client, pharmacy):
 
 
 def test_a_coordinator_may_not_import_the_catalogue(client, coordinator):
-    login(client, coordinator)
+    log_in(client, coordinator)
 
     response = upload(client, csv_bytes(SPANISH_HEADER, PARACETAMOL))
 

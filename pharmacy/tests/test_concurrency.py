@@ -1,16 +1,15 @@
 """Many pharmacists dispatching against the same lots at once, on real PostgreSQL transactions."""
 
-import threading
 from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Sum
 
 from clinics.tests.factories import ClinicFactory
 from pharmacy import services
 from pharmacy.models import RestockRequest, StockBalance, StockMovement
+from tests.kit import run_concurrently
 
 from .factories import ItemFactory
 
@@ -34,26 +33,12 @@ def test_concurrent_dispatches_never_oversell_nor_lose_an_update():
         requests.append(services.restock_request_approve(request=request))
     assert {r.lines.get().approved for r in requests} == {30}
 
-    barrier = threading.Barrier(THREADS)
-    outcomes = []
+    outcomes = run_concurrently(lambda i: services.restock_request_dispatch(request=requests[i], today=TODAY),
+                                THREADS)
 
-    def dispatch(request):
-        try:
-            barrier.wait()
-            services.restock_request_dispatch(request=request, today=TODAY)
-            outcomes.append("dispatched")
-        except ValidationError:
-            outcomes.append("short")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=dispatch, args=(r,)) for r in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["dispatched"] * 3 + ["short"] * 5
+    dispatched = [o for o in outcomes if isinstance(o, RestockRequest)]
+    short = [o for o in outcomes if type(o) is ValidationError]
+    assert (len(dispatched), len(short)) == (3, 5), outcomes
     balances = StockBalance.objects.filter(clinic__isnull=True).order_by("lot__lot_number")
     assert [b.quantity for b in balances] == [0, 10]
     assert all(b.quantity >= 0 for b in StockBalance.objects.all())

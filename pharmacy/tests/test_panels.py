@@ -5,28 +5,20 @@ number of queries of each panel pinned at two data sizes."""
 from datetime import date, timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from clinics.tests.factories import ClinicFactory
 from pharmacy import panels, services
 from pharmacy.models import PharmacySettings, RestockRequest, StockMovement
-from pharmacy.tests.factories import ItemFactory, LotFactory
+from pharmacy.tests.factories import ItemFactory, LotFactory, restock_request_in_state
+from tests.kit import client_for
 
 pytestmark = pytest.mark.django_db
 
 State = RestockRequest.State
 TODAY = timezone.localdate()
 PERIOD = TODAY.replace(day=1)
-
-
-def client_for(user) -> Client:
-    client = Client()
-    user.preferred_language = "en"
-    user.save(update_fields=["preferred_language"])
-    client.force_login(user)
-    return client
 
 
 def home(user, role=None) -> str:
@@ -39,23 +31,6 @@ def panel_context(panel, user, rf):
     request = rf.get("/")
     request.user = user
     return panel(request)
-
-
-def make(clinic, items, *, to=State.SUBMITTED, period=PERIOD, kind=RestockRequest.Kind.REGULAR, stock_on_hand=20):
-    request = services.restock_request_create_draft(
-        clinic=clinic, period=period, kind=kind, emergency_reason="Outbreak" if kind != "regular" else "",
-        lines=[{"item": i.pk, "consumed": 30, "stock_on_hand": stock_on_hand} for i in items],
-    )
-    steps = {
-        State.SUBMITTED: services.restock_request_submit, State.APPROVED: services.restock_request_approve,
-        State.DISPATCHED: services.restock_request_dispatch, State.RECEIVED: services.restock_request_receive,
-    }
-    for _state, step in steps.items():
-        if request.state == to:
-            break
-        request = step(request=request)
-    assert request.state == to
-    return request
 
 
 @pytest.fixture
@@ -90,7 +65,7 @@ def test_pasante_with_no_request_this_month_is_offered_to_start_it_before_the_de
 ])
 def test_pasante_is_offered_the_next_step_of_this_months_request(pasante_a, clinic_a, item, deadline_28, state,
                                                                    testid, name):
-    request = make(clinic_a, [item], to=state)
+    request = restock_request_in_state(state, clinic=clinic_a, items=[item])
     content = home(pasante_a)
     assert f'data-state="{state}"' in content
     assert f'data-testid="{testid}" href="{reverse(name, args=[request.pk])}"' in content
@@ -98,7 +73,7 @@ def test_pasante_is_offered_the_next_step_of_this_months_request(pasante_a, clin
 
 
 def test_a_rejected_request_shows_the_reason_and_offers_to_correct_it(pasante_a, clinic_a, item, pharmacy):
-    request = make(clinic_a, [item])
+    request = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=[item])
     services.restock_request_reject(request=request, reason="Counts do not add up", by=pharmacy)
     content = home(pasante_a)
     assert "Counts do not add up" in content
@@ -106,10 +81,12 @@ def test_a_rejected_request_shows_the_reason_and_offers_to_correct_it(pasante_a,
 
 
 def test_pasante_sees_the_other_deliveries_waiting_for_confirmation(pasante_a, clinic_a, clinic_b, item, rf):
-    earlier = make(clinic_a, [item], to=State.DISPATCHED, period=(PERIOD - timedelta(days=1)).replace(day=1))
-    emergency = make(clinic_a, [item], to=State.DISPATCHED, kind=RestockRequest.Kind.EMERGENCY)
-    this_month = make(clinic_a, [item], to=State.DISPATCHED)
-    make(clinic_b, [item], to=State.DISPATCHED)
+    earlier = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=[item],
+                                       period=(PERIOD - timedelta(days=1)).replace(day=1))
+    emergency = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=[item],
+                                         kind=RestockRequest.Kind.EMERGENCY)
+    this_month = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=[item])
+    restock_request_in_state(State.DISPATCHED, clinic=clinic_b, items=[item])
     context = panel_context(panels.my_request, pasante_a, rf)
     assert [r.pk for r in context["waiting"]] == [earlier.pk, emergency.pk]
     assert context["clinics"][0]["request"] == this_month
@@ -136,11 +113,11 @@ def test_a_pasante_with_no_clinic_today_is_told_so(pasante_a, rf):
 
 def test_pharmacy_sees_the_queue_the_oldest_waiting_and_the_approved_to_dispatch(pharmacy, clinic_a, clinic_b,
                                                                                  item):
-    fresh = make(clinic_a, [item])
-    old = make(clinic_b, [item])
+    fresh = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=[item])
+    old = restock_request_in_state(State.SUBMITTED, clinic=clinic_b, items=[item])
     RestockRequest.objects.filter(pk=old.pk).update(submitted_at=timezone.now() - timedelta(days=6))
-    approved = make(ClinicFactory(name="Clínica Laguna"), [item], to=State.APPROVED)
-    make(ClinicFactory(), [item], to=State.DRAFT)
+    approved = restock_request_in_state(State.APPROVED, clinic=ClinicFactory(name="Clínica Laguna"), items=[item])
+    restock_request_in_state(State.DRAFT, clinic=ClinicFactory(), items=[item])
     content = home(pharmacy)
     assert 'data-testid="panel-queue-count" data-count="2"' in content
     assert 'data-testid="panel-queue-oldest" data-days="6"' in content
@@ -157,7 +134,7 @@ def test_pharmacy_sees_lots_expiring_and_items_below_minimum(pharmacy, clinic_a,
     services.ledger_move(moves=[services.Move(None, soon, 50), services.Move(clinic_a, gone, 5),
                                 services.Move(None, later, 500)], kind=StockMovement.Kind.RECEIPT)
     # Clinic B counted nothing left of an item it uses: below its minimum.
-    make(clinic_b, [later.item], stock_on_hand=0)
+    restock_request_in_state(State.SUBMITTED, clinic=clinic_b, items=[later.item], stock_on_hand=0)
     context = panel_context(panels.stock_alerts, pharmacy, rf)
     assert (context["expiring"], context["expired"], context["first_expiry"]) == (2, 1, gone.expiry)
     assert (context["warehouse_below"], context["clinic_below"], context["clinics_below"]) == (1, 1, 1)
@@ -202,11 +179,12 @@ def test_pharmacy_panels_run_a_fixed_number_of_queries(pharmacy, pasante_a, clin
     PharmacySettings.load()
     for n in range(size):
         clinic = ClinicFactory()
-        make(clinic, [item], to=State.SUBMITTED if n % 2 else State.APPROVED, stock_on_hand=n % 3)
+        restock_request_in_state(State.SUBMITTED if n % 2 else State.APPROVED, clinic=clinic, items=[item],
+                                 stock_on_hand=n % 3)
         LotFactory(item=item, expiry=TODAY + timedelta(days=n - 2))
         services.ledger_move(moves=[services.Move(clinic, LotFactory(expiry=TODAY + timedelta(days=n)), 3)],
                              kind=StockMovement.Kind.RECEIPT)
-        make(clinic_a, [item], to=State.DISPATCHED, kind=RestockRequest.Kind.EMERGENCY)
+        restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=[item], kind=RestockRequest.Kind.EMERGENCY)
     cases = [
         (pasante_a, panels.my_request, 3),  # settings, clinics, requests
         (pharmacy, panels.requests_waiting, 3),  # oldest waiting, approved, count

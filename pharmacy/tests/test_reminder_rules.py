@@ -19,7 +19,8 @@ from pharmacy import services
 from pharmacy.models import RestockRequest, StockBalance, StockMovement
 from pharmacy.services import Move
 
-from .factories import ItemFactory, LotFactory
+from .factories import ItemFactory, LotFactory, restock_request_in_state
+from .factories import restock_line as line
 
 State = Notification.State
 RState = RestockRequest.State
@@ -57,12 +58,6 @@ def pasante_at(clinic, *, email=None):
     return user
 
 
-def line(item, **extra):
-    # 30 consumed in a 30-day month, no stock-out, 20 on hand: AMC 30, minimum 30 (so 20 is below it).
-    return {"item": item.pk, "beginning_balance": 50, "received": 0, "consumed": 30, "stock_on_hand": 20,
-            "stockout_days": 0, **extra}
-
-
 @pytest.fixture
 def item(db):
     return ItemFactory(name="Paracetamol", unit="tablet")
@@ -73,22 +68,6 @@ def stocked(item, pharmacy):
     services.warehouse_receive(item=item, lot_number="L-1", expiry=TODAY + timedelta(days=400), quantity=5000,
                                by=pharmacy)
     return item
-
-
-def request_for(clinic, item, *, by, period=THIS_MONTH, to=RState.DRAFT, **line_fields):
-    request = services.restock_request_create_draft(clinic=clinic, period=period, lines=[line(item, **line_fields)],
-                                                    by=by)
-    if to == RState.REJECTED:
-        submitted = services.restock_request_submit(request=request, by=by)
-        return services.restock_request_reject(request=submitted, reason="Faltan datos", by=by)
-    steps = [services.restock_request_submit, services.restock_request_approve, services.restock_request_dispatch,
-             services.restock_request_receive]
-    for step in steps:
-        if request.state == to:
-            break
-        request = step(request=request, by=by)
-    assert request.state == to
-    return request
 
 
 def move_back(request, field, when):
@@ -165,7 +144,7 @@ def test_each_pasante_is_reminded_of_their_own_clinic_only(deadline, clinic_a, c
 ])
 def test_only_a_request_that_reached_the_pharmacy_stops_the_reminder(deadline, clinic_a, pasante_a, pharmacy,
                                                                      stocked, state, reminded):
-    request_for(clinic_a, stocked, by=pasante_a, period=NEXT_MONTH, to=state)
+    restock_request_in_state(state, clinic=clinic_a, items=[stocked], pasante=pasante_a, period=NEXT_MONTH)
 
     notifications_materialise(now=at(deadline - timedelta(days=7)), kinds={NOT_SUBMITTED})
 
@@ -176,7 +155,7 @@ def test_an_emergency_request_or_last_months_does_not_count(deadline, clinic_a, 
     services.restock_request_submit(request=services.restock_request_create_draft(
         clinic=clinic_a, period=NEXT_MONTH, lines=[line(item)], by=pasante_a, kind=RestockRequest.Kind.EMERGENCY,
         emergency_reason="Brote de diarrea"), by=pasante_a)
-    request_for(clinic_a, item, by=pasante_a, period=THIS_MONTH, to=RState.SUBMITTED)
+    restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[item], pasante=pasante_a, period=THIS_MONTH)
 
     notifications_materialise(now=at(deadline - timedelta(days=7)), kinds={NOT_SUBMITTED})
 
@@ -194,7 +173,7 @@ def test_a_second_tick_creates_nothing_more(deadline, pasante_a, pasante_b):
 def test_submitting_before_it_is_sent_cancels_it(deadline, clinic_a, pasante_a, pasante_b, item):
     now = at(deadline - timedelta(days=7), 6)
     notifications_materialise(now=now, kinds={NOT_SUBMITTED})
-    request_for(clinic_a, item, by=pasante_a, period=NEXT_MONTH, to=RState.SUBMITTED)
+    restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[item], pasante=pasante_a, period=NEXT_MONTH)
 
     notifications_dispatch(now=now + timedelta(hours=3))
 
@@ -246,7 +225,7 @@ def test_the_monthly_request_rule_runs_a_fixed_number_of_queries(deadline, djang
 
 @pytest.fixture
 def waiting(clinic_a, pasante_a, item):
-    return request_for(clinic_a, item, by=pasante_a, to=RState.SUBMITTED)
+    return restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[item], pasante=pasante_a)
 
 
 def test_a_request_waiting_more_than_3_days_tells_every_active_pharmacy_user(waiting, pharmacy_team, coordinator,
@@ -309,7 +288,7 @@ def test_requests_waited_on_beyond_the_expiry_window_are_not_reminded_again(wait
 def test_the_waiting_rule_runs_a_fixed_number_of_queries(pharmacy_team, item, django_assert_num_queries, requests):
     for _ in range(requests):
         clinic = ClinicFactory()
-        request_for(clinic, item, by=pasante_at(clinic), to=RState.SUBMITTED)
+        restock_request_in_state(RState.SUBMITTED, clinic=clinic, items=[item], pasante=pasante_at(clinic))
     rule = registry.rule_for(WAITING)
 
     with django_assert_num_queries(2):  # waiting requests; pharmacy users
@@ -423,8 +402,9 @@ def test_the_expiry_rule_runs_a_fixed_number_of_queries(pharmacy, django_assert_
 
 def test_an_item_counted_below_minimum_tells_pharmacy_and_that_clinics_pasante(pharmacy_team, clinic_a, clinic_b,
                                                                                pasante_a, pasante_b, item):
-    request_for(clinic_a, item, by=pasante_a, to=RState.SUBMITTED, stock_on_hand=20)  # minimum 30
-    request_for(clinic_b, item, by=pasante_b, to=RState.SUBMITTED, stock_on_hand=30)  # at the minimum
+    # The minimum is 30: clinic A counted below it, clinic B at it.
+    restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[item], pasante=pasante_a, stock_on_hand=20)
+    restock_request_in_state(RState.SUBMITTED, clinic=clinic_b, items=[item], pasante=pasante_b, stock_on_hand=30)
 
     notifications_materialise(now=timezone.now(), kinds={BELOW})
 
@@ -435,13 +415,14 @@ def test_an_item_counted_below_minimum_tells_pharmacy_and_that_clinics_pasante(p
 
 
 def test_a_draft_below_minimum_is_not_reminded(pharmacy, clinic_a, pasante_a, item):
-    request_for(clinic_a, item, by=pasante_a, to=RState.DRAFT, stock_on_hand=0)
+    restock_request_in_state(RState.DRAFT, clinic=clinic_a, items=[item], pasante=pasante_a, stock_on_hand=0)
 
     assert notifications_materialise(now=timezone.now(), kinds={BELOW}) == 0
 
 
 def test_below_minimum_is_reminded_once_per_clinic_item_and_month(pharmacy, clinic_a, pasante_a, item):
-    request = request_for(clinic_a, item, by=pasante_a, to=RState.SUBMITTED, stock_on_hand=20)
+    request = restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[item], pasante=pasante_a,
+                                       stock_on_hand=20)
     notifications_materialise(now=timezone.now(), kinds={BELOW})
     # Rejected, corrected (new lines) and submitted again: the same clinic, item and month.
     services.restock_request_reject(request=request, reason="Revisa el consumo")
@@ -454,9 +435,11 @@ def test_below_minimum_is_reminded_once_per_clinic_item_and_month(pharmacy, clin
 
 def test_a_new_months_count_above_minimum_cancels_the_old_reminder(pharmacy, clinic_a, pasante_a, item):
     last_month = (THIS_MONTH - timedelta(days=1)).replace(day=1)
-    request_for(clinic_a, item, by=pasante_a, period=last_month, to=RState.SUBMITTED, stock_on_hand=20)
+    restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[item], pasante=pasante_a, period=last_month,
+                             stock_on_hand=20)
     notifications_materialise(now=timezone.now(), kinds={BELOW})
-    request_for(clinic_a, item, by=pasante_a, period=THIS_MONTH, to=RState.SUBMITTED, stock_on_hand=80)
+    restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[item], pasante=pasante_a, period=THIS_MONTH,
+                             stock_on_hand=80)
 
     notifications_dispatch(now=timezone.now())
 
@@ -467,7 +450,8 @@ def test_a_new_months_count_above_minimum_cancels_the_old_reminder(pharmacy, cli
 def test_the_below_minimum_rule_runs_a_fixed_number_of_queries(pharmacy, item, django_assert_num_queries, clinics):
     for _ in range(clinics):
         clinic = ClinicFactory()
-        request_for(clinic, item, by=pasante_at(clinic), to=RState.SUBMITTED, stock_on_hand=5)
+        restock_request_in_state(RState.SUBMITTED, clinic=clinic, items=[item], pasante=pasante_at(clinic),
+                                 stock_on_hand=5)
     rule = registry.rule_for(BELOW)
 
     with django_assert_num_queries(3):  # latest lines; pharmacy users; pasantes of those clinics
@@ -481,7 +465,7 @@ def test_the_below_minimum_rule_runs_a_fixed_number_of_queries(pharmacy, item, d
 
 @pytest.fixture
 def dispatched(clinic_a, pasante_a, stocked):
-    return request_for(clinic_a, stocked, by=pasante_a, to=RState.DISPATCHED)
+    return restock_request_in_state(RState.DISPATCHED, clinic=clinic_a, items=[stocked], pasante=pasante_a)
 
 
 def test_a_dispatch_unconfirmed_after_7_days_tells_the_pasante_and_pharmacy(dispatched, pharmacy_team, pasante_a,
@@ -520,7 +504,7 @@ def test_the_unconfirmed_dispatch_rule_runs_a_fixed_number_of_queries(pharmacy, 
                                                                       requests):
     for _ in range(requests):
         clinic = ClinicFactory()
-        request_for(clinic, stocked, by=pasante_at(clinic), to=RState.DISPATCHED)
+        restock_request_in_state(RState.DISPATCHED, clinic=clinic, items=[stocked], pasante=pasante_at(clinic))
     rule = registry.rule_for(NOT_RECEIVED)
 
     with django_assert_num_queries(3):  # dispatched requests; pharmacy users; pasantes of those clinics
@@ -580,7 +564,7 @@ def test_the_expiry_reminder_links_pharmacy_to_the_expiring_list_and_the_pasante
 
 
 def test_the_below_minimum_reminder_links_each_to_their_page(pharmacy_team, clinic_a, pasante_a, item):
-    request_for(clinic_a, item, by=pasante_a, to=RState.SUBMITTED, stock_on_hand=20)
+    restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[item], pasante=pasante_a, stock_on_hand=20)
     notifications_materialise(now=timezone.now(), kinds={BELOW})
     notifications_dispatch(now=timezone.now())
 

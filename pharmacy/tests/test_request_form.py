@@ -7,7 +7,6 @@ from fractions import Fraction
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,21 +17,13 @@ from pharmacy import calculations, selectors, services
 from pharmacy.forms.request_form import fraction_attr
 from pharmacy.models import RestockLine, RestockRequest
 from pharmacy.tests.factories import ItemFactory
+from tests.kit import assert_fits_the_screen, browser_log_in, client_for
 
 State = RestockRequest.State
 Kind = RestockRequest.Kind
 
 CREATE = reverse("pharmacy:request-create")
 EMERGENCY = reverse("pharmacy:request-emergency-create")
-
-
-def client_for(user) -> Client:
-    """A logged-in client that reads the pages in English, the source language of the messages."""
-    user.preferred_language = "en"
-    user.save(update_fields=["preferred_language"])
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def this_month() -> date:
@@ -649,16 +640,6 @@ def phone(live_server):
         assert not failures, failures
 
 
-def _log_in(tab, live_server, user):
-    from ces.accounts.tests.factories import PASSWORD
-
-    tab.goto(live_server.url + reverse("account_login"))
-    tab.locator("input[name=login]").fill(user.email)
-    tab.locator("input[name=password]").fill(PASSWORD)
-    tab.locator("input[name=password]").press("Enter")
-    tab.wait_for_url(live_server.url + reverse("accounts:home"))
-
-
 # consumed, stock-out days, stock on hand for each line: fractions, a month out of stock, blank boxes, a half (the
 # third: 2 two months ago, out of stock all last month, 3 now: AMC 2.5, which rounds up to 3, not to even), a slow
 # mover (the seventh: 1, 0, 0 -> AMC 1/3, rounded up to 1: suggested its 2 months, not nothing), a bad figure.
@@ -684,9 +665,9 @@ def test_browser_computes_every_line_as_the_server_and_keeps_what_is_typed(phone
             lines.append({"item": item.pk, "consumed": consumed, "stockout_days": stockout})
         submitted_request(clinic_a, months_back(back), lines, by=pasante_a)
     days = calculations.days_in_month(this_month())
-    _log_in(phone, live_server, pasante_a)
+    browser_log_in(phone, live_server, pasante_a)
     phone.goto(live_server.url + CREATE)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_fits_the_screen(phone)
 
     past = selectors.restock_past_consumption(clinic_a, this_month())
     for item, (consumed, stockout, on_hand) in zip(catalogue, TYPED, strict=True):

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.db.models import Sum
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,7 +16,9 @@ from ces.accounts.roles import Role
 from clinics.tests.factories import ClinicFactory
 from pharmacy import services
 from pharmacy.models import RestockLine, RestockRequest, StockBalance, StockMovement
-from pharmacy.tests.factories import ItemFactory
+from pharmacy.tests.factories import ItemFactory, restock_request_in_state
+from pharmacy.tests.factories import restock_line as line
+from tests.kit import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +30,6 @@ LAYOUT_QUERIES = 3  # session, user, roles
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------
-
-
-def client_for(user) -> Client:
-    """A logged-in client reading the pages in English (the source language)."""
-    client = Client()
-    user.preferred_language = "en"
-    user.save(update_fields=["preferred_language"])
-    client.force_login(user)
-    return client
 
 
 def url(name, *args):
@@ -56,34 +48,6 @@ def months_before(period: date, n: int) -> date:
     month = period.month - n
     year = period.year + (month - 1) // 12
     return date(year, (month - 1) % 12 + 1, 1)
-
-
-def line(item, **extra):
-    # 30 consumed, nothing out of stock, 20 on hand.
-    return {"item": item.pk, "beginning_balance": 50, "received": 0, "consumed": 30, "stock_on_hand": 20,
-            "stockout_days": 0, **extra}
-
-
-def make(clinic, items, *, to=State.SUBMITTED, period=PERIOD, kind=Kind.REGULAR, pasante=None, reviewer=None,
-         cuts=None, **extra):
-    """A request of ``clinic`` for ``items``, walked along the happy path up to the state ``to``."""
-    request = services.restock_request_create_draft(
-        clinic=clinic, period=period, kind=kind, by=pasante, lines=[line(item, **extra) for item in items],
-        emergency_reason="Dengue outbreak" if kind == Kind.EMERGENCY else "",
-    )
-    steps = [
-        (State.SUBMITTED, lambda r: services.restock_request_submit(request=r, by=pasante)),
-        (State.APPROVED, lambda r: services.restock_request_approve(request=r, by=reviewer, cuts=cuts)),
-        (State.DISPATCHED, lambda r: services.restock_request_dispatch(request=r, by=reviewer)),
-        (State.RECEIVED, lambda r: services.restock_request_receive(request=r, by=pasante)),
-        (State.CLOSED, lambda r: services.restock_request_close(request=r, by=reviewer)),
-    ]
-    for _state, step in steps:
-        if request.state == to:
-            break
-        request = step(request)
-    assert request.state == to
-    return request
 
 
 def snapshot(request: RestockRequest):
@@ -122,10 +86,10 @@ def stocked(items, pharmacy):
 
 def test_pasante_sees_their_clinics_history_with_emergencies_flagged(pasante_a, clinic_a, clinic_b, stocked):
     items = stocked
-    old = make(clinic_a, items, to=State.CLOSED, period=months_before(PERIOD, 2))
-    emergency = make(clinic_a, items[:1], kind=Kind.EMERGENCY, to=State.DRAFT)
-    current = make(clinic_a, items)
-    other = make(clinic_b, items)
+    old = restock_request_in_state(State.CLOSED, clinic=clinic_a, items=items, period=months_before(PERIOD, 2))
+    emergency = restock_request_in_state(State.DRAFT, clinic=clinic_a, items=items[:1], kind=Kind.EMERGENCY)
+    current = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
+    other = restock_request_in_state(State.SUBMITTED, clinic=clinic_b, items=items)
     response = client_for(pasante_a).get(url("request-list"))
     assert response.status_code == 200
     rows = {r.pk for r in response.context["page_obj"]}
@@ -138,10 +102,10 @@ def test_pasante_sees_their_clinics_history_with_emergencies_flagged(pasante_a, 
 
 
 def test_pharmacy_filters_the_requests_by_clinic_state_month_and_kind(pharmacy, clinic_a, clinic_b, items):
-    a_now = make(clinic_a, items)
-    a_before = make(clinic_a, items, to=State.DRAFT, period=months_before(PERIOD, 1))
-    a_emergency = make(clinic_a, items, kind=Kind.EMERGENCY)
-    b_now = make(clinic_b, items, to=State.DRAFT)
+    a_now = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
+    a_before = restock_request_in_state(State.DRAFT, clinic=clinic_a, items=items, period=months_before(PERIOD, 1))
+    a_emergency = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items, kind=Kind.EMERGENCY)
+    b_now = restock_request_in_state(State.DRAFT, clinic=clinic_b, items=items)
     client = client_for(pharmacy)
 
     def shown(**query):
@@ -159,7 +123,7 @@ def test_pharmacy_filters_the_requests_by_clinic_state_month_and_kind(pharmacy, 
 
 
 def test_unknown_filter_values_are_ignored_not_an_error(pharmacy, clinic_a, items):
-    request = make(clinic_a, items)
+    request = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     response = client_for(pharmacy).get(url("request-list"),
                                         {"clinic": "999999", "state": "lost", "month": "soon", "kind": "?"})
     assert response.status_code == 200
@@ -177,8 +141,9 @@ def test_roles_with_no_part_in_restocking_cannot_open_the_lists(request, persona
 def test_request_list_query_count_is_fixed(coordinator, pasante_a, clinic_a, items, django_assert_num_queries,
                                           size):
     for n in range(size):
-        make(ClinicFactory(), items, period=months_before(PERIOD, n % 3))
-        make(clinic_a, items, to=State.DRAFT, period=months_before(PERIOD, n))
+        restock_request_in_state(State.SUBMITTED, clinic=ClinicFactory(), items=items,
+                                 period=months_before(PERIOD, n % 3))
+        restock_request_in_state(State.DRAFT, clinic=clinic_a, items=items, period=months_before(PERIOD, n))
     wide, own = client_for(coordinator), client_for(pasante_a)
     # clinic filter choices, count, page (with the number of items)
     with django_assert_num_queries(LAYOUT_QUERIES + 3):
@@ -193,11 +158,11 @@ def test_request_list_query_count_is_fixed(coordinator, pasante_a, clinic_a, ite
 
 def test_queue_shows_submitted_requests_the_longest_waiting_first_and_highlights_after_three_days(
         pharmacy, clinic_a, clinic_b, items):
-    fresh = make(clinic_a, items)
-    waiting = make(clinic_b, items)
+    fresh = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
+    waiting = restock_request_in_state(State.SUBMITTED, clinic=clinic_b, items=items)
     RestockRequest.objects.filter(pk=waiting.pk).update(submitted_at=timezone.now() - timedelta(days=5))
-    make(ClinicFactory(), items, to=State.APPROVED)
-    make(ClinicFactory(), items, to=State.DRAFT)
+    restock_request_in_state(State.APPROVED, clinic=ClinicFactory(), items=items)
+    restock_request_in_state(State.DRAFT, clinic=ClinicFactory(), items=items)
     response = client_for(pharmacy).get(url("request-queue"))
     assert response.status_code == 200
     assert [r.pk for r in response.context["page_obj"]] == [waiting.pk, fresh.pk]
@@ -214,7 +179,7 @@ def test_pasante_has_no_queue(pasante_a):
 @pytest.mark.parametrize("size", [2, 12])
 def test_queue_query_count_is_fixed(pharmacy, items, django_assert_num_queries, size):
     for _ in range(size):
-        make(ClinicFactory(), items)
+        restock_request_in_state(State.SUBMITTED, clinic=ClinicFactory(), items=items)
     client = client_for(pharmacy)
     # count, page (clinic, who submitted, number of items)
     with django_assert_num_queries(LAYOUT_QUERIES + 2):
@@ -250,7 +215,7 @@ def test_detail_shows_every_figure_of_each_line(pharmacy, pasante_a, clinic_a, s
 
 def test_detail_shows_who_moved_the_request_and_when_including_a_rejection(pharmacy, coordinator, pasante_a,
                                                                           clinic_a, items):
-    request = make(clinic_a, items, pasante=pasante_a)
+    request = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items, pasante=pasante_a)
     client_for(coordinator).post(url("request-reject", request.pk), {"rejection_reason": "Counts missing"})
     services.restock_request_submit(request=request, by=pasante_a)
     client_for(pharmacy).post(url("request-approve", request.pk), {
@@ -266,7 +231,8 @@ def test_detail_shows_who_moved_the_request_and_when_including_a_rejection(pharm
 
 
 def test_detail_shows_who_closed_the_request(pharmacy, pasante_a, clinic_a, stocked):
-    request = make(clinic_a, stocked, to=State.RECEIVED, pasante=pasante_a, reviewer=pharmacy)
+    request = restock_request_in_state(State.RECEIVED, clinic=clinic_a, items=stocked, pasante=pasante_a,
+                                       reviewer=pharmacy)
     client_for(pharmacy).post(url("request-close", request.pk))
     timeline = client_for(pasante_a).get(url("request-detail", request.pk)).context["timeline"]
     assert timeline[-1]["state"] == State.CLOSED
@@ -275,11 +241,13 @@ def test_detail_shows_who_closed_the_request(pharmacy, pasante_a, clinic_a, stoc
 
 def test_detail_shows_the_clinics_earlier_months_beside_the_request(pharmacy, clinic_a, clinic_b, stocked):
     para, amox = stocked
-    oldest = make(clinic_a, [para], to=State.CLOSED, period=months_before(PERIOD, 2), consumed=12,
-                  cuts={para.pk: (5, "Short")})
-    make(clinic_a, [para, amox], to=State.APPROVED, period=months_before(PERIOD, 1), consumed=25)
-    make(clinic_b, [para], to=State.APPROVED, period=months_before(PERIOD, 1), consumed=99)
-    request = make(clinic_a, [para, amox])
+    oldest = restock_request_in_state(State.CLOSED, clinic=clinic_a, items=[para], period=months_before(PERIOD, 2),
+                                      consumed=12, cuts={para.pk: (5, "Short")})
+    restock_request_in_state(State.APPROVED, clinic=clinic_a, items=[para, amox], period=months_before(PERIOD, 1),
+                             consumed=25)
+    restock_request_in_state(State.APPROVED, clinic=clinic_b, items=[para], period=months_before(PERIOD, 1),
+                             consumed=99)
+    request = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=[para, amox])
     response = client_for(pharmacy).get(url("request-detail", request.pk))
     by_item = {line.item_id: [(e.period, old.consumed if old else None) for e, old in line.history]
                for line in response.context["lines"]}
@@ -297,12 +265,12 @@ def test_detail_shows_the_clinics_earlier_months_beside_the_request(pharmacy, cl
 
 
 def test_first_request_of_a_clinic_says_there_is_nothing_to_compare(pharmacy, clinic_a, items):
-    request = make(clinic_a, items)
+    request = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     assert 'data-testid="history-none"' in text(client_for(pharmacy).get(url("request-detail", request.pk)))
 
 
 def test_pasante_of_another_clinic_gets_404_on_every_page_of_the_request(pasante_b, clinic_a, items):
-    request = make(clinic_a, items, to=State.DRAFT)
+    request = restock_request_in_state(State.DRAFT, clinic=clinic_a, items=items)
     client = client_for(pasante_b)
     for name in ("request-detail", "request-pick-list", "request-receive"):
         assert client.get(url(name, request.pk)).status_code == 404
@@ -329,14 +297,14 @@ ACTIONS = ("action-review", "action-dispatch", "action-pick-list", "action-recei
 ])
 def test_detail_offers_the_actions_of_the_state_to_the_role_that_takes_them(request, clinic_a, stocked, state,
                                                                             persona, shown):
-    restock = make(clinic_a, stocked, to=state)
+    restock = restock_request_in_state(state, clinic=clinic_a, items=stocked)
     content = text(client_for(request.getfixturevalue(persona)).get(url("request-detail", restock.pk)))
     assert {a for a in ACTIONS if f'data-testid="{a}"' in content} == shown
 
 
 def test_a_rejected_request_shows_its_reason_and_offers_the_pasante_to_correct_it(pharmacy, pasante_a, clinic_a,
                                                                                  items):
-    restock = make(clinic_a, items)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     services.restock_request_reject(request=restock, reason="Stock on hand looks wrong", by=pharmacy)
     content = text(client_for(pasante_a).get(url("request-detail", restock.pk)))
     assert 'data-testid="rejection-reason"' in content
@@ -348,8 +316,9 @@ def test_a_rejected_request_shows_its_reason_and_offers_the_pasante_to_correct_i
 def test_request_detail_query_count_is_fixed(pharmacy, clinic_a, stocked, django_assert_num_queries, size):
     extra = [ItemFactory() for _ in range(size)]
     for n in range(1, 4):
-        make(clinic_a, [*stocked, *extra], to=State.APPROVED, period=months_before(PERIOD, n))
-    restock = make(clinic_a, [*stocked, *extra], to=State.APPROVED, reviewer=pharmacy)
+        restock_request_in_state(State.APPROVED, clinic=clinic_a, items=[*stocked, *extra],
+                                 period=months_before(PERIOD, n))
+    restock = restock_request_in_state(State.APPROVED, clinic=clinic_a, items=[*stocked, *extra], reviewer=pharmacy)
     client = client_for(pharmacy)
     # request with its people, lines with items; history: requests, their lines; timeline: events, people
     with django_assert_num_queries(LAYOUT_QUERIES + 6):
@@ -360,7 +329,7 @@ def test_request_detail_query_count_is_fixed(pharmacy, clinic_a, stocked, django
 
 
 def test_review_page_offers_each_line_approved_as_requested(pharmacy, clinic_a, items):
-    restock = make(clinic_a, items)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     response = client_for(pharmacy).get(url("request-approve", restock.pk))
     assert response.status_code == 200
     content = text(response)
@@ -372,7 +341,7 @@ def test_review_page_offers_each_line_approved_as_requested(pharmacy, clinic_a, 
 
 def test_pharmacy_approves_with_a_cut_and_its_reason(pharmacy, clinic_a, items):
     para, amox = items
-    restock = make(clinic_a, items)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     requested = restock.lines.get(item=para).requested
     response = client_for(pharmacy).post(url("request-approve", restock.pk), {
         f"quantity_{para.pk}": requested - 10, f"note_{para.pk}": "Short at the warehouse",
@@ -403,7 +372,7 @@ def _approval(restock, **changes):
 ])
 def test_a_bad_approval_shows_why_and_writes_nothing(pharmacy, clinic_a, items, change, message):
     para = items[0]
-    restock = make(clinic_a, items)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     requested = restock.lines.get(item=para).requested
     value = {"cut without reason": requested - 1, "more than requested": requested + 1, "negative": -1,
              "not a number": "ten", "empty": ""}[change]
@@ -416,7 +385,7 @@ def test_a_bad_approval_shows_why_and_writes_nothing(pharmacy, clinic_a, items, 
 
 
 def test_approving_a_request_that_is_not_submitted_says_so_and_writes_nothing(pharmacy, clinic_a, items):
-    restock = make(clinic_a, items, to=State.DRAFT)
+    restock = restock_request_in_state(State.DRAFT, clinic=clinic_a, items=items)
     before = snapshot(restock)
     client = client_for(pharmacy)
     response = client.post(url("request-approve", restock.pk), _approval(restock), follow=True)
@@ -427,7 +396,7 @@ def test_approving_a_request_that_is_not_submitted_says_so_and_writes_nothing(ph
 
 @pytest.mark.parametrize("persona", ["pasante_a", "supervisor", "chw"])
 def test_only_the_warehouse_side_may_approve_or_reject(request, clinic_a, items, persona):
-    restock = make(clinic_a, items)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     before = snapshot(restock)
     client = client_for(request.getfixturevalue(persona))
     assert client.get(url("request-approve", restock.pk)).status_code == 403
@@ -437,7 +406,7 @@ def test_only_the_warehouse_side_may_approve_or_reject(request, clinic_a, items,
 
 
 def test_coordinator_rejects_with_a_reason_and_the_pasante_reads_it(coordinator, pasante_a, clinic_a, items):
-    restock = make(clinic_a, items)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     response = client_for(coordinator).post(url("request-reject", restock.pk),
                                             {"rejection_reason": "Consumption doubled: check the count"}, follow=True)
     restock.refresh_from_db()
@@ -447,7 +416,7 @@ def test_coordinator_rejects_with_a_reason_and_the_pasante_reads_it(coordinator,
 
 
 def test_a_rejection_without_reason_shows_why_and_writes_nothing(pharmacy, clinic_a, items):
-    restock = make(clinic_a, items)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     before = snapshot(restock)
     response = client_for(pharmacy).post(url("request-reject", restock.pk), {"rejection_reason": "  "})
     assert response.status_code == 200
@@ -456,7 +425,7 @@ def test_a_rejection_without_reason_shows_why_and_writes_nothing(pharmacy, clini
 
 
 def test_rejecting_an_approved_request_says_so_and_writes_nothing(pharmacy, clinic_a, items):
-    restock = make(clinic_a, items, to=State.APPROVED)
+    restock = restock_request_in_state(State.APPROVED, clinic=clinic_a, items=items)
     before = snapshot(restock)
     response = client_for(pharmacy).post(url("request-reject", restock.pk), {"rejection_reason": "Too late"},
                                          follow=True)
@@ -470,7 +439,8 @@ def test_rejecting_an_approved_request_says_so_and_writes_nothing(pharmacy, clin
 
 def test_dispatch_picks_first_expiry_first_and_shows_the_pick_list(pharmacy, clinic_a, stocked):
     para, amox = stocked
-    restock = make(clinic_a, stocked, to=State.APPROVED, cuts={amox.pk: (0, "Not needed this month")})
+    restock = restock_request_in_state(State.APPROVED, clinic=clinic_a, items=stocked,
+                                       cuts={amox.pk: (0, "Not needed this month")})
     approved = restock.lines.get(item=para).approved
     assert approved > 40  # more than the lot that expires first holds
     response = client_for(pharmacy).post(url("request-dispatch", restock.pk), follow=True)
@@ -493,7 +463,7 @@ def test_dispatch_short_of_stock_lists_what_is_missing_and_moves_nothing(pharmac
     para, amox = items
     services.warehouse_receive(item=para, lot_number="P1", expiry=TODAY + timedelta(days=300), quantity=5000)
     services.warehouse_receive(item=amox, lot_number="A1", expiry=TODAY + timedelta(days=300), quantity=3)
-    restock = make(clinic_a, items, to=State.APPROVED)
+    restock = restock_request_in_state(State.APPROVED, clinic=clinic_a, items=items)
     before = snapshot(restock)
     response = client_for(pharmacy).post(url("request-dispatch", restock.pk), follow=True)
     shown = messages_of(response)
@@ -506,7 +476,7 @@ def test_dispatch_short_of_stock_lists_what_is_missing_and_moves_nothing(pharmac
 
 
 def test_dispatching_a_submitted_request_says_so_and_writes_nothing(pharmacy, clinic_a, stocked):
-    restock = make(clinic_a, stocked)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=stocked)
     before = snapshot(restock)
     response = client_for(pharmacy).post(url("request-dispatch", restock.pk), follow=True)
     assert any("cannot be dispatched" in m for m in messages_of(response))
@@ -514,21 +484,21 @@ def test_dispatching_a_submitted_request_says_so_and_writes_nothing(pharmacy, cl
 
 
 def test_pasante_cannot_dispatch(pasante_a, clinic_a, stocked):
-    restock = make(clinic_a, stocked, to=State.APPROVED)
+    restock = restock_request_in_state(State.APPROVED, clinic=clinic_a, items=stocked)
     before = snapshot(restock)
     assert client_for(pasante_a).post(url("request-dispatch", restock.pk)).status_code == 403
     assert snapshot(restock) == before
 
 
 def test_pick_list_waits_for_the_dispatch(pharmacy, clinic_a, items):
-    restock = make(clinic_a, items, to=State.APPROVED)
+    restock = restock_request_in_state(State.APPROVED, clinic=clinic_a, items=items)
     response = client_for(pharmacy).get(url("request-pick-list", restock.pk), follow=True)
     assert response.redirect_chain[-1][0] == url("request-detail", restock.pk)
     assert any("once the request is dispatched" in m for m in messages_of(response))
 
 
 def test_the_pasante_sees_the_pick_list_of_their_delivery(pasante_a, clinic_a, stocked):
-    restock = make(clinic_a, stocked, to=State.DISPATCHED)
+    restock = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=stocked)
     response = client_for(pasante_a).get(url("request-pick-list", restock.pk))
     assert response.status_code == 200
     assert text(response).count('data-testid="pick-item"') == 2
@@ -539,7 +509,7 @@ def test_the_pasante_sees_the_pick_list_of_their_delivery(pasante_a, clinic_a, s
 
 def test_pasante_confirms_receipt_with_a_difference_and_the_stock_enters_the_clinic(pasante_a, clinic_a, stocked):
     para, amox = stocked
-    restock = make(clinic_a, stocked, to=State.DISPATCHED)
+    restock = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=stocked)
     dispatched = {ln.item_id: ln.dispatched for ln in restock.lines.all()}
     client = client_for(pasante_a)
     form = client.get(url("request-receive", restock.pk))
@@ -568,7 +538,7 @@ def test_pasante_confirms_receipt_with_a_difference_and_the_stock_enters_the_cli
 ])
 def test_a_bad_receipt_shows_why_and_writes_nothing(pasante_a, clinic_a, stocked, change, message):
     para, amox = stocked
-    restock = make(clinic_a, stocked, to=State.DISPATCHED)
+    restock = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=stocked)
     dispatched = restock.lines.get(item=para).dispatched
     value = {"difference without remark": dispatched - 1, "more than dispatched": dispatched + 1, "negative": -4,
              "not a number": "many"}[change]
@@ -582,7 +552,7 @@ def test_a_bad_receipt_shows_why_and_writes_nothing(pasante_a, clinic_a, stocked
 
 @pytest.mark.parametrize("persona", ["pharmacy", "coordinator", "admin_user", "supervisor"])
 def test_only_the_pasante_confirms_a_receipt(request, clinic_a, stocked, persona):
-    restock = make(clinic_a, stocked, to=State.DISPATCHED)
+    restock = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=stocked)
     before = snapshot(restock)
     client = client_for(request.getfixturevalue(persona))
     assert client.get(url("request-receive", restock.pk)).status_code == 403
@@ -592,7 +562,7 @@ def test_only_the_pasante_confirms_a_receipt(request, clinic_a, stocked, persona
 
 def test_a_pasante_who_also_works_the_warehouse_confirms_only_their_own_clinic(pasante_b, clinic_a, stocked):
     pasante_b.groups.add(Group.objects.get(name=Role.PHARMACY))
-    restock = make(clinic_a, stocked, to=State.DISPATCHED)
+    restock = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=stocked)
     before = snapshot(restock)
     client = client_for(pasante_b)
     assert client.get(url("request-detail", restock.pk)).status_code == 200  # the warehouse role sees it
@@ -601,7 +571,7 @@ def test_a_pasante_who_also_works_the_warehouse_confirms_only_their_own_clinic(p
 
 
 def test_receiving_a_request_not_dispatched_says_so_and_writes_nothing(pasante_a, clinic_a, items):
-    restock = make(clinic_a, items, to=State.APPROVED)
+    restock = restock_request_in_state(State.APPROVED, clinic=clinic_a, items=items)
     before = snapshot(restock)
     response = client_for(pasante_a).post(url("request-receive", restock.pk), {}, follow=True)
     assert response.redirect_chain[-1][0] == url("request-detail", restock.pk)
@@ -613,7 +583,7 @@ def test_receiving_a_request_not_dispatched_says_so_and_writes_nothing(pasante_a
 
 
 def test_pharmacy_closes_a_received_request(pharmacy, clinic_a, stocked):
-    restock = make(clinic_a, stocked, to=State.RECEIVED)
+    restock = restock_request_in_state(State.RECEIVED, clinic=clinic_a, items=stocked)
     response = client_for(pharmacy).post(url("request-close", restock.pk), follow=True)
     restock.refresh_from_db()
     assert restock.state == State.CLOSED
@@ -621,7 +591,7 @@ def test_pharmacy_closes_a_received_request(pharmacy, clinic_a, stocked):
 
 
 def test_closing_a_request_not_received_says_so_and_writes_nothing(pharmacy, clinic_a, stocked):
-    restock = make(clinic_a, stocked, to=State.DISPATCHED)
+    restock = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=stocked)
     before = snapshot(restock)
     response = client_for(pharmacy).post(url("request-close", restock.pk), follow=True)
     assert any("cannot be closed" in m for m in messages_of(response))
@@ -629,14 +599,14 @@ def test_closing_a_request_not_received_says_so_and_writes_nothing(pharmacy, cli
 
 
 def test_pasante_cannot_close(pasante_a, clinic_a, stocked):
-    restock = make(clinic_a, stocked, to=State.RECEIVED)
+    restock = restock_request_in_state(State.RECEIVED, clinic=clinic_a, items=stocked)
     before = snapshot(restock)
     assert client_for(pasante_a).post(url("request-close", restock.pk)).status_code == 403
     assert snapshot(restock) == before
 
 
 def test_the_actions_refuse_get(pharmacy, clinic_a, items):
-    restock = make(clinic_a, items)
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     client = client_for(pharmacy)
     for name in ("request-reject", "request-dispatch", "request-close"):
         assert client.get(url(name, restock.pk)).status_code == 405

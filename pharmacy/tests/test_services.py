@@ -9,7 +9,8 @@ from pharmacy import services
 from pharmacy.models import RestockLine, RestockRequest, StockBalance, StockMovement
 from pharmacy.selectors import restock_requests_visible_to, restock_status_for_clinics
 
-from .factories import ItemFactory
+from .factories import ItemFactory, restock_request_advance
+from .factories import restock_line as line
 
 State = RestockRequest.State
 PERIOD = date(2026, 6, 1)  # 30 days
@@ -33,12 +34,6 @@ def clinic_stock(clinic, item):
     return StockBalance.objects.filter(clinic=clinic, lot__item=item).aggregate(t=Sum("quantity"))["t"] or 0
 
 
-def line(item, **extra):
-    # 30 consumed in a 30-day month, no stock-out, 20 on hand: AMC 30, max 90, suggested 70.
-    return {"item": item.pk, "beginning_balance": 50, "received": 0, "consumed": 30, "stock_on_hand": 20,
-            "stockout_days": 0, **extra}
-
-
 @pytest.fixture
 def item(db):
     return ItemFactory(name="Paracetamol", max_months_of_stock=3)
@@ -55,22 +50,6 @@ def stocked(item, pharmacy):
 @pytest.fixture
 def draft(clinic_a, item, pasante_a):
     return services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)], by=pasante_a)
-
-
-def advance(request, to, *, by=None):
-    """Walk a request along the happy path up to state ``to``."""
-    steps = [
-        (State.SUBMITTED, lambda r: services.restock_request_submit(request=r, by=by)),
-        (State.APPROVED, lambda r: services.restock_request_approve(request=r, by=by)),
-        (State.DISPATCHED, lambda r: services.restock_request_dispatch(request=r, by=by, today=TODAY)),
-        (State.RECEIVED, lambda r: services.restock_request_receive(request=r, by=by)),
-        (State.CLOSED, lambda r: services.restock_request_close(request=r, by=by)),
-    ]
-    for state, step in steps:
-        request = step(request)
-        if state == to:
-            return request
-    raise AssertionError(to)
 
 
 # --- The ledger ---------------------------------------------------------------------------------
@@ -190,7 +169,7 @@ def test_an_emergency_request_needs_a_reason(clinic_a, item, pasante_a):
 # --- Transitions -------------------------------------------------------------------------------
 
 def test_the_whole_cycle_moves_stock_fefo_and_into_the_clinic(draft, stocked, clinic_a, pasante_a, pharmacy):
-    request = advance(draft, State.SUBMITTED, by=pasante_a)
+    request = restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     request = services.restock_request_approve(request=request, by=pharmacy, cuts={stocked.pk: (60, "budget")})
     request = services.restock_request_dispatch(request=request, by=pharmacy, today=TODAY)
     assert request.state == State.DISPATCHED
@@ -211,7 +190,7 @@ def test_the_whole_cycle_moves_stock_fefo_and_into_the_clinic(draft, stocked, cl
 
 
 def test_a_rejected_request_can_be_corrected_and_submitted_again(draft, item, pasante_a, pharmacy):
-    request = advance(draft, State.SUBMITTED, by=pasante_a)
+    request = restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     request = services.restock_request_reject(request=request, reason="Count again", by=pharmacy)
     assert (request.state, request.rejection_reason) == (State.REJECTED, "Count again")
     services.restock_request_update_lines(request=request, lines=[line(item, stock_on_hand=30)], by=pasante_a)
@@ -221,7 +200,7 @@ def test_a_rejected_request_can_be_corrected_and_submitted_again(draft, item, pa
 
 
 def test_rejection_needs_a_reason(draft, pasante_a, pharmacy):
-    request = advance(draft, State.SUBMITTED, by=pasante_a)
+    request = restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     with pytest.raises(ValidationError, match="reason"):
         services.restock_request_reject(request=request, reason="  ", by=pharmacy)
     request.refresh_from_db()
@@ -229,7 +208,7 @@ def test_rejection_needs_a_reason(draft, pasante_a, pharmacy):
 
 
 def test_a_cut_needs_a_reason(draft, stocked, pasante_a, pharmacy):
-    request = advance(draft, State.SUBMITTED, by=pasante_a)
+    request = restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     with pytest.raises(ValidationError, match="reason for the cut"):
         services.restock_request_approve(request=request, by=pharmacy, cuts={stocked.pk: (60, "")})
     request.refresh_from_db()
@@ -239,7 +218,7 @@ def test_a_cut_needs_a_reason(draft, stocked, pasante_a, pharmacy):
 
 @pytest.mark.parametrize("approved", [71, -1])
 def test_approval_above_the_request_or_negative_is_refused(draft, stocked, pasante_a, pharmacy, approved):
-    request = advance(draft, State.SUBMITTED, by=pasante_a)
+    request = restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     with pytest.raises(ValidationError):
         services.restock_request_approve(request=request, by=pharmacy, cuts={stocked.pk: (approved, "why")})
     request.refresh_from_db()
@@ -248,7 +227,7 @@ def test_approval_above_the_request_or_negative_is_refused(draft, stocked, pasan
 
 def test_dispatch_above_stock_moves_nothing(draft, item, pasante_a, pharmacy):
     services.warehouse_receive(item=item, lot_number="FEW", expiry=date(2028, 1, 31), quantity=10)
-    request = advance(draft, State.APPROVED, by=pasante_a)
+    request = restock_request_advance(draft, State.APPROVED, pasante=pasante_a)
     with pytest.raises(ValidationError, match="nothing was moved"):
         services.restock_request_dispatch(request=request, by=pharmacy, today=TODAY)
     request.refresh_from_db()
@@ -261,7 +240,7 @@ def test_dispatch_of_several_lines_is_all_or_nothing(clinic_a, stocked, pasante_
     other = ItemFactory(name="Amoxicilina")
     request = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, by=pasante_a,
                                                     lines=[line(stocked), line(other)])
-    request = advance(request, State.APPROVED, by=pasante_a)
+    request = restock_request_advance(request, State.APPROVED, pasante=pasante_a)
     with pytest.raises(ValidationError, match="Amoxicilina"):
         services.restock_request_dispatch(request=request, by=pharmacy, today=TODAY)
     assert warehouse_stock(stocked) == 650
@@ -269,7 +248,7 @@ def test_dispatch_of_several_lines_is_all_or_nothing(clinic_a, stocked, pasante_
 
 
 def test_receipt_above_dispatched_or_difference_without_remark_is_refused(draft, stocked, clinic_a, pasante_a):
-    request = advance(draft, State.DISPATCHED, by=pasante_a)
+    request = restock_request_advance(draft, State.DISPATCHED, pasante=pasante_a, today=TODAY)
     for received in ({stocked.pk: (71, "extra")}, {stocked.pk: (60, "")}):
         with pytest.raises(ValidationError):
             services.restock_request_receive(request=request, by=pasante_a, received=received)
@@ -291,11 +270,7 @@ TRANSITIONS = {
 @pytest.mark.parametrize("state", list(State))
 @pytest.mark.parametrize("action", list(TRANSITIONS))
 def test_each_transition_is_refused_from_every_other_state(draft, stocked, state, action):
-    request = draft
-    if state == State.REJECTED:
-        request = services.restock_request_reject(request=advance(draft, State.SUBMITTED), reason="no")
-    elif state != State.DRAFT:
-        request = advance(draft, state)
+    request = restock_request_advance(draft, state, today=TODAY)
     step, allowed = TRANSITIONS[action]
     if state in allowed:
         assert step(request).state != state
@@ -330,7 +305,7 @@ def test_other_roles_see_no_request(draft, persona, request):
 
 def test_restock_status_for_clinics_gives_the_regular_request_state(draft, clinic_a, item, pasante_a):
     ClinicFactory()
-    advance(draft, State.SUBMITTED, by=pasante_a)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)], by=pasante_a,
                                           kind=RestockRequest.Kind.EMERGENCY, emergency_reason="outbreak")
     assert restock_status_for_clinics(date(2026, 6, 18)) == {clinic_a.pk: State.SUBMITTED}
@@ -346,7 +321,7 @@ def test_the_database_itself_refuses_a_negative_balance(stocked):
 def test_restock_changes_are_kept_in_history(draft, pasante_a):
     import pghistory.models
 
-    advance(draft, State.SUBMITTED, by=pasante_a)
+    restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     states = [e.pgh_data["state"] for e in pghistory.models.Events.objects.tracks(draft).order_by("pgh_created_at")]
     assert states == ["draft", "submitted"]
 

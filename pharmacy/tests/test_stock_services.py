@@ -22,6 +22,7 @@ from pharmacy.models import (
     StockCountLine,
     StockMovement,
 )
+from tests.kit import run_concurrently
 
 from .factories import ItemFactory, LotFactory
 
@@ -545,25 +546,10 @@ def test_a_client_key_replayed_while_the_first_post_is_being_written_answers_the
 @pytest.mark.django_db(transaction=True)
 def test_a_client_key_replayed_by_many_at_once_makes_one_request(item):
     clinic, key = ClinicFactory(), uuid.uuid4()
-    barrier = threading.Barrier(THREADS)
-    answers = []
 
-    def post():
-        try:
-            barrier.wait()
-            answers.append(services.restock_request_create_draft(
-                clinic=clinic, period=PERIOD, lines=[report(item)], client_key=key, kind=RestockRequest.Kind.EMERGENCY,
-                emergency_reason="Dengue outbreak").pk)
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            answers.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
+    answers = run_concurrently(lambda _: services.restock_request_create_draft(
+        clinic=clinic, period=PERIOD, lines=[report(item)], client_key=key, kind=RestockRequest.Kind.EMERGENCY,
+        emergency_reason="Dengue outbreak").pk, THREADS)
 
     assert RestockRequest.objects.count() == 1
     assert answers == [RestockRequest.objects.get().pk] * THREADS

@@ -8,7 +8,6 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,19 +21,12 @@ from pharmacy.services import (
     stock_count_record,
 )
 from pharmacy.tests.factories import ItemFactory, LotFactory
+from tests.kit import client_for
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 LAYOUT_QUERIES = 3  # session, user, roles
-
-
-def client_for(user) -> Client:
-    client = Client()
-    user.preferred_language = "en"
-    user.save(update_fields=["preferred_language"])
-    client.force_login(user)
-    return client
 
 
 def text(response) -> str:

@@ -1,16 +1,13 @@
 """The Idempotency-Key mechanism, exercised through the patient registry's create endpoint."""
 
-import threading
-
 import pytest
-from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from ces.core.idempotency import MAX_KEY_LENGTH
 from ces.core.models import IdempotencyRecord
 from clinics.models import Patient
+from tests.kit import api_client_for, client_for, errors_in, run_concurrently
 
 URL = reverse("api:patient-list")
 
@@ -27,9 +24,8 @@ def _post(client, body, key=None, **headers):
 
 
 @pytest.fixture
-def client_a(api_client, pasante_a):
-    api_client.force_login(pasante_a)
-    return api_client
+def client_a(pasante_a):
+    return api_client_for(pasante_a)
 
 
 @pytest.mark.django_db
@@ -73,8 +69,7 @@ def test_same_key_on_another_endpoint_is_409(client_a, clinic_a, pasante_a):
 @pytest.mark.django_db
 def test_same_key_by_another_user_is_independent(client_a, clinic_a, supervisor):
     _post(client_a, _body(clinic_a), key="alta-1")
-    other = Client()
-    other.force_login(supervisor)
+    other = client_for(supervisor)
 
     response = other.post(URL, _body(clinic_a, given_names="Rosa"), content_type="application/json",
                           HTTP_IDEMPOTENCY_KEY="alta-1")
@@ -181,34 +176,13 @@ THREADS = 6
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_with_the_same_key_create_one_row(pasante_a, clinic_a):
-    clients = []
-    for _ in range(THREADS):
-        client = Client()
-        client.force_login(pasante_a)
-        clients.append(client)
-    barrier = threading.Barrier(THREADS)
-    statuses, bodies, errors = [], [], []
+    clients = [client_for(pasante_a) for _ in range(THREADS)]
 
-    def post(client):
-        try:
-            barrier.wait(timeout=30)
-            response = client.post(URL, _body(clinic_a), content_type="application/json",
-                                   HTTP_IDEMPOTENCY_KEY="carrera-1")
-            statuses.append(response.status_code)
-            bodies.append(response.json())
-        except Exception as exc:  # a failure in a thread must fail the test, not vanish
-            errors.append(exc)
-        finally:
-            connection.close()
+    responses = run_concurrently(lambda i: clients[i].post(URL, _body(clinic_a), content_type="application/json",
+                                                           HTTP_IDEMPOTENCY_KEY="carrera-1"), THREADS)
 
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
-    assert statuses == [201] * THREADS
-    assert all(body == bodies[0] for body in bodies)
+    assert errors_in(responses) == []
+    assert [response.status_code for response in responses] == [201] * THREADS
+    assert all(response.json() == responses[0].json() for response in responses)
     assert Patient.objects.count() == 1
     assert IdempotencyRecord.objects.count() == 1

@@ -1,13 +1,11 @@
 """The engine against real PostgreSQL: materialise, claim, deliver, retry, cancel, expire; exactly once."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection
 from django.utils import timezone
 
 from ces.accounts.tests.factories import UserFactory
@@ -17,6 +15,7 @@ from ces.notifications.services import (
     notifications_dispatch,
     notifications_materialise,
 )
+from tests.kit import errors_in, run_concurrently
 
 State = Notification.State
 pytestmark = pytest.mark.django_db
@@ -207,25 +206,9 @@ def test_concurrent_dispatchers_send_each_reminder_exactly_once(ping_rule, now):
     # A second "beat" evaluating the rule at the same time adds nothing.
     assert materialise(now) == 0
 
-    workers, barrier, errors = 8, threading.Barrier(8), []
-    outcomes = []
+    outcomes = run_concurrently(lambda _: notifications_dispatch(now=now, limit=5), 8)
 
-    def run():
-        try:
-            barrier.wait()
-            outcomes.append(notifications_dispatch(now=now, limit=5))
-        except Exception as exc:  # pragma: no cover - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    assert errors_in(outcomes) == []
     assert sum(o.get(State.SENT, 0) for o in outcomes) == 100
     assert Notification.objects.filter(state=State.SENT).count() == 100
     per_recipient_and_occurrence = sent_keys()

@@ -7,6 +7,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from clinics.tests.factories import AssignmentFactory, ClinicFactory
+from tests.kit import log_in
 
 from .conftest import TODAY
 
@@ -109,9 +110,7 @@ def test_csv_has_a_bom_spanish_headers_and_dates_as_dd_mm_yyyy(client, roster, c
 
 
 def test_csv_headers_follow_the_persons_language(client, roster, coordinator):
-    coordinator.preferred_language = "en"
-    coordinator.save(update_fields=["preferred_language"])
-    client.force_login(coordinator)
+    log_in(client, coordinator, language="en")
     _, table = _csv(client, "pasante-roster")
     assert table[0] == ["Clinic", "Community", "Pasante", "Cohort", "Start", "End"]
 
@@ -141,9 +140,7 @@ def test_staff_directory_says_yes_and_no_in_spanish(client, roster, coordinator)
 ])
 @pytest.mark.parametrize("name", ["report-csv", "report-detail"])
 def test_bad_filters_give_a_clear_message_and_export_nothing(client, roster, coordinator, params, message, name):
-    coordinator.preferred_language = "en"
-    coordinator.save(update_fields=["preferred_language"])
-    client.force_login(coordinator)
+    log_in(client, coordinator, language="en")
     response = client.get(reverse(f"reports:{name}", args=["pasante-roster"]), params)
     assert response.status_code == (400 if name == "report-csv" else 200)
     body = response.content.decode()
