@@ -1,7 +1,7 @@
 """The reminder rules clinics registers with ``ces.notifications`` (discovered at start-up).
 
 Coverage gap: an active rural clinic that will have no pasante in 90, 60 or 30 days; every active
-coordinator is told. The arithmetic is ``clinics.reminders`` (pure in ``today``); this module only
+coordinator is told. The arithmetic is ``clinics.coverage``; this module only
 adapts it to the engine: who, when, the words, and whether it is still needed.
 """
 
@@ -16,8 +16,8 @@ from django.utils.translation import ngettext
 from ces.accounts.roles import Role
 from ces.notifications.registry import Due, Message, ReminderRule, register
 
+from .coverage import KIND, CoverageWarning, coverage_gap_warning_is_valid, coverage_gap_warnings
 from .models import Clinic
-from .reminders import KIND, CoverageWarning, coverage_gap_warning_is_valid, coverage_gap_warnings
 
 SEND_AT = time(8, 0)  # local time: the warning of a day arrives in the morning
 

@@ -1,11 +1,11 @@
-"""The coverage-gap reminder rule: worked examples, with "today" fixed at 1 May 2026."""
+"""Coverage-gap warnings (clinics.coverage): worked examples, with "today" fixed at 1 May 2026."""
 
 from datetime import date, timedelta
 
 import pytest
 
+from clinics.coverage import CoverageWarning, coverage_gap_warning_is_valid, coverage_gap_warnings
 from clinics.models import Assignment, Cadre, Clinic
-from clinics.reminders import CoverageWarning, coverage_gap_warning_is_valid, coverage_gap_warnings
 from clinics.tests.factories import AssignmentFactory, ClinicFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
