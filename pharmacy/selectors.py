@@ -302,7 +302,7 @@ def stock_count_sheet(*, clinic=None, also_lots=()) -> list[dict]:
     return rows
 
 
-# --- Reminders (pharmacy/reminder_rules.py): what is due, and who is told ---------------------------
+# --- Reminders (pharmacy/reminders.py): what is due, and who is told --------------------------------
 
 # A regular request in one of these states has reached the pharmacy. A rejected one has come back to
 # the pasante to correct and submit again, so it still counts as not submitted.
