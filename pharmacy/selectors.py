@@ -315,9 +315,15 @@ SUBMITTED_OR_LATER = (
 )
 
 
+def pharmacy_settings() -> PharmacySettings:
+    """The settings row with who changed it last, or the defaults (unsaved) if the row is missing.
+    One query, and never a write: a GET must not create the row (migration 0003 does)."""
+    return PharmacySettings.objects.select_related("updated_by").filter(pk=1).first() or PharmacySettings(pk=1)
+
+
 def request_deadline_day() -> int:
     """The day of the month the regular request is due, as the coordinators set it (the default until
-    they do). One query; unlike ``PharmacySettings.load()`` it never writes."""
+    they do). One query, and never a write."""
 
     day = PharmacySettings.objects.filter(pk=1).values_list("request_deadline_day", flat=True).first()
     return day if day is not None else PharmacySettings._meta.get_field("request_deadline_day").default
