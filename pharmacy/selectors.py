@@ -400,6 +400,19 @@ def restock_requests_awaiting_receipt(*, dispatched_before, dispatched_since) ->
     )
 
 
+def restock_requests_with_news(*, since, until) -> QuerySet:
+    """Requests whose last step the clinic has to hear of, taken in [``since``, ``until``]: approved or
+    rejected (``decided_at``) and still so, or dispatched (``dispatched_at``) and not yet received; with
+    the clinic and who submitted it. A request that has moved on since is the later step's news."""
+    decided = Q(state__in=[RestockRequest.State.APPROVED, RestockRequest.State.REJECTED],
+                decided_at__gte=since, decided_at__lte=until)
+    dispatched = Q(state=RestockRequest.State.DISPATCHED, dispatched_at__gte=since, dispatched_at__lte=until)
+    return (
+        RestockRequest.objects.filter(decided | dispatched)
+        .select_related("clinic", "submitted_by").order_by("pk")
+    )
+
+
 # --- Who does what with the catalogue and the requests (the API's permission classes wrap these) ----
 
 # The catalogue is reference data: the warehouse keeps it, and the data manager.
