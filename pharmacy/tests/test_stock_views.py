@@ -32,6 +32,10 @@ pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 LAYOUT_QUERIES = 3  # session, user, roles
+# A two-line delivery, savepoints included: the items; the key and the delivery's row; per line its lot,
+# balance and movement. Its replay: the items of the form and the delivery already under the key.
+DELIVERY_POST_QUERIES = 42
+DELIVERY_REPLAY_QUERIES = 5
 
 
 def client_for(user) -> Client:
@@ -459,6 +463,24 @@ def test_a_refused_delivery_can_be_corrected_and_sent_with_the_same_form(pharmac
     assert "Delivery FAC-2026-001 received: 1 line, 5 units." in text(response)
     assert balance(None, stock["late"]) == 45
     assert WarehouseDelivery.objects.get().client_key == uuid.UUID(key)
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_a_delivery_post_and_its_replay_run_a_fixed_number_of_queries(pharmacy, stock, django_assert_num_queries,
+                                                                      size):
+    client = client_for(pharmacy)
+    for n in range(size):  # a bigger catalogue and more deliveries already received
+        other = ItemFactory()
+        data = {**receipt_data([line(other, f"OLD-{n}")], document=f"FAC-OLD-{n}"), "client_key": str(uuid.uuid4())}
+        assert client.post(url("warehouse-receipt-create"), data).status_code == 302
+    data = {**receipt_data([line(stock["metf"], "MET-PIN", quantity="20"),
+                            line(stock["para"], "PAR-LATE", expiry=stock["late"].expiry, quantity="5")]),
+            "client_key": str(uuid.uuid4())}
+    with django_assert_num_queries(LAYOUT_QUERIES + DELIVERY_POST_QUERIES):
+        assert client.post(url("warehouse-receipt-create"), data).status_code == 302
+    with django_assert_num_queries(LAYOUT_QUERIES + DELIVERY_REPLAY_QUERIES):
+        assert client.post(url("warehouse-receipt-create"), data).status_code == 302
+    assert balance(None, stock["late"]) == 45
 
 
 def test_pasante_cannot_receive_deliveries(pasante_a, stock):
