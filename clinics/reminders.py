@@ -1,77 +1,83 @@
-"""Reminder rule of clinics: a rural clinic that will have no pasante in 90, 60 or 30 days.
+"""The reminder rules clinics registers with ``ces.notifications`` (discovered at start-up).
 
-This module holds the rule only, pure in ``today``; ``clinics/reminder_rules.py`` adapts it to the
-engine of ``ces.notifications`` (recipients, due time, wording), which uses it like this:
-
-1. On its tick, the engine calls ``coverage_gap_warnings(day)`` for today (and for the last few days,
-   to catch up after a beat that was down). Each warning is due on ``day``: a gap in the clinic's
-   pasante coverage starts exactly 90, 60 or 30 days later. Because the match is on the exact day, a
-   gap yields at most one warning per threshold, and evaluating a day again finds the same warnings;
-   the engine stores each under a key unique per kind, clinic, gap start and threshold (``key`` here),
-   so it is scheduled exactly once.
-2. Just before sending a pending reminder, the engine calls ``coverage_gap_warning_is_valid(warning)``;
-   when it answers False (a pasante now covers the first day of the gap, or the clinic was closed or is
-   no longer a rural clinic) the reminder is cancelled, not sent.
-
-Every gap that starts at a threshold counts, not only the clinic's first one, so a gap later in the
-year is announced even while an earlier one is still open. A clinic uncovered today is already on the
-coverage page; it gets no "will have no pasante" warning until a pasante arrives and leaves again.
+Coverage gap: an active rural clinic that will have no pasante in 90, 60 or 30 days; every active
+coordinator is told. The arithmetic is ``clinics.coverage``; this module only
+adapts it to the engine: who, when, the words, and whether it is still needed.
 """
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import datetime, time, timedelta
 
-from django.db.models import Prefetch, Q
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .coverage import coverage_segments, gaps
-from .models import Assignment, Clinic
+from ces.accounts.roles import Role
+from ces.notifications.registry import Due, Message, ReminderRule, register
 
-KIND = "clinics.coverage_gap"
-THRESHOLDS = (90, 60, 30)  # days before a gap starts
+from .coverage import KIND, CoverageWarning, coverage_gap_warning_is_valid, coverage_gap_warnings
+from .models import Clinic
 
-
-@dataclass(frozen=True)
-class CoverageWarning:
-    clinic_id: int
-    days_before: int
-    gap_start: date
-
-    @property
-    def key(self) -> str:
-        """Unique per occurrence: the engine's idempotency key."""
-        return f"{KIND}:{self.clinic_id}:{self.gap_start.isoformat()}:{self.days_before}"
+SEND_AT = time(8, 0)  # local time: the warning of a day arrives in the morning
 
 
-def _pasante_posts(first_day: date, last_day: date):
-    return Assignment.objects.filter(role=Assignment.Role.PASANTE, start_date__lte=last_day).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=first_day)
-    )
+def _occurrence(warning: CoverageWarning) -> str:
+    return f"{warning.gap_start.isoformat()}/{warning.days_before}d"
 
 
-def coverage_gap_warnings(today: date) -> list[CoverageWarning]:
-    """The warnings due ``today``, for every active rural clinic. Two queries, whatever the number of clinics."""
-    end = today + timedelta(days=max(THRESHOLDS))
-    clinics = (
-        Clinic.objects.filter(active=True, kind=Clinic.Kind.RURAL_CLINIC)
-        .only("pk")
-        .order_by("pk")
-        .prefetch_related(Prefetch("assignments", queryset=_pasante_posts(today, end), to_attr="pasante_posts"))
-    )
-    warnings = []
-    for clinic in clinics:
-        for gap in gaps(coverage_segments(clinic.pasante_posts, today, end)):
-            days_before = (gap.start - today).days
-            if days_before in THRESHOLDS:
-                warnings.append(CoverageWarning(clinic.pk, days_before, gap.start))
-    return warnings
+def _warning_of(notification, clinic) -> CoverageWarning:
+    gap_start, days = notification.occurrence.split("/")
+    return CoverageWarning(clinic.pk, int(days.rstrip("d")), datetime.fromisoformat(gap_start).date())
 
 
-def coverage_gap_warning_is_valid(warning: CoverageWarning) -> bool:
-    """Whether the gap still exists: the clinic is still an active rural clinic with no pasante that day."""
-    still_rural = Clinic.objects.filter(
-        pk=warning.clinic_id, active=True, kind=Clinic.Kind.RURAL_CLINIC
-    ).exists()
-    if not still_rural:
-        return False
-    day = warning.gap_start
-    return not _pasante_posts(day, day).filter(clinic_id=warning.clinic_id).exists()
+class CoverageGapRule(ReminderRule):
+    kind = KIND
+    label = _("Clinic without a pasante soon (90, 60 and 30 days before)")
+    roles = frozenset({Role.COORDINATOR})
+    expires_after = timedelta(days=7)
+
+    def due(self, now):
+        """The warnings of today and of the last days still inside the expiry window.
+
+        Looking back covers a beat that was down for a while; a day already evaluated finds the same
+        warnings, which the engine's unique key turns into nothing new.
+        """
+        today = timezone.localdate(now)
+        lookback = max(self.expiry().days, 0)
+        found = []
+        for offset in range(lookback, -1, -1):
+            day = today - timedelta(days=offset)
+            due_at = timezone.make_aware(datetime.combine(day, SEND_AT))
+            found += [(w, due_at) for w in coverage_gap_warnings(day)]
+        if not found:
+            return []
+        coordinators = list(
+            get_user_model().objects.filter(is_active=True, groups__name=Role.COORDINATOR).values_list("pk", flat=True)
+        )
+        clinics = Clinic.objects.in_bulk({w.clinic_id for w, _ in found})
+        return [
+            Due(subject=clinics[w.clinic_id], occurrence=_occurrence(w), due_at=due_at, recipients=coordinators)
+            for w, due_at in found
+            if w.clinic_id in clinics
+        ]
+
+    def still_needed(self, notification, subject, now) -> bool:
+        return coverage_gap_warning_is_valid(_warning_of(notification, subject))
+
+    def message(self, notification, subject) -> Message:
+        warning = _warning_of(notification, subject)
+        day = date_format(warning.gap_start, "SHORT_DATE_FORMAT")
+        days = max((warning.gap_start - timezone.localdate()).days, 0)  # delivered late: the true count
+        title = _("%(clinic)s will have no pasante from %(date)s") % {"clinic": subject.name, "date": day}
+        body = ngettext(
+            "In %(days)d day, on %(date)s, %(clinic)s will have no pasante assigned. "
+            "Assign an incoming pasante before then.",
+            "In %(days)d days, on %(date)s, %(clinic)s will have no pasante assigned. "
+            "Assign an incoming pasante before then.",
+            days,
+        ) % {"days": days, "date": day, "clinic": subject.name}
+        return Message(title=str(title), body=body, link=subject.get_absolute_url())
+
+
+register(CoverageGapRule())

@@ -111,6 +111,35 @@ class StockMovement(models.Model):
         return f"{self.get_kind_display()} {self.quantity:+d} · {self.lot}"
 
 
+class WarehouseDelivery(models.Model):
+    """A supplier's delivery note received into the central warehouse, all its lines at once.
+
+    Its lines are the ``receipt`` movements of the ledger with the same ``document``; ``lines`` and
+    ``units`` say what they added. ``client_key`` (made when the form is drawn) is claimed by this row in
+    the same transaction as the movements: the form posted twice is one delivery, and a delivery refused
+    leaves the key free for the corrected form.
+    """
+
+    document = models.CharField(_("invoice or delivery note number"), max_length=80)
+    reason = models.TextField(_("remarks"), blank=True)
+    lines = models.PositiveIntegerField(_("lines"), default=0)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    client_key = models.UUIDField(_("client key"), null=True, blank=True, unique=True, editable=False)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("received by"),
+    )
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("warehouse delivery")
+        verbose_name_plural = _("warehouse deliveries")
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self):
+        return self.document
+
+
 class StockBalance(models.Model):
     """The cached sum of the ledger for one lot at one location, kept by ``services.ledger_move``
     in the same transaction as the movement. The database refuses a negative balance."""
@@ -334,7 +363,8 @@ class StockCountLine(models.Model):
 
 
 class PharmacySettings(models.Model):
-    """The few settings coordinators change for the pharmacy: one row."""
+    """The few settings coordinators change for the pharmacy: one row, made by a migration and read with
+    ``selectors.pharmacy_settings()``, which never writes (the defaults when the row is missing)."""
 
     request_deadline_day = models.PositiveSmallIntegerField(
         _("monthly request deadline (day of the month)"), default=25,
@@ -358,7 +388,3 @@ class PharmacySettings(models.Model):
 
     def __str__(self):
         return str(self._meta.verbose_name)
-
-    @classmethod
-    def load(cls) -> "PharmacySettings":
-        return cls.objects.get_or_create(pk=1)[0]

@@ -13,7 +13,7 @@ from ces.accounts.roles import Role
 from clinics.selectors import clinics_visible_to
 
 from . import selectors
-from .models import PharmacySettings, RestockRequest
+from .models import RestockRequest
 
 PANEL_ROWS = 5
 State = RestockRequest.State
@@ -26,7 +26,7 @@ def my_request(request):
     deadline, and the dispatches waiting to be confirmed. Three queries."""
     today = timezone.localdate()
     period = today.replace(day=1)
-    deadline = period.replace(day=PharmacySettings.load().request_deadline_day)
+    deadline = period.replace(day=selectors.request_deadline_day())
     clinics = list(clinics_visible_to(request.user).order_by("name"))
     requests = selectors.restock_pasante_home(request.user, period)
     this_month = {r.clinic_id: r for r in requests if r.period == period and r.kind == RestockRequest.Kind.REGULAR}

@@ -302,7 +302,7 @@ def stock_count_sheet(*, clinic=None, also_lots=()) -> list[dict]:
     return rows
 
 
-# --- Reminders (pharmacy/reminder_rules.py): what is due, and who is told ---------------------------
+# --- Reminders (pharmacy/reminders.py): what is due, and who is told --------------------------------
 
 # A regular request in one of these states has reached the pharmacy. A rejected one has come back to
 # the pasante to correct and submit again, so it still counts as not submitted.
@@ -315,9 +315,15 @@ SUBMITTED_OR_LATER = (
 )
 
 
+def pharmacy_settings() -> PharmacySettings:
+    """The settings row with who changed it last, or the defaults (unsaved) if the row is missing.
+    One query, and never a write: a GET must not create the row (migration 0003 does)."""
+    return PharmacySettings.objects.select_related("updated_by").filter(pk=1).first() or PharmacySettings(pk=1)
+
+
 def request_deadline_day() -> int:
     """The day of the month the regular request is due, as the coordinators set it (the default until
-    they do). One query; unlike ``PharmacySettings.load()`` it never writes."""
+    they do). One query, and never a write."""
 
     day = PharmacySettings.objects.filter(pk=1).values_list("request_deadline_day", flat=True).first()
     return day if day is not None else PharmacySettings._meta.get_field("request_deadline_day").default
@@ -371,6 +377,19 @@ def restock_requests_awaiting_receipt(*, dispatched_before, dispatched_since) ->
         RestockRequest.objects.filter(state=RestockRequest.State.DISPATCHED, dispatched_at__lt=dispatched_before,
                                       dispatched_at__gte=dispatched_since)
         .select_related("clinic").order_by("dispatched_at", "pk")
+    )
+
+
+def restock_requests_with_news(*, since, until) -> QuerySet:
+    """Requests whose last step the clinic has to hear of, taken in [``since``, ``until``]: approved or
+    rejected (``decided_at``) and still so, or dispatched (``dispatched_at``) and not yet received; with
+    the clinic and who submitted it. A request that has moved on since is the later step's news."""
+    decided = Q(state__in=[RestockRequest.State.APPROVED, RestockRequest.State.REJECTED],
+                decided_at__gte=since, decided_at__lte=until)
+    dispatched = Q(state=RestockRequest.State.DISPATCHED, dispatched_at__gte=since, dispatched_at__lte=until)
+    return (
+        RestockRequest.objects.filter(decided | dispatched)
+        .select_related("clinic", "submitted_by").order_by("pk")
     )
 
 

@@ -34,6 +34,7 @@ from .models import (
     StockCount,
     StockCountLine,
     StockMovement,
+    WarehouseDelivery,
 )
 
 State = RestockRequest.State
@@ -560,20 +561,43 @@ def pharmacy_settings_update(*, request_deadline_day: int, by=None) -> PharmacyS
 
 # --- Warehouse deliveries and counts with lots found on the shelf ------------------------------------
 
+def _delivery_under_key(client_key) -> WarehouseDelivery | None:
+    if client_key is None:
+        return None
+    return WarehouseDelivery.objects.filter(client_key=client_key).first()
+
+
 @transaction.atomic
 def warehouse_receive_delivery(*, lines: list[dict], document: str, reason: str = "", by=None,
-                               today: date | None = None) -> list[StockMovement]:
+                               today: date | None = None, client_key=None) -> WarehouseDelivery:
     """A supplier's delivery of several lines into the warehouse, all or nothing.
 
     Each line is ``{item, lot_number, expiry, quantity}`` and goes through ``warehouse_receive``; a lot
     already expired is refused (it could never be dispatched). The errors of every line are reported
     together, numbered as the lines, and nothing is written when there is one.
+
+    ``client_key`` (a UUID made when the form is drawn) makes a repeated post harmless: the delivery
+    already received under it is returned and nothing more is written. The delivery's row claims the key
+    before any line is moved, in the same transaction: a second post at the same moment waits on the
+    unique index and then gets the first one's delivery, and a refused delivery leaves the key free.
     """
+    existing = _delivery_under_key(client_key)
+    if existing is not None:
+        return existing
     document = (document or "").strip()
+    reason = (reason or "").strip()
     if not document:
         raise ValidationError({"document": _("Give the invoice or delivery note number.")})
     if not lines:
         raise ValidationError(_("Add at least one line to the delivery."))
+    delivery = WarehouseDelivery(document=document, reason=reason, client_key=client_key, received_by=by)
+    try:
+        validate_and_save(delivery)
+    except ValidationError:
+        existing = _delivery_under_key(client_key)  # the same post, committed first by another request
+        if existing is None:
+            raise
+        return existing
     today = today or _today()
     errors, movements = [], []
     for number, line in enumerate(lines, 1):
@@ -585,13 +609,14 @@ def warehouse_receive_delivery(*, lines: list[dict], document: str, reason: str 
             with transaction.atomic():
                 movements.append(warehouse_receive(
                     item=line["item"], lot_number=line["lot_number"], expiry=line["expiry"],
-                    quantity=line["quantity"], by=by, document=document, reason=(reason or "").strip(),
+                    quantity=line["quantity"], by=by, document=document, reason=reason,
                 ))
         except ValidationError as exc:
             errors += [_("Line %(n)d: %(error)s") % {"n": number, "error": message} for message in exc.messages]
     if errors:
-        raise ValidationError(errors)
-    return movements
+        raise ValidationError(errors)  # rolls back the delivery's row too: the key is free again
+    delivery.lines, delivery.units = len(movements), sum(m.quantity for m in movements)
+    return validate_and_save(delivery, update_fields=["lines", "units"])
 
 
 @transaction.atomic

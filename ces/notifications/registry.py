@@ -1,9 +1,8 @@
 """The reminder rules that domain apps declare, and their discovery.
 
-A domain app declares its rules in a ``reminder_rules.py`` module (not ``reminders.py``: clinics already
-has a ``reminders.py`` holding the pure coverage arithmetic). The module is imported at start-up by
-``autodiscover()`` and calls ``register(SomeRule())``. ``ces.notifications`` imports no domain app: the
-rules come to it.
+A domain app declares its rules in a ``reminders.py`` module (the name STYLE.md gives). The module is
+imported at start-up by ``autodiscover()`` and calls ``register(SomeRule())``. ``ces.notifications``
+imports no domain app: the rules come to it.
 
 A rule answers five questions, and the engine (``services.py``) does the rest:
 
@@ -23,7 +22,7 @@ from django.conf import settings
 from django.db.models import Model
 from django.utils.module_loading import autodiscover_modules
 
-DISCOVERY_MODULE = "reminder_rules"
+DISCOVERY_MODULE = "reminders"
 
 
 @dataclass(frozen=True)

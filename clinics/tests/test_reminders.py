@@ -1,179 +1,110 @@
-"""The coverage-gap reminder rule: worked examples, with "today" fixed at 1 May 2026."""
+"""The first rule wired end to end: a clinic about to lose its pasante warns every active coordinator."""
 
-from datetime import date, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+from django.core import mail
+from django.utils import timezone
 
-from clinics.models import Assignment, Cadre, Clinic
-from clinics.reminders import CoverageWarning, coverage_gap_warning_is_valid, coverage_gap_warnings
-from clinics.tests.factories import AssignmentFactory, ClinicFactory, StaffFactory
+from ces.accounts.roles import Role
+from ces.accounts.tests.factories import UserFactory
+from ces.notifications.models import Notification
+from ces.notifications.services import notifications_dispatch, notifications_materialise
+from clinics.models import Assignment, Clinic
+from clinics.tests.factories import AssignmentFactory, ClinicFactory
 
+KIND = "clinics.coverage_gap"
+State = Notification.State
 pytestmark = pytest.mark.django_db
 
-TODAY = date(2026, 5, 1)
 
-
-def day(n: int) -> date:
-    return TODAY + timedelta(days=n)
-
-
-def pasante_at(clinic, start, end):
-    return AssignmentFactory(clinic=clinic, staff=StaffFactory(cadre=Cadre.PASANTE), role=Assignment.Role.PASANTE,
-                             start_date=start, end_date=end)
+def morning(day):
+    return timezone.make_aware(datetime.combine(day, time(9, 0)))
 
 
 @pytest.fixture
-def clinic(db):
-    return ClinicFactory(name="Clínica Monterrey", community__name="Monterrey")
+def today():
+    return timezone.localdate()
 
 
-@pytest.mark.parametrize("threshold", [90, 60, 30])
-def test_clinic_whose_pasante_leaves_warns_at_each_threshold(clinic, threshold):
-    # The pasante's last day is the day before the gap.
-    pasante_at(clinic, day(-100), day(threshold - 1))
-
-    assert coverage_gap_warnings(TODAY) == [CoverageWarning(clinic.pk, threshold, day(threshold))]
-
-
-@pytest.mark.parametrize("gap_in", [29, 31, 45, 89, 91])
-def test_gap_starting_off_a_threshold_warns_nothing_today(clinic, gap_in):
-    pasante_at(clinic, day(-100), day(gap_in - 1))
-
-    assert coverage_gap_warnings(TODAY) == []
+@pytest.fixture
+def coordinators(coordinator):
+    other = UserFactory(email="otra.coordinadora@example.mx", roles=[Role.COORDINATOR], preferred_language="en")
+    UserFactory(email="retirada@example.mx", roles=[Role.COORDINATOR], is_active=False)
+    return [coordinator, other]
 
 
-def test_each_threshold_fires_once_per_gap(clinic):
-    pasante_at(clinic, day(-100), day(149))  # gap from day 150
-
-    fired = [w for n in range(0, 160) for w in coverage_gap_warnings(day(n))]
-
-    assert fired == [
-        CoverageWarning(clinic.pk, 90, day(150)),
-        CoverageWarning(clinic.pk, 60, day(150)),
-        CoverageWarning(clinic.pk, 30, day(150)),
-    ]
-    assert len({w.key for w in fired}) == 3
+@pytest.fixture
+def clinic_losing_its_pasante(today):
+    """A rural clinic whose pasante leaves in 89 days: the first uncovered day is 90 days away."""
+    clinic = ClinicFactory(name="Clínica Salvador Urbina")
+    AssignmentFactory(clinic=clinic, start_date=today - timedelta(days=200), end_date=today + timedelta(days=89))
+    return clinic
 
 
-def test_later_gap_is_announced_even_while_an_earlier_one_is_open(clinic):
-    pasante_at(clinic, day(-100), day(29))  # gap from day 30 to 39
-    pasante_at(clinic, day(40), day(89))  # gap from day 90
+def test_a_clinic_without_pasante_in_90_days_warns_every_active_coordinator(
+    clinic_losing_its_pasante, coordinators, today
+):
+    assert notifications_materialise(now=morning(today), kinds={KIND}) == 2
+    rows = Notification.objects.filter(kind=KIND)
+    assert {r.recipient for r in rows} == set(coordinators)
+    gap_start = today + timedelta(days=90)
+    assert {r.occurrence for r in rows} == {f"{gap_start.isoformat()}/90d"}
+    assert {r.subject_id for r in rows} == {clinic_losing_its_pasante.pk}
 
-    assert coverage_gap_warnings(TODAY) == [
-        CoverageWarning(clinic.pk, 30, day(30)),
-        CoverageWarning(clinic.pk, 90, day(90)),
-    ]
-
-
-def test_successor_starting_the_next_day_leaves_nothing_to_warn(clinic):
-    pasante_at(clinic, day(-100), day(59))
-    pasante_at(clinic, day(60), day(400))
-
-    assert coverage_gap_warnings(TODAY) == []
-
-
-def test_open_ended_pasante_leaves_nothing_to_warn(clinic):
-    pasante_at(clinic, day(-100), None)
-
-    assert coverage_gap_warnings(TODAY) == []
-
-
-def test_clinic_already_uncovered_today_gets_no_advance_warning(clinic):
-    # Empty now and for the next year: the coverage page shows it; "will have no pasante" does not apply.
-    pasante_at(clinic, day(-200), day(-1))
-
-    assert coverage_gap_warnings(TODAY) == []
+    assert notifications_dispatch(now=morning(today)) == {State.SENT: 2}
+    by_address = {m.to[0]: m for m in mail.outbox}
+    spanish = by_address["coordinadora@example.mx"]
+    # dd/mm/yyyy in both languages (the words come from locale/es once translated)
+    assert "Clínica Salvador Urbina" in spanish.subject and f"{gap_start:%d/%m/%Y}" in spanish.subject
+    english = by_address["otra.coordinadora@example.mx"]
+    assert english.subject == f"Clínica Salvador Urbina will have no pasante from {gap_start:%d/%m/%Y}"
+    assert clinic_losing_its_pasante.get_absolute_url() in spanish.body
+    row = Notification.objects.get(recipient=coordinators[0])
+    assert row.link == clinic_losing_its_pasante.get_absolute_url()
+    assert row.delivered_at and row.state == State.SENT
 
 
-def test_other_roles_do_not_fill_the_pasante_post(clinic):
-    pasante_at(clinic, day(-100), day(59))
-    AssignmentFactory(clinic=clinic, staff=StaffFactory(cadre=Cadre.SUPERVISOR), role=Assignment.Role.SUPERVISOR,
-                      start_date=day(-100), end_date=None)
-
-    assert coverage_gap_warnings(TODAY) == [CoverageWarning(clinic.pk, 60, day(60))]
-
-
-@pytest.mark.parametrize(
-    "clinic_kwargs",
-    [{"active": False}, {"kind": Clinic.Kind.HOSPITAL}, {"kind": Clinic.Kind.MATERNAL_HOME},
-     {"kind": Clinic.Kind.CENTRAL_OFFICE}],
-)
-def test_only_active_rural_clinics_are_warned_about(clinic_kwargs):
-    other = ClinicFactory(**clinic_kwargs)
-    pasante_at(other, day(-100), day(59))
-
-    assert coverage_gap_warnings(TODAY) == []
+def test_the_warning_waits_for_the_morning(clinic_losing_its_pasante, coordinators, today):
+    early = timezone.make_aware(datetime.combine(today, time(6, 0)))
+    notifications_materialise(now=early, kinds={KIND})
+    assert notifications_dispatch(now=early) == {}
+    assert notifications_dispatch(now=morning(today)) == {State.SENT: 2}
 
 
-def test_warnings_of_several_clinics(clinic):
-    second = ClinicFactory(name="Clínica Plan de la Libertad")
-    pasante_at(clinic, day(-100), day(89))
-    pasante_at(second, day(-100), day(29))
+def test_evaluating_the_rule_again_the_same_day_adds_nothing(clinic_losing_its_pasante, coordinators, today):
+    notifications_materialise(now=morning(today), kinds={KIND})
+    assert notifications_materialise(now=morning(today) + timedelta(minutes=1), kinds={KIND}) == 0
+    assert Notification.objects.filter(kind=KIND).count() == 2
 
-    assert set(coverage_gap_warnings(TODAY)) == {
-        CoverageWarning(clinic.pk, 90, day(90)),
-        CoverageWarning(second.pk, 30, day(30)),
+
+def test_the_60_and_30_day_warnings_are_separate_reminders(clinic_losing_its_pasante, coordinators, today):
+    for days_later in (0, 30, 60):
+        day = today + timedelta(days=days_later)
+        notifications_materialise(now=morning(day), kinds={KIND})
+    gap_start = today + timedelta(days=90)
+    assert set(Notification.objects.values_list("occurrence", flat=True)) == {
+        f"{gap_start.isoformat()}/90d", f"{gap_start.isoformat()}/60d", f"{gap_start.isoformat()}/30d",
     }
 
 
-@pytest.mark.parametrize("clinics", [1, 12])
-def test_rule_runs_two_queries_whatever_the_number_of_clinics(django_assert_num_queries, clinics):
-    for _ in range(clinics):
-        c = ClinicFactory()
-        pasante_at(c, day(-100), day(59))
-        pasante_at(c, day(70), day(200))
-
-    with django_assert_num_queries(2):
-        found = coverage_gap_warnings(TODAY)
-
-    assert len(found) == clinics
+def test_a_gap_filled_before_sending_is_cancelled_not_sent(clinic_losing_its_pasante, coordinators, today):
+    notifications_materialise(now=morning(today), kinds={KIND})
+    AssignmentFactory(clinic=clinic_losing_its_pasante, role=Assignment.Role.PASANTE,
+                      start_date=today + timedelta(days=90), end_date=None)
+    notifications_dispatch(now=morning(today))
+    assert set(Notification.objects.values_list("state", flat=True)) == {State.CANCELLED}
+    assert mail.outbox == []
 
 
-def test_warning_key_names_the_clinic_gap_and_threshold(clinic):
-    warning = CoverageWarning(clinic.pk, 60, date(2026, 6, 30))
-
-    assert warning.key == f"clinics.coverage_gap:{clinic.pk}:2026-06-30:60"
-
-
-# --- is the warning still valid when the engine is about to send it? -------------------------------
+def test_a_clinic_closed_before_sending_is_cancelled(clinic_losing_its_pasante, coordinators, today):
+    notifications_materialise(now=morning(today), kinds={KIND})
+    Clinic.objects.filter(pk=clinic_losing_its_pasante.pk).update(active=False)
+    notifications_dispatch(now=morning(today))
+    assert set(Notification.objects.values_list("state", flat=True)) == {State.CANCELLED}
 
 
-@pytest.fixture
-def warning(clinic):
-    pasante_at(clinic, day(-100), day(59))
-    (found,) = coverage_gap_warnings(TODAY)
-    return found
-
-
-def test_warning_is_valid_while_the_gap_exists(warning):
-    assert coverage_gap_warning_is_valid(warning)
-
-
-def test_warning_stays_valid_when_a_successor_arrives_only_later(warning, clinic):
-    pasante_at(clinic, day(75), None)
-
-    assert coverage_gap_warning_is_valid(warning)
-
-
-def test_warning_is_cancelled_when_a_successor_covers_the_gap(warning, clinic):
-    pasante_at(clinic, day(60), None)
-
-    assert not coverage_gap_warning_is_valid(warning)
-
-
-def test_warning_is_cancelled_when_the_pasante_stays_longer(warning, clinic):
-    Assignment.objects.filter(clinic=clinic).update(end_date=day(200))
-
-    assert not coverage_gap_warning_is_valid(warning)
-
-
-def test_warning_is_cancelled_when_the_clinic_closes(warning, clinic):
-    Clinic.objects.filter(pk=clinic.pk).update(active=False)
-
-    assert not coverage_gap_warning_is_valid(warning)
-
-
-def test_warning_is_cancelled_when_the_clinic_is_no_longer_rural(warning, clinic):
-    Clinic.objects.filter(pk=clinic.pk).update(kind=Clinic.Kind.HOSPITAL)
-
-    assert not coverage_gap_warning_is_valid(warning)
+def test_a_covered_clinic_warns_nobody(coordinators, today):
+    clinic = ClinicFactory()
+    AssignmentFactory(clinic=clinic, start_date=today - timedelta(days=10), end_date=None)
+    assert notifications_materialise(now=morning(today), kinds={KIND}) == 0

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinics.tests.factories import ClinicFactory
 from pharmacy import panels, services
-from pharmacy.models import PharmacySettings, RestockRequest, StockMovement
+from pharmacy.models import RestockRequest, StockMovement
 from pharmacy.tests.factories import ItemFactory, LotFactory, restock_request_in_state
 from tests.kit import client_for
 
@@ -176,7 +176,6 @@ def test_the_pharmacy_menu_entry_is_for_those_who_work_the_requests(request, per
 @pytest.mark.parametrize("size", [2, 12])
 def test_pharmacy_panels_run_a_fixed_number_of_queries(pharmacy, pasante_a, clinic_a, item, rf,
                                                        django_assert_num_queries, size):
-    PharmacySettings.load()
     for n in range(size):
         clinic = ClinicFactory()
         restock_request_in_state(State.SUBMITTED if n % 2 else State.APPROVED, clinic=clinic, items=[item],

@@ -1,5 +1,6 @@
 """Physical counts, the clinic's monthly report posted to the ledger at submit, client keys on requests and
-the pharmacy settings: the services of pharmacy/services.py that keep the stock true between dispatches."""
+warehouse deliveries, the pharmacy settings: the services of pharmacy/services.py that keep the stock true
+between dispatches."""
 
 import threading
 import time
@@ -12,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from clinics.tests.factories import ClinicFactory
-from pharmacy import services
+from pharmacy import selectors, services
 from pharmacy.models import (
     PharmacySettings,
     RestockLine,
@@ -21,6 +22,7 @@ from pharmacy.models import (
     StockCount,
     StockCountLine,
     StockMovement,
+    WarehouseDelivery,
 )
 from tests.kit import run_concurrently
 
@@ -391,35 +393,113 @@ def test_a_request_without_client_key_leaves_it_empty(item, clinic_a, pasante_a)
     assert request.client_key is None
 
 
+# --- Client keys: a delivery posted twice is one delivery -------------------------------------------
+
+def deliver(item, *, key, lot="NEW", expiry=date(2028, 1, 31), quantity=40, document="FAC-9"):
+    return services.warehouse_receive_delivery(
+        lines=[{"item": item, "lot_number": lot, "expiry": expiry, "quantity": quantity}],
+        document=document, by=None, today=TODAY, client_key=key)
+
+
+def test_a_delivery_sent_again_with_its_key_is_the_same_delivery_and_moves_nothing(item):
+    key = uuid.uuid4()
+    first = deliver(item, key=key)
+    again = deliver(item, key=key, quantity=99, document="FAC-OTHER")
+    assert again.pk == first.pk
+    assert (again.document, again.lines, again.units) == ("FAC-9", 1, 40)
+    assert StockMovement.objects.filter(kind=Kind.RECEIPT).aggregate(t=Sum("quantity"))["t"] == 40
+
+
+def test_deliveries_without_a_key_are_each_received(item):
+    deliver(item, key=None)
+    deliver(item, key=None)
+    assert WarehouseDelivery.objects.count() == 2
+    assert StockMovement.objects.filter(kind=Kind.RECEIPT).aggregate(t=Sum("quantity"))["t"] == 80
+
+
+def test_a_refused_delivery_leaves_its_key_free_for_the_corrected_one(item, lots):
+    key = uuid.uuid4()
+    before = snapshot()
+    with pytest.raises(ValidationError, match="on file with another expiry date"):
+        deliver(item, key=key, lot="SOON", expiry=date(2030, 1, 1))  # SOON expires on 31/01/2027
+    assert snapshot() == before
+    assert not WarehouseDelivery.objects.exists()
+    delivery = deliver(item, key=key, lot="SOON", expiry=date(2027, 1, 31), quantity=7)
+    assert delivery.client_key == key
+    assert balance(None, lots["SOON"]) == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_delivery_posted_at_the_same_moment_waits_for_the_first_and_gets_its_delivery(item):
+    key = uuid.uuid4()
+    outcome = first_holds_then(lambda: deliver(item, key=key), lambda: deliver(item, key=key))
+
+    assert outcome["second"].pk == outcome["first"].pk
+    assert WarehouseDelivery.objects.count() == 1
+    assert StockMovement.objects.filter(kind=Kind.RECEIPT).aggregate(t=Sum("quantity"))["t"] == 40
+    assert ledger_matches_balances()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_posted_by_many_at_once_is_received_once(item):
+    key = uuid.uuid4()
+    barrier = threading.Barrier(THREADS)
+    delivered, errors = [], []
+
+    def post():
+        try:
+            barrier.wait(10)
+            delivered.append(deliver(item, key=key).pk)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+
+    assert errors == []
+    assert len(delivered) == THREADS and len(set(delivered)) == 1
+    assert StockMovement.objects.filter(kind=Kind.RECEIPT).aggregate(t=Sum("quantity"))["t"] == 40
+    assert ledger_matches_balances()
+
+
 # --- Settings --------------------------------------------------------------------------------------
 
-def test_settings_load_gives_the_default_deadline_once(db):
-    first = PharmacySettings.load()
-    assert first.request_deadline_day == 25
-    assert PharmacySettings.load().pk == first.pk
-    assert PharmacySettings.objects.count() == 1
+def test_the_settings_row_is_made_by_the_migration_with_the_default_deadline(db):
+    assert list(PharmacySettings.objects.values_list("pk", "request_deadline_day")) == [(1, 25)]
+
+
+def test_reading_the_settings_without_their_row_gives_the_defaults_and_writes_nothing(db):
+    PharmacySettings.objects.all().delete()
+    current = selectors.pharmacy_settings()
+    assert (current.request_deadline_day, current.updated_by) == (25, None)
+    assert selectors.request_deadline_day() == 25
+    assert not PharmacySettings.objects.exists()
 
 
 @pytest.mark.parametrize("day", [1, 28])
 def test_settings_update_keeps_a_day_within_the_month(coordinator, day):
-    PharmacySettings.load()
     settings = services.pharmacy_settings_update(request_deadline_day=day, by=coordinator)
     assert (settings.request_deadline_day, settings.updated_by) == (day, coordinator)
-    assert PharmacySettings.load().request_deadline_day == day
+    assert selectors.pharmacy_settings().request_deadline_day == day
     assert PharmacySettings.objects.count() == 1
 
 
-def test_settings_update_before_any_load_creates_the_row(coordinator):
+def test_settings_update_without_the_row_creates_it(coordinator):
+    PharmacySettings.objects.all().delete()
     services.pharmacy_settings_update(request_deadline_day=10, by=coordinator)
-    assert PharmacySettings.load().request_deadline_day == 10
+    assert selectors.pharmacy_settings().request_deadline_day == 10
 
 
 @pytest.mark.parametrize("day", [0, 29, -1, 5.5, "7", "x", None, True])
 def test_settings_update_refuses_a_day_outside_1_to_28_and_keeps_the_old_one(coordinator, day):
-    PharmacySettings.load()
     with pytest.raises(ValidationError):
         services.pharmacy_settings_update(request_deadline_day=day, by=coordinator)
-    settings = PharmacySettings.load()
+    settings = selectors.pharmacy_settings()
     assert (settings.request_deadline_day, settings.updated_by) == (25, None)
 
 

@@ -4,15 +4,20 @@ open what (a pasante: their own clinic only), every refusal (a clear message and
 the number of queries of each list pinned at two data sizes."""
 
 import re
+import uuid
 from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from clinics.tests.factories import ClinicFactory
-from pharmacy.models import Lot, PharmacySettings, StockBalance, StockCount, StockMovement
+from pharmacy.models import Lot, PharmacySettings, StockBalance, StockCount, StockMovement, WarehouseDelivery
+from pharmacy.selectors import pharmacy_settings
 from pharmacy.services import (
     Move,
     ledger_move,
@@ -27,6 +32,10 @@ pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 LAYOUT_QUERIES = 3  # session, user, roles
+# A two-line delivery, savepoints included: the items; the key and the delivery's row; per line its lot,
+# balance and movement. Its replay: the items of the form and the delivery already under the key.
+DELIVERY_POST_QUERIES = 42
+DELIVERY_REPLAY_QUERIES = 5
 
 
 def text(response) -> str:
@@ -403,26 +412,66 @@ def test_receipt_is_all_or_nothing_when_the_service_refuses_a_line(pharmacy, sto
     assert balance(None, stock["late"]) == 40
 
 
-def test_a_delivery_posted_twice_is_received_once(pharmacy, stock):
+def form_key(client) -> str:
+    return re.search(r'name="client_key" value="([0-9a-f-]+)"', text(client.get(url("warehouse-receipt-create"))))[1]
+
+
+def test_a_delivery_posted_twice_is_received_once_and_both_posts_land_on_it(pharmacy, stock):
     client = client_for(pharmacy)
-    key = re.search(r'name="client_key" value="([0-9a-f-]+)"', text(client.get(url("warehouse-receipt-create"))))[1]
-    data = {**receipt_data([line(stock["metf"], "MET-TWICE", quantity="50")]), "client_key": key}
-    assert client.post(url("warehouse-receipt-create"), data).status_code == 302
+    data = {**receipt_data([line(stock["metf"], "MET-TWICE", quantity="50")]), "client_key": form_key(client)}
+    first = client.post(url("warehouse-receipt-create"), data, follow=True)
+    cache.clear()  # the key lives in the database: a flushed Redis does not forget it
     again = client.post(url("warehouse-receipt-create"), data, follow=True)
-    assert "This delivery was already sent." in text(again)
+    for response in (first, again):
+        assert response.redirect_chain[-1][0] == url("stock-list")
+        assert "Delivery FAC-2026-001 received: 1 line, 50 units." in text(response)
     assert balance(None, Lot.objects.get(lot_number="MET-TWICE")) == 50
     assert StockMovement.objects.filter(document="FAC-2026-001").count() == 1
+    assert WarehouseDelivery.objects.get().client_key is not None
+
+
+def test_two_forms_of_the_same_delivery_note_are_two_deliveries(pharmacy, stock):
+    # A second form is a second key: the pharmacy may receive a second box under the same note.
+    client = client_for(pharmacy)
+    for _ in range(2):
+        data = {**receipt_data([line(stock["metf"], "MET-TWO", quantity="50")]), "client_key": form_key(client)}
+        assert client.post(url("warehouse-receipt-create"), data).status_code == 302
+    assert balance(None, Lot.objects.get(lot_number="MET-TWO")) == 100
+    assert WarehouseDelivery.objects.count() == 2
 
 
 def test_a_refused_delivery_can_be_corrected_and_sent_with_the_same_form(pharmacy, stock):
     client = client_for(pharmacy)
-    key = re.search(r'name="client_key" value="([0-9a-f-]+)"', text(client.get(url("warehouse-receipt-create"))))[1]
+    key = form_key(client)
     refused = {**receipt_data([line(stock["para"], "PAR-LATE", expiry=TODAY + timedelta(days=90))]),
                "client_key": key}
-    assert client.post(url("warehouse-receipt-create"), refused).status_code == 200
+    response = client.post(url("warehouse-receipt-create"), refused)
+    assert response.status_code == 200
+    assert "Line 1: Lot PAR-LATE of this item is on file with another expiry date." in text(response)
+    assert not WarehouseDelivery.objects.exists()
     corrected = {**receipt_data([line(stock["para"], "PAR-LATE", expiry=stock["late"].expiry, quantity="5")]),
                  "client_key": key}
-    assert client.post(url("warehouse-receipt-create"), corrected).status_code == 302
+    response = client.post(url("warehouse-receipt-create"), corrected, follow=True)
+    assert "Delivery FAC-2026-001 received: 1 line, 5 units." in text(response)
+    assert balance(None, stock["late"]) == 45
+    assert WarehouseDelivery.objects.get().client_key == uuid.UUID(key)
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_a_delivery_post_and_its_replay_run_a_fixed_number_of_queries(pharmacy, stock, django_assert_num_queries,
+                                                                      size):
+    client = client_for(pharmacy)
+    for n in range(size):  # a bigger catalogue and more deliveries already received
+        other = ItemFactory()
+        data = {**receipt_data([line(other, f"OLD-{n}")], document=f"FAC-OLD-{n}"), "client_key": str(uuid.uuid4())}
+        assert client.post(url("warehouse-receipt-create"), data).status_code == 302
+    data = {**receipt_data([line(stock["metf"], "MET-PIN", quantity="20"),
+                            line(stock["para"], "PAR-LATE", expiry=stock["late"].expiry, quantity="5")]),
+            "client_key": str(uuid.uuid4())}
+    with django_assert_num_queries(LAYOUT_QUERIES + DELIVERY_POST_QUERIES):
+        assert client.post(url("warehouse-receipt-create"), data).status_code == 302
+    with django_assert_num_queries(LAYOUT_QUERIES + DELIVERY_REPLAY_QUERIES):
+        assert client.post(url("warehouse-receipt-create"), data).status_code == 302
     assert balance(None, stock["late"]) == 45
 
 
@@ -660,7 +709,7 @@ def test_coordinator_sets_the_deadline_day(coordinator):
     response = client.post(url("settings"), {"request_deadline_day": "20"}, follow=True)
     assert "The monthly request is now due on day 20." in text(response)
     assert 'data-day="20"' in text(response)
-    current = PharmacySettings.load()
+    current = pharmacy_settings()
     assert current.request_deadline_day == 20 and current.updated_by == coordinator
 
 
@@ -676,7 +725,7 @@ def test_a_bad_deadline_day_is_refused_and_changes_nothing(coordinator, value, m
     response = client.post(url("settings"), {"request_deadline_day": value})
     assert response.status_code == 200
     assert message in text(response)
-    assert PharmacySettings.load().request_deadline_day == 25
+    assert pharmacy_settings().request_deadline_day == 25
 
 
 def test_pharmacy_reads_the_deadline_day_but_cannot_change_it(pharmacy):
@@ -684,7 +733,23 @@ def test_pharmacy_reads_the_deadline_day_but_cannot_change_it(pharmacy):
     body = text(client.get(url("settings")))
     assert 'data-day="25"' in body and 'data-testid="settings-form"' not in body
     assert client.post(url("settings"), {"request_deadline_day": "10"}).status_code == 403
-    assert PharmacySettings.load().request_deadline_day == 25
+    assert pharmacy_settings().request_deadline_day == 25
+
+
+def test_reading_the_settings_without_their_row_writes_nothing_and_shows_the_default(coordinator, pasante_a,
+                                                                                  clinic_a):
+    PharmacySettings.objects.all().delete()  # a database where migration 0003's row is gone
+    pages = [(client_for(coordinator), url("settings"), 'data-day="25"'),
+             (client_for(pasante_a), reverse("accounts:home"), f"Due on {TODAY.replace(day=25):%d/%m/%Y}.")]
+    for client, page, default in pages:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page)
+        assert response.status_code == 200
+        assert default in text(response)
+        writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith(("SELECT", "SAVEPOINT",
+                                                                                         "RELEASE"))]
+        assert writes == [], writes
+    assert not PharmacySettings.objects.exists()
 
 
 def test_pasante_cannot_open_the_settings(pasante_a):

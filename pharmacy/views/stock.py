@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
@@ -34,7 +33,7 @@ from pharmacy.forms.stock import (
     ReceiptLineFormSet,
     StockFilterForm,
 )
-from pharmacy.models import Item, PharmacySettings
+from pharmacy.models import Item
 
 PAGE_SIZE = 50
 MOVEMENTS_PAGE_SIZE = 25
@@ -149,12 +148,6 @@ def stock_below_minimum(request):
 
 # --- Supplier deliveries into the warehouse -------------------------------------------------------------------
 
-RECEIPT_KEY_SECONDS = 7 * 24 * 3600
-
-
-def _receipt_once_key(client_key) -> str | None:
-    return f"pharmacy:warehouse-receipt:{client_key}" if client_key else None
-
 
 @login_required
 def warehouse_receipt_create(request):
@@ -166,26 +159,19 @@ def warehouse_receipt_create(request):
         form = ReceiptForm(data)
         lines = ReceiptLineFormSet(data, prefix="lines")
         if ADD_LINE not in data and form.is_valid() & lines.is_valid():
-            once = _receipt_once_key(form.cleaned_data["client_key"])
-            if once and not cache.add(once, "received", RECEIPT_KEY_SECONDS):
-                messages.warning(request, _("This delivery was already sent. Check the stock before entering it "
-                                            "again."))
-                return redirect("pharmacy:stock-list")
             try:
-                movements = services.warehouse_receive_delivery(
+                # The same form posted again answers with the delivery its key already received.
+                delivery = services.warehouse_receive_delivery(
                     lines=lines.filled(), document=form.cleaned_data["document"],
-                    reason=form.cleaned_data["reason"], by=request.user,
+                    reason=form.cleaned_data["reason"], by=request.user, client_key=form.cleaned_data["client_key"],
                 )
             except ValidationError as exc:
-                if once:
-                    cache.delete(once)  # nothing was written: the corrected form may be sent again
                 add_service_error(form, exc)
             else:
-                units = sum(m.quantity for m in movements)
                 messages.success(request, ngettext(
                     "Delivery %(document)s received: %(lines)d line, %(units)d units.",
-                    "Delivery %(document)s received: %(lines)d lines, %(units)d units.", len(movements),
-                ) % {"document": form.cleaned_data["document"], "lines": len(movements), "units": units})
+                    "Delivery %(document)s received: %(lines)d lines, %(units)d units.", delivery.lines,
+                ) % {"document": delivery.document, "lines": delivery.lines, "units": delivery.units})
                 return redirect("pharmacy:stock-list")
     else:
         form = ReceiptForm(initial={"client_key": uuid.uuid4()})
@@ -265,7 +251,7 @@ def pharmacy_settings(request):
     user = request.user
     may_change = _may_manage_settings(user)
     require(may_change or user.has_role(Role.PHARMACY))
-    current = PharmacySettings.load()
+    current = selectors.pharmacy_settings()
     if request.method == "POST":
         require(may_change)
         form = PharmacySettingsForm(request.POST)

@@ -1,6 +1,6 @@
 """The reminder rules the pharmacy registers with ``ces.notifications`` (discovered at start-up).
 
-Five rules; each answers, in a fixed number of queries whatever the number of clinics, lots or
+Six rules; each answers, in a fixed number of queries whatever the number of clinics, lots or
 requests, which reminders exist by ``now`` (subject, occurrence, due time, recipients). The engine
 stores one row per (kind, subject, occurrence, recipient), so a rule evaluated every minute creates
 each reminder once; just before sending, ``still_needed`` cancels a reminder whose reason has gone.
@@ -23,12 +23,17 @@ each reminder once; just before sending, ``still_needed`` cancels a reminder who
    is in no location's ledger, and when the post is vacant or the box was lost on the road nobody
    else would notice. Subject: the request; occurrence: the dispatch day.
 
+6. ``pharmacy.request_outcome``: a request approved (saying which lines were cut and why), rejected
+   (with the reason) or dispatched, to the clinic's pasantes and whoever submitted it, if someone else
+   still active. Subject: the request; occurrence: the step and its instant.
+
 Links go to the page the recipient can act on: pharmacy, coordinators and admins to the warehouse's
 pages, a pasante to their clinic's.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -422,8 +427,108 @@ class DispatchNotReceivedRule(ReminderRule):
         return Message(title=str(title), body=text % values, link=link)
 
 
+# --- 6. The pasante hears what happened to her request ------------------------------------------------
+
+
+def _request_words(request: RestockRequest) -> dict:
+    values = {"clinic": request.clinic.name, "month": _month(request.period)}
+    if request.kind == RestockRequest.Kind.EMERGENCY:
+        values["request"] = _("the emergency request of %(clinic)s for %(month)s") % values
+    else:
+        values["request"] = _("the request of %(clinic)s for %(month)s") % values
+    return values
+
+
+def _cut_lines(request: RestockRequest) -> list[str]:
+    """One sentence per line the pharmacy approved below what was asked, with its reason. One query."""
+    lines = request.lines.select_related("item").filter(approved__lt=F("requested")).order_by("item__name")
+    return [
+        _("%(item)s: %(approved)d of the %(requested)d %(unit)s asked for. Reason: %(reason)s")
+        % {"item": str(line.item), "approved": line.approved, "requested": line.requested, "unit": line.item.unit,
+           "reason": line.cut_reason}
+        for line in lines
+    ]
+
+
+class RequestOutcomeRule(ReminderRule):
+    """The clinic's pasante (and whoever submitted the request, if someone else still active) is told
+    when it is approved, with the lines cut and why, rejected, with the reason, or dispatched.
+
+    Subject: the request; occurrence: the step and its instant (``approved/2026-06-03T15:00:00+00:00``),
+    so a request rejected, corrected and approved later is told of each step once. A notice whose step
+    has been overtaken before it went out (approved and already dispatched, rejected and already submitted
+    again, dispatched and already received) is cancelled: the later step's notice says what matters.
+    """
+
+    kind = "pharmacy.request_outcome"
+    label = _("Your restock request approved, rejected or dispatched")
+    roles = frozenset({Role.PASANTE})
+    expires_after = timedelta(days=7)
+
+    @staticmethod
+    def occurrence(request: RestockRequest) -> str:
+        if request.state == State.DISPATCHED:
+            return f"dispatched/{_instant(request.dispatched_at)}"
+        return f"{request.state}/{_instant(request.decided_at)}"
+
+    def due(self, now):
+        """The steps taken within the expiry window, due at once. Two queries; one when there is none."""
+        requests = list(selectors.restock_requests_with_news(since=now - self.expiry(), until=now))
+        if not requests:
+            return []
+        pasantes = pasante_user_ids_by_clinic({r.clinic_id for r in requests},
+                                                        day=timezone.localdate(now))
+        found = []
+        for r in requests:
+            recipients = set(pasantes.get(r.clinic_id, set()))
+            if r.submitted_by is not None and r.submitted_by.is_active:
+                recipients.add(r.submitted_by_id)
+            at = r.dispatched_at if r.state == State.DISPATCHED else r.decided_at
+            found.append(Due(subject=r, occurrence=self.occurrence(r), due_at=at, recipients=sorted(recipients)))
+        return found
+
+    def still_needed(self, notification, subject, now) -> bool:
+        if subject.state not in (State.APPROVED, State.REJECTED, State.DISPATCHED):
+            return False
+        if self.occurrence(subject) != notification.occurrence:
+            return False
+        return notification.recipient_id == subject.submitted_by_id or _still_pasante_of(
+            notification, subject.clinic_id, now)
+
+    def message(self, notification, subject) -> Message:
+        values = _request_words(subject)
+        cuts = _cut_lines(subject) if subject.state in (State.APPROVED, State.DISPATCHED) else []
+        detail = reverse("pharmacy:request-detail", args=[subject.pk])
+        if subject.state == State.REJECTED:
+            title = _("Restock request rejected: %(clinic)s, %(month)s") % values
+            body = _("The pharmacy rejected %(request)s. Reason: %(reason)s\nCorrect it and submit it again.") % {
+                **values, "reason": subject.rejection_reason}
+            return Message(title=str(title), body=str(body), link=detail)
+        if subject.state == State.DISPATCHED:
+            dispatched = timezone.localtime(subject.dispatched_at).date()
+            title = _("Restock request dispatched: %(clinic)s, %(month)s") % values
+            body = _("The pharmacy dispatched %(request)s on %(date)s. When it arrives, confirm what came, "
+                     "line by line, so the stock enters your clinic.") % {**values, "date": _day(dispatched)}
+            if cuts:
+                body += "\n" + str(_("Cut by the pharmacy:")) + "\n" + "\n".join(cuts)
+            return Message(title=str(title), body=str(body), link=reverse("pharmacy:request-receive",
+                                                                          args=[subject.pk]))
+        if cuts:
+            title = _("Restock request approved with cuts: %(clinic)s, %(month)s") % values
+            body = ngettext(
+                "The pharmacy approved %(request)s with %(count)d line cut:",
+                "The pharmacy approved %(request)s with %(count)d lines cut:",
+                len(cuts),
+            ) % {**values, "count": len(cuts)} + "\n" + "\n".join(cuts)
+        else:
+            title = _("Restock request approved: %(clinic)s, %(month)s") % values
+            body = _("The pharmacy approved %(request)s as you asked it. It will be dispatched soon.") % values
+        return Message(title=str(title), body=str(body), link=detail)
+
+
 register(RequestNotSubmittedRule())
 register(RequestWaitingApprovalRule())
 register(LotExpiringRule())
 register(ClinicBelowMinimumRule())
 register(DispatchNotReceivedRule())
+register(RequestOutcomeRule())

@@ -1,17 +1,18 @@
 """The pharmacy's reminders, through the notifications engine: created when due and not before, once,
 cancelled when their reason goes, to the right people only, and at a fixed number of queries."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from ces.accounts.roles import Role
 from ces.accounts.tests.factories import UserFactory
 from ces.notifications import registry
-from ces.notifications.models import Notification
+from ces.notifications.models import EmailPreference, Notification
 from ces.notifications.services import notifications_dispatch, notifications_materialise
 from clinics.models import Assignment, Cadre
 from clinics.tests.factories import AssignmentFactory, ClinicFactory, StaffFactory
@@ -586,3 +587,170 @@ def test_the_unconfirmed_dispatch_sends_the_pasante_to_confirm_receipt(dispatche
     assert by_user[pharmacy_team[1].pk].link == reverse("pharmacy:request-detail", args=[dispatched.pk])
     assert "Check with the clinic" in by_user[pharmacy_team[1].pk].body
     assert {n.state for n in by_user.values()} == {State.SENT}
+
+
+# --- 6. The pasante hears what happened to her request ---------------------------------------------
+
+OUTCOME = "pharmacy.request_outcome"
+
+
+def tick(now=None):
+    """One beat of the engine: create what is due, send what is pending."""
+    now = now or timezone.now()
+    created = notifications_materialise(now=now, kinds={OUTCOME})
+    notifications_dispatch(now=now)
+    return created
+
+
+def approve_with_cut(request, item, *, approved=10, reason="Poca existencia en almacén"):
+    return services.restock_request_approve(request=request, cuts={item.pk: (approved, reason)})
+
+
+def spanish_month(period):
+    with translation.override("es"):
+        return date_format(period, "YEAR_MONTH_FORMAT")
+
+
+@pytest.fixture
+def submitted(clinic_a, pasante_a, stocked):
+    # 30 consumed, 20 on hand, maximum 3 months: 70 requested.
+    return restock_request_in_state(RState.SUBMITTED, clinic=clinic_a, items=[stocked], pasante=pasante_a)
+
+
+def test_an_approval_as_asked_tells_the_pasante_once_in_spanish_in_the_inbox_and_by_email(submitted, pasante_a,
+                                                                                          pasante_b, pharmacy):
+    services.restock_request_approve(request=submitted, by=pharmacy)
+
+    assert tick() == 1
+    assert tick() == 0
+
+    (notice,) = rows(OUTCOME)
+    assert (notice.recipient, notice.state) == (pasante_a, State.SENT)
+    assert notice.title == f"Solicitud de reabasto aprobada: Clínica Capitán, {spanish_month(THIS_MONTH)}"
+    assert notice.body == (f"La farmacia aprobó la solicitud de Clínica Capitán para {spanish_month(THIS_MONTH)} "
+                           "tal como la pediste. Se surtirá pronto.")
+    assert notice.link == reverse("pharmacy:request-detail", args=[submitted.pk])
+    assert [m.to for m in mail.outbox] == [[pasante_a.email]]
+    assert notice.title in mail.outbox[0].subject
+
+
+def test_an_approval_with_cuts_says_which_lines_were_cut_and_why(submitted, pasante_a, stocked):
+    approve_with_cut(submitted, stocked)
+
+    tick()
+
+    (notice,) = rows(OUTCOME)
+    assert notice.title.startswith("Solicitud de reabasto aprobada con recortes: Clínica Capitán")
+    assert "con 1 renglón recortado" in notice.body
+    assert (f"{stocked}: 10 de las 70 tablet que pediste. Motivo: Poca existencia en almacén"
+            in notice.body)
+
+
+def test_a_rejection_gives_the_reason(submitted, pasante_a, pharmacy):
+    services.restock_request_reject(request=submitted, reason="Falta el conteo de amoxicilina.", by=pharmacy)
+
+    tick()
+
+    (notice,) = rows(OUTCOME)
+    assert notice.title.startswith("Solicitud de reabasto rechazada: Clínica Capitán")
+    assert "Motivo: Falta el conteo de amoxicilina." in notice.body
+    assert "Corrígela y envíala de nuevo." in notice.body
+
+
+def test_a_dispatch_tells_the_pasante_to_confirm_and_repeats_the_cuts(submitted, pasante_a, stocked):
+    request = approve_with_cut(submitted, stocked, approved=0, reason="Sin existencia")
+    services.restock_request_dispatch(request=request)
+
+    tick()
+
+    (notice,) = rows(OUTCOME)
+    assert notice.title.startswith("Solicitud de reabasto surtida: Clínica Capitán")
+    assert "confirma lo que llegó" in notice.body
+    assert f"{stocked}: 0 de las 70 tablet que pediste. Motivo: Sin existencia" in notice.body
+    assert notice.link == reverse("pharmacy:request-receive", args=[request.pk])
+
+
+def test_each_step_of_a_request_is_told_once(submitted, pasante_a, pharmacy):
+    services.restock_request_reject(request=submitted, reason="Revisa las cifras", by=pharmacy)
+    tick()
+    request = services.restock_request_submit(request=submitted, by=pasante_a)
+    request = services.restock_request_approve(request=request, by=pharmacy)
+    tick()
+    services.restock_request_dispatch(request=request, by=pharmacy)
+    tick()
+    tick()
+
+    steps = sorted(n.occurrence.split("/")[0] for n in rows(OUTCOME))
+    assert steps == ["approved", "dispatched", "rejected"]
+    assert set(rows(OUTCOME).values_list("state", flat=True)) == {State.SENT}
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.parametrize("to", [RState.DRAFT, RState.SUBMITTED])
+def test_a_request_not_decided_yet_tells_nobody(clinic_a, pasante_a, stocked, to):
+    restock_request_in_state(to, clinic=clinic_a, items=[stocked], pasante=pasante_a)
+
+    assert tick() == 0
+    assert not rows(OUTCOME).exists()
+
+
+def test_an_approval_already_dispatched_before_sending_is_cancelled_for_the_dispatch_notice(submitted, pasante_a):
+    request = services.restock_request_approve(request=submitted)
+    notifications_materialise(now=timezone.now(), kinds={OUTCOME})
+    services.restock_request_dispatch(request=request)
+
+    tick()
+
+    assert dict(rows(OUTCOME).values_list("occurrence", "state")) == {
+        f"approved/{request.decided_at.astimezone(UTC).isoformat()}": State.CANCELLED,
+        f"dispatched/{RestockRequest.objects.get().dispatched_at.astimezone(UTC).isoformat()}": State.SENT,
+    }
+
+
+def test_a_rejection_already_corrected_and_submitted_before_sending_is_cancelled(submitted, pasante_a):
+    services.restock_request_reject(request=submitted, reason="Revisa las cifras")
+    notifications_materialise(now=timezone.now(), kinds={OUTCOME})
+    services.restock_request_submit(request=submitted, by=pasante_a)
+
+    notifications_dispatch(now=timezone.now())
+
+    assert set(rows(OUTCOME).values_list("state", flat=True)) == {State.CANCELLED}
+    assert mail.outbox == []
+
+
+def test_whoever_submitted_it_is_told_too_while_active_and_other_clinics_are_not(clinic_a, pasante_a, pasante_b,
+                                                                                 stocked, coordinator):
+    covering = UserFactory(email="suplente@example.mx", roles=[Role.PASANTE])
+    gone = UserFactory(email="se.fue@example.mx", roles=[Role.PASANTE], is_active=False)
+    mine = restock_request_in_state(RState.APPROVED, clinic=clinic_a, items=[stocked], pasante=covering)
+    theirs = restock_request_in_state(RState.APPROVED, clinic=ClinicFactory(), items=[stocked], pasante=gone)
+
+    tick()
+
+    assert set(rows(OUTCOME).filter(subject_id=mine.pk).values_list("recipient_id", flat=True)) == \
+        user_ids(pasante_a, covering)
+    assert not rows(OUTCOME).filter(subject_id=theirs.pk).exists()
+
+
+def test_a_pasante_who_wants_no_email_reads_it_in_the_inbox_only(submitted, pasante_a):
+    EmailPreference.objects.create(user=pasante_a, kind=OUTCOME, email=False)
+    services.restock_request_approve(request=submitted)
+
+    tick()
+
+    assert rows(OUTCOME).get().state == State.SENT
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("requests", [1, 10])
+def test_the_outcome_rule_runs_a_fixed_number_of_queries(pharmacy, stocked, django_assert_num_queries, requests):
+    for n in range(requests):
+        clinic = ClinicFactory()
+        restock_request_in_state([RState.APPROVED, RState.DISPATCHED][n % 2], clinic=clinic, items=[stocked],
+                                 pasante=pasante_at(clinic))
+    rule = registry.rule_for(OUTCOME)
+
+    with django_assert_num_queries(2):  # the requests with news, with who submitted them; pasantes of the clinics
+        found = rule.due(timezone.now())
+
+    assert len(found) == requests
