@@ -5,13 +5,21 @@ from django.utils.cache import patch_vary_headers
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
 
+def set_language_cookie(response, language):
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE, httponly=False,
+    )
+
+
 class LanguageMiddleware:
     """Spanish unless the person chose otherwise.
 
     Django's LocaleMiddleware would follow the browser's Accept-Language, which on a borrowed or
     English-configured phone is English; CES works in Spanish, so the browser is not asked. A
     logged-in person gets their stored preference; anyone else the language they picked with the
-    switch (a cookie); everyone else Spanish.
+    switch (a cookie); everyone else Spanish. The cookie follows the person who logs in, so the
+    pages after they log out (and their flash message) stay in their language.
     """
 
     def __init__(self, get_response):
@@ -28,6 +36,10 @@ class LanguageMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
+        user = getattr(request, "user", None)  # the person who just logged in, if this request did it
+        if user is not None and user.is_authenticated and user.preferred_language in SUPPORTED \
+                and cookie != user.preferred_language:
+            set_language_cookie(response, user.preferred_language)
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -8,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from . import panels
 from .forms import LanguageForm
+from .middleware import set_language_cookie
 from .roles import HOME_ORDER, Role
 
 
@@ -38,10 +38,7 @@ def set_language(request):
     if form.is_valid():
         language = form.cleaned_data["language"]
         translation.activate(language)
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE, httponly=False,
-        )
+        set_language_cookie(response, language)
         if request.user.is_authenticated and request.user.preferred_language != language:
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
