@@ -1,14 +1,15 @@
-"""allauth's own English strings that reach our pages, marked so that our catalogue keeps them.
+"""allauth's (and Django's password validators') English strings on our pages, kept in our catalogue.
 
 allauth's Spanish catalogue is written for Spain and addresses the reader as "usted"; CES speaks to
 everyone as "tú" (docs/decisions/0011-spanish-voice-tu.md). Its templates are overridden under
 templates/account/, but these strings live in its Python code (form labels, form errors, the
-adapter's messages). Django reads the catalogues of LOCALE_PATHS before those of installed apps, so
+adapter's messages), and Django's password validators write their help under its forms in "usted"
+too. Django reads the catalogues of LOCALE_PATHS before those of installed apps, so
 translating the very same msgids in locale/es gives our Spanish. Listing them here keeps them in the
 catalogue when `makemessages` next runs; nothing imports this module.
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 ALLAUTH_STRINGS = [
     # forms and fields
@@ -39,4 +40,13 @@ ALLAUTH_STRINGS = [
     gettext_noop("Be patient, you are sending too many requests."),
     gettext_noop("Your account has no password set up."),
     gettext_noop("Your account has no verified email address."),
+    # Django's password validators (AUTH_PASSWORD_VALIDATORS), whose help the sign-up form shows
+    gettext_noop("Your password can’t be too similar to your other personal information."),
+    ngettext_lazy(
+        "Your password must contain at least %(min_length)d character.",
+        "Your password must contain at least %(min_length)d characters.",
+        "min_length",
+    ),
+    gettext_noop("Your password can’t be a commonly used password."),
+    gettext_noop("Your password can’t be entirely numeric."),
 ]

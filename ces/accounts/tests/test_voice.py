@@ -66,6 +66,8 @@ def test_sign_up_page_says_it_is_for_visitor_applicants(client):
     assert "Crea tu cuenta de solicitante" in content
     assert "visitantes del extranjero" in content
     assert "la coordinación te invita" in content
+    assert "Tu contraseña debe tener al menos 8 caracteres." in content  # Django's validators, as tú
+    assert "Su contraseña" not in content
 
 
 def test_sign_up_with_mismatched_passwords_is_answered_as_tu(client, outbox):
