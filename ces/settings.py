@@ -32,7 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
+    "ces.accounts.allauth_app.SignInEmailsConfig",  # allauth.account, its admin section renamed
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",

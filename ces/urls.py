@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from ces.core.api import TokenObtainView
@@ -10,6 +11,9 @@ from ces.core.health import healthz
 # The admin login goes through allauth's login form, so its rate limits apply there too.
 admin.autodiscover()
 admin.site.login = secure_admin_login(admin.site.login)
+# The product's name, not Django's, on every admin page.
+admin.site.site_header = admin.site.site_title = "CES Operaciones"
+admin.site.index_title = _("Data administration")
 
 api_v1 = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
