@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from ces.core.api import TokenObtainView
 from ces.core.health import healthz
 
+handler403 = "ces.accounts.views.permission_denied"
+
 # The admin login goes through allauth's login form, so its rate limits apply there too.
 admin.autodiscover()
 admin.site.login = secure_admin_login(admin.site.login)

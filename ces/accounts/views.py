@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -43,3 +44,17 @@ def set_language(request):
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
     return response
+
+
+def permission_denied(request, exception=None):
+    """The 403 page, worded for who reads it (handler403).
+
+    The admin site is the data manager's; a coordinator refused there, or anywhere, is the
+    coordination herself, so she is not told to "ask a coordinator".
+    """
+    user = request.user
+    context = {
+        "admin_site": request.path.startswith(reverse("admin:index")),
+        "asks_the_data_manager": user.is_authenticated and user.has_role(Role.COORDINATOR),
+    }
+    return render(request, "403.html", context, status=403)
