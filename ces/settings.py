@@ -195,8 +195,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Clinics, staff, patients and the operations of the Compañeros En Salud network.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Default-deny: the schema and its docs are for people and systems that log in.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Default-deny: the schema and its docs are for the staff roles (API_DOCS_ROLES) and their systems.
+    "SERVE_PERMISSIONS": ["ces.accounts.permissions.ReadsTheApiDocs"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served by the project (no CDN; the CSP forbids it).
