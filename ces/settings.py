@@ -169,6 +169,9 @@ MEDIA_URL = "/media/"
 
 # --- E-mail ---------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    # Development: one line per e-mail on the console (who, subject, links), not the whole message.
+    EMAIL_CONFIG["EMAIL_BACKEND"] = "ces.core.email_backends.OneLineConsoleEmailBackend"
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CES Operaciones <no-reply@ces.mx>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -267,7 +270,9 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 403 or 400 is one line ("Forbidden (Permission denied): /admin/"), not a traceback like a crash.
+    "filters": {"client_errors_on_one_line": {"()": "ces.core.log_filters.ClientErrorsOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors_on_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
