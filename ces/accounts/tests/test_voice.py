@@ -1,10 +1,14 @@
 """allauth's pages, flash messages and e-mails speak our voice, in the person's language."""
 
+import re
+
 import pytest
 from allauth.account.utils import user_display
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
+
+from tests.test_translations import USTED_FORMS
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +99,28 @@ def test_password_reset_email_to_an_english_account_is_in_english_whoever_asks(c
     (message,) = outbox
     assert message.subject.endswith("Reset your password")
     assert "asked to reset the password of your account" in message.body
+
+
+ANONYMOUS_PAGES = [
+    ("account_login", {}), ("account_signup", {}), ("account_reset_password", {}),
+    ("account_reset_password_done", {}), ("account_inactive", {}), ("account_email_verification_sent", {}),
+    ("account_confirm_email", {"key": "not-a-key"}),
+    ("account_reset_password_from_key", {"uidb36": "zz", "key": "not-a-key"}),
+    ("account_reset_password_from_key_done", {}),
+]
+PAGES_OF_THE_LOGGED_IN = ["account_email", "account_reauthenticate", "account_change_password", "account_logout"]
+
+
+def _main(response):
+    return re.sub(r"<[^>]+>", " ", response.content.decode().split('<main id="main">', 1)[1])
+
+
+def test_allauth_pages_speak_as_tu(client, coordinator):
+    pages = {name: _main(client.get(reverse(name, kwargs=kwargs))) for name, kwargs in ANONYMOUS_PAGES}
+    client.force_login(coordinator)
+    pages |= {name: _main(client.get(reverse(name))) for name in PAGES_OF_THE_LOGGED_IN}
+
+    usted = {name: USTED_FORMS.findall(text) for name, text in pages.items() if USTED_FORMS.search(text)}
+
+    assert usted == {}
+    assert all(text.strip() for text in pages.values())
