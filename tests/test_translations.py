@@ -175,7 +175,8 @@ def test_coordinator_reads_the_clinic_list_in_spanish(coordinator):
 USTED_FORMS = re.compile(
     r"\b(?:usted|ustedes|ud\.|su (?:cuenta|contraseña|correo|dirección|sesión)|sus datos"
     r"|ingrese|escriba|elija|revise|intente|inténtelo|seleccione|indique|introduzca|verifique"
-    r"|confirme|regístrese|inicie|pida|vuelva|espere|consulte|contacte|póngase|haga clic"
+    r"|confirme|regístrese|inicie|pida|vuelva|espere|consulte|contacte|póngase|haga clic|asegúrese|escoja"
+    r"|compruebe|corrija|envíe"
     r"|ha iniciado|ha cerrado|ha olvidado|olvidó su|debe escribir|le enviamos|recibirá)\b",
     re.IGNORECASE,
 )
@@ -205,3 +206,22 @@ def test_usted_forms_are_recognised(text):
 ])
 def test_tu_forms_and_third_person_pass(text):
     assert not USTED_FORMS.search(text)
+
+
+def test_djangos_own_form_messages_speak_as_tu():
+    from django import forms
+
+    class Form(forms.Form):
+        number = forms.IntegerField(max_value=5)
+        choice = forms.ChoiceField(choices=[("a", "A")])
+        code = forms.CharField(max_length=2)
+
+    with translation.override("es"):
+        form = Form({"number": "9", "choice": "z", "code": "abc"})
+        errors = {name: list(messages) for name, messages in form.errors.items()}
+
+    assert errors == {
+        "number": ["El valor debe ser menor o igual a 5."],
+        "choice": ["Elige una opción válida. z no es una de las opciones disponibles."],
+        "code": ["Escribe como máximo 2 caracteres (tiene 3)."],
+    }
