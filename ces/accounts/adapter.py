@@ -37,6 +37,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
+            request.language_at_login = language  # LanguageMiddleware puts it in the cookie
 
     def send_mail(self, template_prefix, email, context):
         """An e-mail to a known account is written in that account's language, whoever asked for it."""

@@ -18,8 +18,8 @@ class LanguageMiddleware:
     Django's LocaleMiddleware would follow the browser's Accept-Language, which on a borrowed or
     English-configured phone is English; CES works in Spanish, so the browser is not asked. A
     logged-in person gets their stored preference; anyone else the language they picked with the
-    switch (a cookie); everyone else Spanish. The cookie follows the person who logs in, so the
-    pages after they log out (and their flash message) stay in their language.
+    switch (a cookie); everyone else Spanish. When someone logs in (through any allauth form), the
+    cookie takes their language, so the pages after they log out stay in it too.
     """
 
     def __init__(self, get_response):
@@ -36,10 +36,9 @@ class LanguageMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
-        user = getattr(request, "user", None)  # the person who just logged in, if this request did it
-        if user is not None and user.is_authenticated and user.preferred_language in SUPPORTED \
-                and cookie != user.preferred_language:
-            set_language_cookie(response, user.preferred_language)
+        logged_in_language = getattr(request, "language_at_login", None)  # AccountAdapter.login sets it
+        if logged_in_language and cookie != logged_in_language:
+            set_language_cookie(response, logged_in_language)
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response

@@ -124,3 +124,14 @@ def test_allauth_pages_speak_as_tu(client, coordinator):
 
     assert usted == {}
     assert all(text.strip() for text in pages.values())
+
+
+def test_a_token_client_is_not_given_a_language_cookie(client, coordinator):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=_english(coordinator))
+
+    response = client.get("/api/v1/", HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    assert response.status_code == 200
+    assert "django_language" not in response.cookies
