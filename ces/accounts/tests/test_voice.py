@@ -86,7 +86,7 @@ def test_password_reset_email_speaks_as_tu(client, coordinator, outbox):
     client.post(reverse("account_reset_password"), {"email": coordinator.email})
 
     (message,) = outbox
-    assert message.subject.endswith("Restablece tu contraseña")
+    assert message.subject == "CES Operaciones · Restablece tu contraseña"
     assert "pidió restablecer la contraseña de tu cuenta" in message.body
     assert "Hola, te escribimos de CES Operaciones." in message.body
 
@@ -97,7 +97,7 @@ def test_password_reset_email_to_an_english_account_is_in_english_whoever_asks(c
     client.post(reverse("account_reset_password"), {"email": coordinator.email})
 
     (message,) = outbox
-    assert message.subject.endswith("Reset your password")
+    assert message.subject == "CES Operaciones · Reset your password"
     assert "asked to reset the password of your account" in message.body
 
 
