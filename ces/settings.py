@@ -32,7 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
+    "ces.accounts.allauth_app.SignInEmailsConfig",  # allauth.account, its admin section renamed
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -126,6 +126,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_ADAPTER = "ces.accounts.adapter.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "CES Operaciones · "  # not the host name ("[localhost:8000] ")
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PRESERVE_USERNAME_CASING = False
@@ -169,6 +170,9 @@ MEDIA_URL = "/media/"
 
 # --- E-mail ---------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    # Development: one line per e-mail on the console (who, subject, links), not the whole message.
+    EMAIL_CONFIG["EMAIL_BACKEND"] = "ces.core.email_backends.OneLineConsoleEmailBackend"
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CES Operaciones <no-reply@ces.mx>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -195,8 +199,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Clinics, staff, patients and the operations of the Compañeros En Salud network.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Default-deny: the schema and its docs are for people and systems that log in.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Default-deny: the schema and its docs are for the staff roles (API_DOCS_ROLES) and their systems.
+    "SERVE_PERMISSIONS": ["ces.accounts.permissions.ReadsTheApiDocs"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served by the project (no CDN; the CSP forbids it).
@@ -267,7 +271,9 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 403 or 400 is one line ("Forbidden (Permission denied): /admin/"), not a traceback like a crash.
+    "filters": {"client_errors_on_one_line": {"()": "ces.core.log_filters.ClientErrorsOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors_on_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

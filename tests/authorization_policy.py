@@ -90,16 +90,20 @@ LOGGED_IN_ONLY = expect(OK)
 ANONYMOUS_ONLY = expect(REDIRECT, anonymous=OK)  # allauth pages that send a logged-in person home
 MANAGERS_ONLY = expect(FORBIDDEN, coordinator=OK, admin_user=OK)  # staffing: coordinators and admins
 ADMIN_SITE = expect(LOGIN, admin_user=OK)
+API_DOCS_READERS = expect(FORBIDDEN, **cells(
+    ("coordinator", "supervisor", "pasante_a", "pasante_b", "pharmacy", "visitor_program", "admin_user"), OK,
+))
 
 # --- Core ---------------------------------------------------------------------------------------------------
 CORE = {
     "accounts:home": get(LOGGED_IN_ONLY),
     "accounts:set-language": post(expect(OK, anonymous=OK), note="POST only; anyone may switch language"),
     "healthz": get(EVERYONE, note="public: the load balancer and monitoring call it"),
+    "favicon": get(EVERYONE, note="public: a redirect to the static icon"),
     "api:auth-token": post(expect(INVALID, anonymous=INVALID), note="POST only; empty body is a 400 for all"),
     "api:api-root": get(LOGGED_IN_ONLY),
-    "api-schema": get(LOGGED_IN_ONLY, note="default-deny: the schema is for the people and systems that log in"),
-    "api-docs": get(LOGGED_IN_ONLY, note="Swagger UI, for those who log in"),
+    "api-schema": get(API_DOCS_READERS, note="the schema: staff roles only (API_DOCS_ROLES), not applicants or CHWs"),
+    "api-docs": get(API_DOCS_READERS, note="Swagger UI: staff roles only, like the schema"),
 }
 
 # --- allauth (/cuentas/) ------------------------------------------------------------------------------------

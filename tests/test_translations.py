@@ -166,3 +166,60 @@ def test_coordinator_reads_the_clinic_list_in_spanish(coordinator):
     assert "<h1>Clínicas</h1>" in content
     assert "Cerrar sesión" in content
     assert "Log out" not in content
+
+
+# One voice: CES speaks to everyone as "tú", in Mexican Spanish (docs/decisions/0011-spanish-voice-tu.md).
+# Words and phrases that only "usted" uses; a new string written in "usted" fails here.
+USTED_FORMS = re.compile(
+    r"\b(?:usted|ustedes|ud\.|su (?:cuenta|contraseña|correo|dirección|sesión)|sus datos"
+    r"|ingrese|escriba|elija|revise|intente|inténtelo|seleccione|indique|introduzca|verifique"
+    r"|confirme|regístrese|inicie|pida|vuelva|espere|consulte|contacte|póngase|haga clic|asegúrese|escoja"
+    r"|compruebe|corrija|envíe"
+    r"|ha iniciado|ha cerrado|ha olvidado|olvidó su|debe escribir|le enviamos|recibirá)\b",
+    re.IGNORECASE,
+)
+
+
+def test_catalogue_addresses_everyone_as_tu(entries):
+    usted = [
+        f"line {e.line}: {text!r}"
+        for e in entries if e.msgid
+        for text in e.translations.values() if USTED_FORMS.search(text)
+    ]
+
+    assert usted == []
+
+
+@pytest.mark.parametrize("text", [
+    "Ha iniciado sesión como ana@ces.mx.", "Por favor, escriba su contraseña actual.", "¿Olvidó su contraseña?",
+    "Inténtelo más tarde.", "Regístrese primero.", "Seleccione una clínica.",
+])
+def test_usted_forms_are_recognised(text):
+    assert USTED_FORMS.search(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Iniciaste sesión como ana@ces.mx.", "Escribe tu contraseña actual.", "¿Olvidaste tu contraseña?",
+    "Inténtalo más tarde.", "La clínica contó 3 en su solicitud de marzo.", "Elige una clínica.",
+])
+def test_tu_forms_and_third_person_pass(text):
+    assert not USTED_FORMS.search(text)
+
+
+def test_djangos_own_form_messages_speak_as_tu():
+    from django import forms
+
+    class Form(forms.Form):
+        number = forms.IntegerField(max_value=5)
+        choice = forms.ChoiceField(choices=[("a", "A")])
+        code = forms.CharField(max_length=2)
+
+    with translation.override("es"):
+        form = Form({"number": "9", "choice": "z", "code": "abc"})
+        errors = {name: list(messages) for name, messages in form.errors.items()}
+
+    assert errors == {
+        "number": ["El valor debe ser menor o igual a 5."],
+        "choice": ["Elige una opción válida. z no es una de las opciones disponibles."],
+        "code": ["Escribe como máximo 2 caracteres (tiene 3)."],
+    }

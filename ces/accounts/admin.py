@@ -1,8 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import RoleGroup, User
+
+# Roles are groups; they are listed with the users, not in a section of django.contrib.auth's own.
+admin.site.unregister(Group)
+admin.site.register(RoleGroup, GroupAdmin)
 
 
 @admin.register(User)

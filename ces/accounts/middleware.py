@@ -5,13 +5,21 @@ from django.utils.cache import patch_vary_headers
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
 
+def set_language_cookie(response, language):
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE, httponly=False,
+    )
+
+
 class LanguageMiddleware:
     """Spanish unless the person chose otherwise.
 
     Django's LocaleMiddleware would follow the browser's Accept-Language, which on a borrowed or
     English-configured phone is English; CES works in Spanish, so the browser is not asked. A
     logged-in person gets their stored preference; anyone else the language they picked with the
-    switch (a cookie); everyone else Spanish.
+    switch (a cookie); everyone else Spanish. When someone logs in (through any allauth form), the
+    cookie takes their language, so the pages after they log out stay in it too.
     """
 
     def __init__(self, get_response):
@@ -28,6 +36,9 @@ class LanguageMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
+        logged_in_language = getattr(request, "language_at_login", None)  # AccountAdapter.login sets it
+        if logged_in_language and cookie != logged_in_language:
+            set_language_cookie(response, logged_in_language)
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response

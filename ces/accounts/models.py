@@ -1,6 +1,6 @@
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.auth.models import AbstractUser, BaseUserManager, Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -87,3 +87,16 @@ class User(AbstractUser):
             if role in self.roles:
                 return role
         return None
+
+
+class RoleGroup(Group):
+    """The groups that hold the roles (roles.py), shown in the admin beside the users.
+
+    A proxy, so that the admin lists roles under "Users and roles" instead of a second section of
+    django.contrib.auth's: no table of its own.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")

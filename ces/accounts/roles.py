@@ -30,3 +30,13 @@ HOME_ORDER = [
     Role.CHW,
     Role.APPLICANT,
 ]
+# Roles who may read the API's schema and its Swagger UI: the staff who run the network and the
+# systems they use (the pasante's offline client). Applicants and CHWs work through the pages only.
+API_DOCS_ROLES = frozenset({
+    Role.COORDINATOR,
+    Role.SUPERVISOR,
+    Role.PASANTE,
+    Role.PHARMACY,
+    Role.VISITOR_PROGRAM,
+    Role.ADMIN,
+})

@@ -1,13 +1,14 @@
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import panels
 from .forms import LanguageForm
+from .middleware import set_language_cookie
 from .roles import HOME_ORDER, Role
 
 
@@ -38,11 +39,22 @@ def set_language(request):
     if form.is_valid():
         language = form.cleaned_data["language"]
         translation.activate(language)
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE, httponly=False,
-        )
+        set_language_cookie(response, language)
         if request.user.is_authenticated and request.user.preferred_language != language:
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
     return response
+
+
+def permission_denied(request, exception=None):
+    """The 403 page, worded for who reads it (handler403).
+
+    The admin site is the data manager's; a coordinator refused there, or anywhere, is the
+    coordination herself, so she is not told to "ask a coordinator".
+    """
+    user = request.user
+    context = {
+        "admin_site": request.path.startswith(reverse("admin:index")),
+        "asks_the_data_manager": user.is_authenticated and user.has_role(Role.COORDINATOR),
+    }
+    return render(request, "403.html", context, status=403)

@@ -296,7 +296,7 @@ def test_the_rejected_rows_are_explained_in_the_persons_language(client, pharmac
     long_code = "X-" + "1" * 30
     response = upload(client, csv_bytes(SPANISH_HEADER, f"{long_code};Clave larga;tableta;1 mg;tableta;Varios;no;3"))
 
-    assert response.context["report"].rejected[0].reasons[0].startswith("Clave: Asegúrese")
+    assert response.context["report"].rejected[0].reasons[0].startswith("Clave: Escribe como máximo")
 
 
 def test_an_admin_may_import_the_catalogue_too(client, admin_user):
