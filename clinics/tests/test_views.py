@@ -240,6 +240,49 @@ def _create(user, **data):
     return client_for(user).post(reverse("clinics:assignment-create"), data)
 
 
+def test_assignment_form_offers_the_unplaced_first_and_says_where_the_others_are(coordinator, clinic_a, pasante_a,
+                                                                                 incoming):
+    body = text(page(coordinator, "assignment-create"))
+
+    unplaced = body.index('<optgroup label="Not assigned">')
+    placed = body.index('<optgroup label="Already assigned">')
+    placed_pasante = Assignment.objects.select_related("staff").get(staff__user=pasante_a)
+    assert unplaced < body.index("Itzel Moreno Cruz") < placed < body.index(placed_pasante.staff.full_name)
+    assert f"{placed_pasante.staff.full_name} · " in body and "Clínica Capitán (" in body
+
+
+def test_assignment_form_runs_the_same_queries_whatever_the_staff(coordinator, clinic_a, incoming):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(coordinator)
+    client.get(reverse("clinics:assignment-create"))
+    counts = []
+    for extra in (1, 6):
+        for _ in range(extra):
+            AssignmentFactory(clinic=ClinicFactory(), staff=StaffFactory(cadre=Cadre.PASANTE),
+                              start_date=TODAY, end_date=None)
+            StaffFactory(cadre=Cadre.PASANTE)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("clinics:assignment-create")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_refusal_says_where_the_pasante_already_is(coordinator, clinic_a, pasante_a, incoming):
+    placed = Assignment.objects.select_related("staff").get(staff__user=pasante_a)
+    other = ClinicFactory(name="Clínica Reforma")
+    before = Assignment.objects.count()
+
+    response = _create(coordinator, staff=placed.staff.pk, clinic=other.pk, role="pasante", start_date=dmy(TODAY))
+
+    assert response.status_code == 200
+    end = f" to {placed.end_date:%d/%m/%Y}." if placed.end_date else ", with no end date."
+    assert (f"{placed.staff.full_name} is already at Clínica Capitán from {placed.start_date:%d/%m/%Y}{end}"
+            in text(response))
+    assert Assignment.objects.count() == before
+
+
 def test_coordinator_assigns_the_incoming_pasante_and_the_gap_closes(coordinator, clinic_a, incoming, gap):
     client = client_for(coordinator)
     data = {"staff": incoming.pk, "clinic": clinic_a.pk, "role": "pasante", "start_date": dmy(gap)}
