@@ -177,6 +177,40 @@ def test_staff_directory_searches_and_filters(coordinator, pasante_a, pasante_b,
     assert "Fermín Inactivo Gómez" not in body and pasante_a.full_name in body
 
 
+def test_staff_directory_shows_the_phone_or_e_mail_each_person_has(coordinator, pasante_a):
+    import re
+
+    StaffFactory(full_name="Tomasa Teléfono Cruz", cadre=Cadre.DRIVER, phone="962 100 2000", email="")
+    StaffFactory(full_name="Nadie Contacto Ruiz", cadre=Cadre.COOK, phone="", email="")
+    pasante_a.staff.email = ""
+    pasante_a.staff.save(update_fields=["email"])
+
+    body = text(page(coordinator, "staff-list"))
+
+    contact = {name: cell for name, cell in re.findall(
+        r'<td class="title"><a [^>]*>([^<]+)</a>.*?data-testid="staff-contact">(.*?)</td>', body, flags=re.S)}
+    assert 'href="tel:962 100 2000"' in contact["Tomasa Teléfono Cruz"]
+    assert f'href="mailto:{pasante_a.email}"' in contact[pasante_a.staff.full_name]  # from the account
+    assert '<span class="empty">—</span>' in contact["Nadie Contacto Ruiz"]
+
+
+@pytest.mark.parametrize(("start", "named"), [(date(2026, 12, 1), True), (date(2026, 12, 29), False)])
+def test_the_coverage_bar_names_the_month_it_starts_in_when_it_fits(start, named):
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from clinics.views import _timeline
+
+    with translation.override("en"):
+        svg = render_to_string("clinics/_timeline.html", {"timeline": _timeline(SimpleNamespace(coverage=[]), start)})
+
+    # From the 1st, December has a month of room before January's tick; from the 29th, only January is named.
+    assert ('<text x="0%" y="42" data-testid="timeline-first-month">Dec</text>' in svg) is named
+    assert '<text x="' in svg and ">Jan</text>" in svg
+
+
 def test_pasante_sees_only_colleagues_in_the_directory(pasante_b, pasante_a, clinic_a):
     body = text(page(pasante_b, "staff-list"))
     assert pasante_b.full_name in body
