@@ -1,8 +1,10 @@
 """Forms of the clinics pages. They parse and check input only; the services decide and write."""
 
 from django import forms
-from django.db.models import Case, When
+from django.db.models import Case, OuterRef, Q, Subquery, When
 from django.db.models.functions import Lower
+from django.forms.models import ModelChoiceIterator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ces.core.forms import UNKNOWN_CHOICE, DateField, SearchForm
@@ -48,8 +50,46 @@ class PatientFilterForm(SearchForm):
         self.fields["clinic"].queryset = clinics
 
 
+class _UnplacedFirstIterator(ModelChoiceIterator):
+    """The people without a post first, then those already placed, as two groups of the select."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        unplaced, placed = [], []
+        for staff in self.queryset:
+            (placed if staff.placed_at else unplaced).append(self.choice(staff))
+        if unplaced:
+            yield (_("Not assigned"), unplaced)
+        if placed:
+            yield (_("Already assigned"), placed)
+
+
+class PlacementStaffChoiceField(StaffChoiceField):
+    """A person, with where they are posted now or next (see ``staff_with_placement``)."""
+
+    iterator = _UnplacedFirstIterator
+
+    def label_from_instance(self, obj):
+        label = super().label_from_instance(obj)
+        if not obj.placed_at:
+            return label
+        until = obj.placed_to.strftime("%d/%m/%Y") if obj.placed_to else "…"
+        return f"{label} · {obj.placed_at} ({obj.placed_from:%d/%m/%Y}–{until})"
+
+
+def staff_with_placement(queryset):
+    """``queryset`` with the clinic, start and end of each person's current or next assignment (one query)."""
+    today = timezone.localdate()
+    post = (Assignment.objects.filter(staff=OuterRef("pk")).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+            .order_by("start_date"))
+    return queryset.annotate(placed_at=Subquery(post.values("clinic__name")[:1]),
+                             placed_from=Subquery(post.values("start_date")[:1]),
+                             placed_to=Subquery(post.values("end_date")[:1]))
+
+
 class AssignmentCreateForm(forms.Form):
-    staff = StaffChoiceField(
+    staff = PlacementStaffChoiceField(
         label=_("Person"), queryset=Staff.objects.none(), error_messages=UNKNOWN_CHOICE,
     )
     clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=Clinic.objects.none(), error_messages=UNKNOWN_CHOICE)
@@ -63,9 +103,10 @@ class AssignmentCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Pasantes first: filling a post is what this form is mostly for.
+        # Pasantes first: filling a post is what this form is mostly for. The field shows those without a
+        # post before those already placed (and where).
         pasantes_first = Case(When(cadre=Cadre.PASANTE, then=0), default=1)
-        self.fields["staff"].queryset = (
+        self.fields["staff"].queryset = staff_with_placement(
             Staff.objects.filter(active=True).select_related("cohort").order_by(pasantes_first, Lower("full_name"))
         )
         self.fields["clinic"].queryset = Clinic.objects.filter(active=True)

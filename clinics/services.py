@@ -118,6 +118,25 @@ def _check_assignment_fits(*, staff: Staff, clinic: Clinic, role: str) -> None:
         )
 
 
+def _refuse_if_pasante_placed(*, staff: Staff, start_date: date, end_date: date | None) -> None:
+    """Say where the pasante already is over those dates. The exclusion constraint stays the last word
+    (a concurrent writer); this only names the clinic and the dates, which the constraint cannot."""
+    overlapping = (Assignment.objects.filter(staff=staff, role=Assignment.Role.PASANTE)
+                   .exclude(end_date__lt=start_date).select_related("clinic").order_by("start_date"))
+    if end_date is not None:
+        overlapping = overlapping.filter(start_date__lte=end_date)
+    placed = overlapping.first()
+    if placed is None:
+        return
+    names = {"person": staff.full_name, "clinic": placed.clinic.name, "start": placed.start_date.strftime("%d/%m/%Y")}
+    if placed.end_date is None:
+        message = _("%(person)s is already at %(clinic)s from %(start)s, with no end date.") % names
+    else:
+        message = _("%(person)s is already at %(clinic)s from %(start)s to %(end)s.") % {
+            **names, "end": placed.end_date.strftime("%d/%m/%Y")}
+    raise ValidationError({"staff": message})
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -134,6 +153,8 @@ def assignment_create(
     if end_date is None and end_with_cohort and role == Assignment.Role.PASANTE and staff.cohort_id:
         # A pasante's year ends with their cohort unless said otherwise.
         end_date = staff.cohort.end_date
+    if role == Assignment.Role.PASANTE:
+        _refuse_if_pasante_placed(staff=staff, start_date=start_date, end_date=end_date)
     return validate_and_save(Assignment(staff=staff, clinic=clinic, role=role, start_date=start_date,
                                         end_date=end_date, created_by=by))
 

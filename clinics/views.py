@@ -63,8 +63,11 @@ def _timeline(clinic, start: date) -> dict:
         x, width = selectors.segment_geometry(segment, start)
         segments.append({"segment": segment, "x": f"{x:.3f}", "width": f"{width:.3f}"})
     # The last month's name would be cut off at the right edge: its tick is enough.
-    months = [{"month": month, "x": f"{x:.3f}", "label": x < 94} for month, x in selectors.timeline_months(start)]
-    return {"segments": segments, "months": months, "start": start,
+    marks = selectors.timeline_months(start)
+    months = [{"month": month, "x": f"{x:.3f}", "label": x < 94} for month, x in marks]
+    # The month the window starts in has no tick of its own: its name at the left edge, when it fits
+    # before the next month's.
+    return {"segments": segments, "months": months, "start": start, "label_start": not marks or marks[0][1] >= 6,
             "end": start + timedelta(days=COVERAGE_DAYS - 1)}
 
 

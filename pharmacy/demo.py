@@ -35,11 +35,14 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.text import slugify
 
+from ces.accounts.roles import Role
 from clinics.models import Clinic
-from clinics.selectors import pasante_posts_on
+from clinics.selectors import pasante_posted_at
 
 from . import services
 from .catalogue import catalogue_import
@@ -149,12 +152,31 @@ class PharmacyDemo:
         if self.pharmacy is None or not self.clinics:
             raise LookupError("Load the demo network first: manage.py seed_demo")
         self.pasantes = {
-            a.clinic_id: a.staff.user
-            for a in pasante_posts_on(self.today).filter(clinic__in=self.clinics).select_related("staff__user")
+            clinic.pk: staff.user or self.account_for(staff)
+            for clinic in self.clinics
+            if (staff := pasante_posted_at(clinic, self.today)) is not None
         }
         clinic_of = {user.pk: clinic_id for clinic_id, user in self.pasantes.items() if user is not None}
         self.demo_clinic = clinic_of.get(getattr(users.get(PASANTE_EMAIL), "pk", None))
         self.second_clinic = clinic_of.get(getattr(users.get(PASANTE2_EMAIL), "pk", None))
+
+    @staticmethod
+    def account_for(staff):
+        """A login-less account (no usable password, the pasante role) for a posted pasante who has none.
+
+        Only a person with an account submits a request: without one the queue's "Submitted by" and the
+        timeline were empty for every clinic but the two demo logins'."""
+        User = get_user_model()
+        email = f"{slugify(staff.full_name)}@pasantes.demo.ces.mx"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=None, full_name=staff.full_name)
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get_or_create(name=Role.PASANTE)[0])
+        staff.user = user
+        staff.save(update_fields=["user"])
+        return user
 
     def plan(self):
         """Who orders what and how much, what the warehouse runs short of, and where this month stands."""

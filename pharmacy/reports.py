@@ -7,7 +7,6 @@ nobody else may run them. Drafts are the pasante's work in progress and are in n
 """
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django import forms
@@ -18,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ces.accounts.roles import Role
 from ces.core.forms import UNKNOWN_CHOICE, DateField
-from ces.reports.registry import ChartData, Column, Report, Series, register
+from ces.reports.registry import ChartData, Column, Month, Report, Series, register
+from ces.reports.rows import percent
 from clinics.models import Clinic
 
 from . import selectors
@@ -76,11 +76,6 @@ def _label(choices: type, value: str, language: str) -> str:
     return str(choices(value).label) if value in choices.values else value
 
 
-def _percent(part, whole) -> Decimal | None:
-    """``part / whole`` as a percentage with one decimal, halves up; empty while ``part`` is not known."""
-    if part is None or not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 # --- Restock requests and fill rate -------------------------------------------------------------------
@@ -136,8 +131,8 @@ def fill_rate_chart(user, filters: dict, *, today: date | None = None) -> ChartD
         values = []
         for month in months:
             row = totals.get(month, {})
-            rate = _percent(row.get(part), row.get(whole))
-            values.append(float(rate) if rate is not None else 0)
+            rate = percent(row.get(part), row.get(whole))
+            values.append(float(rate) if rate is not None else None)  # no decided line: a gap, not 0 %
         return Series(str(name), values)
 
     return ChartData(
@@ -155,7 +150,7 @@ register(Report(
                   "received, and the fill rates between them."),
     columns=[
         Column("clinic", _("Clinic"), lambda r: r.clinic.name),
-        Column("period", _("Month"), lambda r: r.period),
+        Column("period", _("Month"), lambda r: Month.of(r.period)),
         Column("kind", _("Kind"), lambda r: _label(RestockRequest.Kind, r.kind, get_language())),
         Column("state", _("State"), lambda r: _label(RestockRequest.State, r.state, get_language())),
         Column("items", _("Items"), lambda r: r.line_count),
@@ -163,11 +158,11 @@ register(Report(
         Column("approved", pgettext_lazy("quantity", "Approved"), lambda r: r.approved_total),
         Column("dispatched", pgettext_lazy("quantity", "Dispatched"), lambda r: r.dispatched_total),
         Column("received", pgettext_lazy("quantity", "Received"), lambda r: r.received_total),
-        Column("approved_rate", _("Approved / requested (%)"), lambda r: _percent(r.approved_total, r.requested_total)),
+        Column("approved_rate", _("Approved / requested (%)"), lambda r: percent(r.approved_total, r.requested_total)),
         Column("dispatched_rate", _("Dispatched / approved (%)"),
-               lambda r: _percent(r.dispatched_total, r.approved_total)),
+               lambda r: percent(r.dispatched_total, r.approved_total)),
         Column("received_rate", _("Received / dispatched (%)"),
-               lambda r: _percent(r.received_total, r.dispatched_total)),
+               lambda r: percent(r.received_total, r.dispatched_total)),
         Column("submitted", _("Submitted"), lambda r: r.submitted_at),
     ],
     form=PeriodFilterForm,
@@ -204,7 +199,7 @@ register(Report(
                   "nothing left on hand after consuming it."),
     columns=[
         Column("clinic", _("Clinic"), lambda line: line.request.clinic.name),
-        Column("period", _("Month"), lambda line: line.request.period),
+        Column("period", _("Month"), lambda line: Month.of(line.request.period)),
         Column("code", _("Code"), lambda line: line.item.code),
         Column("item", _("Item"), lambda line: str(line.item)),
         Column("stockout_days", _("Stock-out days"), lambda line: line.stockout_days),
@@ -303,7 +298,7 @@ register(Report(
         Column("code", _("Code"), lambda line: line.item.code),
         Column("item", _("Item"), lambda line: str(line.item)),
         Column("unit", _("Unit"), lambda line: line.item.unit),
-        Column("period", _("Month"), lambda line: line.request.period),
+        Column("period", _("Month"), lambda line: Month.of(line.request.period)),
         Column("consumed", _("Consumed"), lambda line: line.consumed),
         Column("losses_adjustments", _("Losses and adjustments"), lambda line: line.losses_adjustments),
         Column("stockout_days", _("Stock-out days"), lambda line: line.stockout_days),

@@ -21,6 +21,11 @@ from datetime import date
 from django import forms
 from django.utils.module_loading import autodiscover_modules
 
+# ChartData and Series are the charts' own types; a report declares its chart with them from here.
+from .charts import ChartData, Series, chart_for
+
+__all__ = ["ChartData", "Column", "Month", "Report", "Series", "Sql", "register", "report_by_key", "reports_for"]
+
 DISCOVERY_MODULE = "reports"
 
 
@@ -32,6 +37,15 @@ class Sql:
     params: Sequence = ()
 
 
+class Month(date):
+    """A date that stands for its whole month (a request's period): previews, CSV and XLSX read it mm/yyyy,
+    as every page does, never as the first day of the month."""
+
+    @classmethod
+    def of(cls, day: date | None) -> "Month | None":
+        return None if day is None else cls(day.year, day.month, 1)
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -39,23 +53,6 @@ class Column:
     # Reads the cell from a row (a model instance or a tuple). Default: the attribute ``key``; for an
     # Sql report, the value at the column's position.
     value: Callable | None = None
-
-
-@dataclass(frozen=True)
-class Series:
-    name: str
-    values: Sequence[float]
-
-
-@dataclass(frozen=True)
-class ChartData:
-    """One value per label (a month) for each series. ``kind`` is ``"bars"`` or ``"lines"``."""
-
-    title: str
-    labels: Sequence[date]
-    series: Sequence[Series]
-    kind: str = "bars"
-    y_label: str = ""
 
 
 class EmptyFilters(forms.Form):
@@ -118,8 +115,6 @@ def autodiscover():
 def _register_home_panel(report: Report) -> None:
     """The report's chart, with its default filters, as a panel on the home page of ``home_roles``."""
     from ces.accounts.panels import register as register_panel
-
-    from .charts import chart_for
 
     def context(request):
         return {"chart": chart_for(report, request.user, report.build_form({}, request.user)), "report": report}

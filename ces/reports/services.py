@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -58,17 +57,15 @@ def csv_filename(report: registry.Report, today: date | None = None) -> str:
 
 
 def export_request(*, user, report: registry.Report, params: dict, language: str) -> Export:
-    """Record an XLSX export and enqueue its build once the row is committed.
+    """Record a pending XLSX export. The caller enqueues ``tasks.build_export`` once the row is committed
+    (``tasks`` imports this module, so this one does not import it back).
 
     ``params`` are the raw filter values (strings); the task validates them again, as ``user``, so the
     file holds what the person may see when it is built.
     """
-    from .tasks import build_export
-
     export = Export(user=user, report_key=report.key, params=params, language=language)
     export.full_clean(exclude=["file"])
     export.save()
-    transaction.on_commit(lambda: build_export.delay(export.pk))
     return export
 
 
@@ -77,7 +74,7 @@ def _progress(export_id: int, **fields) -> None:
 
 
 def _xlsx_value(value):
-    """Dates stay dates (shown dd/mm/yyyy); text and numbers as they are; the rest as text."""
+    """Dates stay dates (shown dd/mm/yyyy, a ``Month`` mm/yyyy); text and numbers as they are; the rest as text."""
     if value is None or isinstance(value, (int, float, str)) and not isinstance(value, bool):
         return value
     if isinstance(value, datetime):
@@ -133,6 +130,7 @@ def _write_xlsx(path: str, report: registry.Report, source, export_id: int, prog
         sheet = workbook.add_worksheet(str(report.title)[:31].replace("/", "-"))
         bold = workbook.add_format({"bold": True})
         date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+        month_format = workbook.add_format({"num_format": "mm/yyyy"})
         datetime_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})
         sheet.write_row(0, 0, rows.headers(report), bold)
         sheet.set_column(0, len(report.columns) - 1, 20)
@@ -146,7 +144,8 @@ def _write_xlsx(path: str, report: registry.Report, source, export_id: int, prog
                     if isinstance(value, datetime):
                         sheet.write_datetime(done, col, value, datetime_format)
                     elif isinstance(value, date):
-                        sheet.write_datetime(done, col, value, date_format)
+                        sheet.write_datetime(done, col, value,
+                                             month_format if isinstance(value, registry.Month) else date_format)
                     else:
                         sheet.write(done, col, value)
                 if done % progress_every == 0:

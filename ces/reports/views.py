@@ -1,13 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
-from . import charts, registry, rows, selectors, services
+from . import charts, registry, rows, selectors, services, tasks
 from .models import Export
 
 PREVIEW_ROWS = 25
@@ -88,6 +89,7 @@ def export_create(request, key):
         return _detail(request, report, form, status=400)
     export = services.export_request(user=request.user, report=report, params=_filter_data(request.GET),
                                      language=get_language())
+    transaction.on_commit(lambda: tasks.build_export.delay(export.pk))
     return redirect("reports:export-status", pk=export.pk)
 
 

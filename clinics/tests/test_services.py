@@ -104,6 +104,34 @@ def test_pasante_cannot_hold_two_clinics_at_once(clinic, other_clinic, pasante):
         services.assignment_create(staff=pasante, clinic=other_clinic, role="pasante",
                                    start_date=date(2026, 7, 1), end_date=DEC_31)
 
+    assert f"{pasante.full_name} is already at {clinic.name} from 01/02/2026 to 31/07/2026." in messages_of(exc)
+    assert counts() == before
+
+
+def test_a_pasante_placed_with_no_end_is_refused_with_where_and_since_when(clinic, other_clinic, pasante):
+    services.assignment_create(staff=pasante, clinic=clinic, role="pasante", start_date=FEB_1, end_date=None,
+                               end_with_cohort=False)
+    before = counts()
+
+    with pytest.raises(ValidationError) as exc:
+        services.assignment_create(staff=pasante, clinic=other_clinic, role="pasante", start_date=DEC_31,
+                                   end_date=None, end_with_cohort=False)
+
+    assert exc.value.message_dict["staff"] == [
+        f"{pasante.full_name} is already at {clinic.name} from 01/02/2026, with no end date."]
+    assert counts() == before
+
+
+def test_the_exclusion_constraint_still_refuses_a_second_clinic_without_the_friendly_check(
+        clinic, other_clinic, pasante, monkeypatch):
+    services.assignment_create(staff=pasante, clinic=clinic, role="pasante", start_date=FEB_1, end_date=JUL_31)
+    monkeypatch.setattr(services, "_refuse_if_pasante_placed", lambda **kwargs: None)
+    before = counts()
+
+    with pytest.raises(ValidationError) as exc:
+        services.assignment_create(staff=pasante, clinic=other_clinic, role="pasante",
+                                   start_date=date(2026, 7, 1), end_date=DEC_31)
+
     assert "already has a clinic" in messages_of(exc)
     assert counts() == before
 

@@ -166,6 +166,40 @@ def test_staff_directory_searches_and_filters(coordinator, pasante_a, pasante_b,
     assert "Fermín Inactivo Gómez" not in body and pasante_a.full_name in body
 
 
+def test_staff_directory_shows_the_phone_or_e_mail_each_person_has(coordinator, pasante_a):
+    import re
+
+    StaffFactory(full_name="Tomasa Teléfono Cruz", cadre=Cadre.DRIVER, phone="962 100 2000", email="")
+    StaffFactory(full_name="Nadie Contacto Ruiz", cadre=Cadre.COOK, phone="", email="")
+    pasante_a.staff.email = ""
+    pasante_a.staff.save(update_fields=["email"])
+
+    body = text(page(coordinator, "staff-list"))
+
+    contact = {name: cell for name, cell in re.findall(
+        r'<td class="title"><a [^>]*>([^<]+)</a>.*?data-testid="staff-contact">(.*?)</td>', body, flags=re.S)}
+    assert 'href="tel:962 100 2000"' in contact["Tomasa Teléfono Cruz"]
+    assert f'href="mailto:{pasante_a.email}"' in contact[pasante_a.staff.full_name]  # from the account
+    assert '<span class="empty">—</span>' in contact["Nadie Contacto Ruiz"]
+
+
+@pytest.mark.parametrize(("start", "named"), [(date(2026, 12, 1), True), (date(2026, 12, 29), False)])
+def test_the_coverage_bar_names_the_month_it_starts_in_when_it_fits(start, named):
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from clinics.views import _timeline
+
+    with translation.override("en"):
+        svg = render_to_string("clinics/_timeline.html", {"timeline": _timeline(SimpleNamespace(coverage=[]), start)})
+
+    # From the 1st, December has a month of room before January's tick; from the 29th, only January is named.
+    assert ('<text x="0%" y="42" data-testid="timeline-first-month">Dec</text>' in svg) is named
+    assert '<text x="' in svg and ">Jan</text>" in svg
+
+
 def test_pasante_sees_only_colleagues_in_the_directory(pasante_b, pasante_a, clinic_a):
     body = text(page(pasante_b, "staff-list"))
     assert pasante_b.full_name in body
@@ -227,6 +261,49 @@ def test_assignment_form_ignores_a_bad_prefill(coordinator, query):
 
 def _create(user, **data):
     return client_for(user).post(reverse("clinics:assignment-create"), data)
+
+
+def test_assignment_form_offers_the_unplaced_first_and_says_where_the_others_are(coordinator, clinic_a, pasante_a,
+                                                                                 incoming):
+    body = text(page(coordinator, "assignment-create"))
+
+    unplaced = body.index('<optgroup label="Not assigned">')
+    placed = body.index('<optgroup label="Already assigned">')
+    placed_pasante = Assignment.objects.select_related("staff").get(staff__user=pasante_a)
+    assert unplaced < body.index("Itzel Moreno Cruz") < placed < body.index(placed_pasante.staff.full_name)
+    assert f"{placed_pasante.staff.full_name} · " in body and "Clínica Capitán (" in body
+
+
+def test_assignment_form_runs_the_same_queries_whatever_the_staff(coordinator, clinic_a, incoming):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(coordinator)
+    client.get(reverse("clinics:assignment-create"))
+    counts = []
+    for extra in (1, 6):
+        for _ in range(extra):
+            AssignmentFactory(clinic=ClinicFactory(), staff=StaffFactory(cadre=Cadre.PASANTE),
+                              start_date=TODAY, end_date=None)
+            StaffFactory(cadre=Cadre.PASANTE)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("clinics:assignment-create")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_refusal_says_where_the_pasante_already_is(coordinator, clinic_a, pasante_a, incoming):
+    placed = Assignment.objects.select_related("staff").get(staff__user=pasante_a)
+    other = ClinicFactory(name="Clínica Reforma")
+    before = Assignment.objects.count()
+
+    response = _create(coordinator, staff=placed.staff.pk, clinic=other.pk, role="pasante", start_date=dmy(TODAY))
+
+    assert response.status_code == 200
+    end = f" to {placed.end_date:%d/%m/%Y}." if placed.end_date else ", with no end date."
+    assert (f"{placed.staff.full_name} is already at Clínica Capitán from {placed.start_date:%d/%m/%Y}{end}"
+            in text(response))
+    assert Assignment.objects.count() == before
 
 
 def test_coordinator_assigns_the_incoming_pasante_and_the_gap_closes(coordinator, clinic_a, incoming, gap):

@@ -91,6 +91,23 @@ class ApproveForm(_PerLineForm):
     note_label = _("Reason for the cut")
     default_from = "requested"
 
+    def clean(self):
+        """The service's per-line rules, checked here too so that each message sits on its item's card
+        (the service's list of messages can only go above the form). The service stays the last word."""
+        cleaned = super().clean()
+        for line in self.lines:
+            approved = cleaned.get(f"quantity_{line.item_id}")
+            if approved is None:
+                continue
+            if approved > line.requested:
+                self.add_error(f"quantity_{line.item_id}",
+                               _("%(item)s: cannot approve more than was requested (%(requested)d).")
+                               % {"item": line.item, "requested": line.requested})
+            elif approved < line.requested and not cleaned.get(f"note_{line.item_id}", "").strip():
+                self.add_error(f"note_{line.item_id}",
+                               _("%(item)s: give the reason for the cut.") % {"item": line.item})
+        return cleaned
+
 
 class RejectForm(forms.Form):
     # Not required here: the service's own message says what is missing.

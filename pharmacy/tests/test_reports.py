@@ -34,6 +34,11 @@ def d(day) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def m(day) -> str:
+    """A month column reads as every page shows a request's month: mm/yyyy."""
+    return day.strftime("%m/%Y")
+
+
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -138,10 +143,10 @@ def test_restock_requests_have_their_totals_and_fill_rates(client, network, coor
 
     assert table[0] == REQUEST_HEADERS
     assert [row[:12] for row in table[1:]] == [
-        ["Clínica Capitán", d(LAST_MONTH), "Regular", "Received", "2", "130", "110", "110", "105", "84.6", "100.0",
+        ["Clínica Capitán", m(LAST_MONTH), "Regular", "Received", "2", "130", "110", "110", "105", "84.6", "100.0",
          "95.5"],
-        ["Clínica Capitán", d(THIS_MONTH), "Regular", "Submitted", "1", "44", "", "", "", "", "", ""],
-        ["Clínica Reforma", d(LAST_MONTH), "Regular", "Approved", "1", "75", "75", "", "", "100.0", "", ""],
+        ["Clínica Capitán", m(THIS_MONTH), "Regular", "Submitted", "1", "44", "", "", "", "", "", ""],
+        ["Clínica Reforma", m(LAST_MONTH), "Regular", "Approved", "1", "75", "75", "", "", "100.0", "", ""],
     ]
 
 
@@ -157,7 +162,7 @@ def test_pasante_b_sees_only_their_clinics_requests(client, network, pasante_b):
 
     table = csv_table(client, "restock-requests")
 
-    assert [row[:2] for row in table[1:]] == [["Clínica Reforma", d(LAST_MONTH)]]
+    assert [row[:2] for row in table[1:]] == [["Clínica Reforma", m(LAST_MONTH)]]
 
 
 def test_a_pasante_cannot_pick_another_clinic(client, network, pasante_b, clinic_a):
@@ -175,7 +180,7 @@ def test_restock_requests_filter_by_clinic_and_month(client, network, coordinato
 
     table = csv_table(client, "restock-requests", clinic=clinic_a.pk, date_from=d(THIS_MONTH + timedelta(days=3)))
 
-    assert [row[:2] for row in table[1:]] == [["Clínica Capitán", d(THIS_MONTH)]]
+    assert [row[:2] for row in table[1:]] == [["Clínica Capitán", m(THIS_MONTH)]]
 
 
 def test_the_fill_rate_chart_counts_only_decided_lines(network, coordinator):
@@ -184,8 +189,9 @@ def test_the_fill_rate_chart_counts_only_decided_lines(network, coordinator):
     assert data.labels == [LAST_MONTH, THIS_MONTH]
     rates = {s.name: list(s.values) for s in data.series}
     # Last month: 185 approved of the 205 requested by A and B; A's 110 dispatched, 105 of them received.
-    assert rates == {"Approved / requested": [90.2, 0], "Dispatched / approved": [100.0, 0],
-                     "Received / dispatched": [95.5, 0]}
+    # This month nothing is decided yet: a gap in the chart (None), never a 0 %.
+    assert rates == {"Approved / requested": [90.2, None], "Dispatched / approved": [100.0, None],
+                     "Received / dispatched": [95.5, None]}
 
 
 def test_the_fill_rate_chart_of_a_pasante_is_their_clinics(network, pasante_b):
@@ -240,8 +246,8 @@ def test_stockouts_are_days_out_of_stock_or_nothing_left_after_consuming(client,
 
     assert table[0] == ["Clinic", "Month", "Code", "Item", "Stock-out days", "Stock on hand", "Consumed", "Request"]
     assert table[1:] == [
-        ["Clínica Capitán", d(LAST_MONTH), "AMOX", "Amoxicilina 500 mg capsule", "5", "0", "15", "Regular"],
-        ["Clínica Reforma", d(LAST_MONTH), "PARA", "Paracetamol 500 mg tablet", "0", "0", "25", "Regular"],
+        ["Clínica Capitán", m(LAST_MONTH), "AMOX", "Amoxicilina 500 mg capsule", "5", "0", "15", "Regular"],
+        ["Clínica Reforma", m(LAST_MONTH), "PARA", "Paracetamol 500 mg tablet", "0", "0", "25", "Regular"],
     ]
 
 
@@ -315,6 +321,25 @@ def test_the_stock_excel_file_holds_what_its_owner_sees(network, pasante_a):
     assert "Clínica Capitán" in sheet and "Central warehouse" not in sheet and "Location" in sheet
 
 
+def test_the_month_column_of_the_excel_file_is_formatted_as_a_month(network, coordinator):
+    export = Export.objects.create(user=coordinator, report_key="restock-requests", params={}, language="en")
+
+    assert report_services.export_build(export_id=export.pk) == Export.State.DONE
+
+    export.refresh_from_db()
+    with zipfile.ZipFile(export.file.path) as book:
+        styles = book.read("xl/styles.xml").decode()
+    assert 'formatCode="mm/yyyy"' in styles
+
+
+def test_the_preview_shows_the_month_as_mm_yyyy(client, network, coordinator):
+    client.force_login(coordinator)
+
+    body = client.get(reverse("reports:report-detail", args=["restock-requests"])).content.decode()
+
+    assert f"<td>{m(LAST_MONTH)}</td>" in body and f"<td>{d(LAST_MONTH)}</td>" not in body
+
+
 # --- Consumption ---------------------------------------------------------------------------------------------
 
 
@@ -325,10 +350,10 @@ def test_consumption_by_clinic_item_and_month_from_the_monthly_requests(client, 
     assert table[0] == ["Clinic", "Code", "Item", "Unit", "Month", "Consumed", "Losses and adjustments",
                         "Stock-out days", "Stock on hand", "Average monthly consumption"]
     assert [row[:6] for row in table[1:]] == [
-        ["Clínica Capitán", "AMOX", "Amoxicilina 500 mg capsule", "capsule", d(LAST_MONTH), "15"],
-        ["Clínica Capitán", "PARA", "Paracetamol 500 mg tablet", "tablet", d(LAST_MONTH), "30"],
-        ["Clínica Capitán", "PARA", "Paracetamol 500 mg tablet", "tablet", d(THIS_MONTH), "25"],
-        ["Clínica Reforma", "PARA", "Paracetamol 500 mg tablet", "tablet", d(LAST_MONTH), "25"],
+        ["Clínica Capitán", "AMOX", "Amoxicilina 500 mg capsule", "capsule", m(LAST_MONTH), "15"],
+        ["Clínica Capitán", "PARA", "Paracetamol 500 mg tablet", "tablet", m(LAST_MONTH), "30"],
+        ["Clínica Capitán", "PARA", "Paracetamol 500 mg tablet", "tablet", m(THIS_MONTH), "25"],
+        ["Clínica Reforma", "PARA", "Paracetamol 500 mg tablet", "tablet", m(LAST_MONTH), "25"],
     ]
 
 
@@ -390,7 +415,17 @@ def test_report_rows_are_one_query(pharmacy, django_assert_num_queries, size, ke
 
 
 def test_fill_rates_are_rounded_half_up_to_one_decimal():
-    from pharmacy.reports import _percent
+    from pharmacy.reports import percent
 
-    assert _percent(1, 16) == Decimal("6.3") and _percent(2, 3) == Decimal("66.7") and _percent(1, 3) == Decimal("33.3")
-    assert _percent(None, 10) is None and _percent(5, 0) is None
+    assert percent(1, 16) == Decimal("6.3") and percent(2, 3) == Decimal("66.7") and percent(1, 3) == Decimal("33.3")
+    assert percent(None, 10) is None and percent(5, 0) is None
+    assert percent(10, 10) == Decimal("100.0") and percent(0, 10) == Decimal("0.0")
+
+
+def test_a_fill_rate_short_of_all_never_reads_100_percent():
+    from pharmacy.reports import percent
+
+    assert percent(9620, 9622) == Decimal("99.98")
+    assert percent(99_999, 100_000) == Decimal("99.999")
+    assert percent(1, 20_000) == Decimal("0.01") and percent(1, 300_000) == Decimal("0.0003")
+    assert percent(10_001, 10_000) == Decimal("100.01")

@@ -208,9 +208,10 @@ def test_detail_shows_every_figure_of_each_line(pharmacy, pasante_a, clinic_a, s
     row = f'data-item="{para.pk}" data-requested="90" data-approved="60" data-dispatched="60" data-received="58"'
     assert row in content
     for figure in ("Broken bottles", "Rainy season coming", "Warehouse is low", "Two were broken",
-                   "Arrived on Friday", f'<td class="num">{first.amc}</td>', f'<td class="num">{first.maximum}</td>',
-                   f'<td class="num">{first.suggested}</td>', '<td class="num">-3'):
-        assert figure in content, figure
+                   "Arrived on Friday", f'data-label="AMC">{first.amc}</td>',
+                   f'data-label="Maximum">{first.maximum}</td>', f'data-label="Suggested">{first.suggested}</td>',
+                   'data-label="Losses and adjustments">-3'):
+        assert figure in content, figure  # each figure with its label: a phone shows the label beside it
 
 
 def test_detail_shows_who_moved_the_request_and_when_including_a_rejection(pharmacy, coordinator, pasante_a,
@@ -382,6 +383,22 @@ def test_a_bad_approval_shows_why_and_writes_nothing(pharmacy, clinic_a, items, 
     assert response.status_code == 200
     assert message in text(response)
     assert snapshot(restock) == before
+
+
+def test_a_cut_without_reason_marks_that_items_card_and_no_other(pharmacy, clinic_a, items):
+    para, amox = items
+    restock = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
+    requested = restock.lines.get(item=para).requested
+
+    response = client_for(pharmacy).post(url("request-approve", restock.pk),
+                                         _approval(restock, **{f"quantity_{para.pk}": requested - 1}))
+
+    content = text(response)
+    assert content.count("error-card") == 1
+    card = content.index(f'class="card review-line error-card" data-testid="review-line" data-item="{para.pk}"')
+    assert card < content.index("give the reason for the cut") < content.index("</fieldset>", card)
+    assert content.index("give the reason for the cut") > content.index('data-testid="review-line"')  # not at the top
+    assert "ces/first-error.js" in content  # brings that card into view and focuses its field
 
 
 def test_approving_a_request_that_is_not_submitted_says_so_and_writes_nothing(pharmacy, clinic_a, items):

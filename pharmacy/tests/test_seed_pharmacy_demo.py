@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import reset_queries
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from ces.accounts.models import User
@@ -109,6 +110,21 @@ def test_this_month_has_a_request_in_every_state_and_each_demo_pasante_has_somet
     assert lines.filter(losses_adjustments__lt=0).exclude(adjustment_reason="").exists()
     assert lines.exclude(explanation="").exists()
     assert lines.exclude(remarks="").filter(received_quantity__lt=F("dispatched")).exists()
+
+
+def test_every_sent_request_names_the_pasante_who_submitted_it(client, network):
+    seed()
+    sent = RestockRequest.objects.exclude(state=State.DRAFT).select_related("submitted_by__staff")
+
+    assert sent.exists() and not sent.filter(submitted_by__isnull=True).exists()
+    assert {r.submitted_by.staff.cadre for r in sent} == {"pasante"}
+    # The pasantes without a demo login got an account nobody can log in with.
+    assert not any(r.submitted_by.has_usable_password() for r in sent if r.submitted_by.email.endswith(
+        "@pasantes.demo.ces.mx"))
+    client.force_login(User.objects.get(email="pharmacy@demo.ces.mx"))
+    queue = client.get(reverse("pharmacy:request-queue")).content.decode()
+    for request in sent.filter(period=timezone.localdate().replace(day=1), state=State.SUBMITTED):
+        assert request.submitted_by.full_name in queue
 
 
 def test_the_warehouse_has_several_lots_per_item_and_something_in_every_alert(network):
