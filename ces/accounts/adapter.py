@@ -1,12 +1,29 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils.functional import lazy
+from django.utils.translation import ngettext
 
 from .roles import Role
 
 
+def locked_message() -> str:
+    """What a person whose account is locked reads, in their language, with the cool-off stated."""
+    minutes = settings.LOGIN_LOCK_MINUTES
+    return ngettext(
+        "Too many failed attempts with this account. Wait %(minutes)d minute and try again.",
+        "Too many failed attempts with this account. Wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """Self sign-up is for visitor applicants only: staff accounts are made by coordinators."""
+
+    # allauth's own message says only "try again later"; ours says when (read in the person's language).
+    error_messages = {**DefaultAccountAdapter.error_messages,
+                      "too_many_login_attempts": lazy(locked_message, str)()}
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
@@ -17,3 +34,8 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request):
         return reverse("accounts:home")
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth keys an account's failures by host name and e-mail; every name the site answers to
+        # would then give an attacker another allowance. One account, one count.
+        return credentials.get("email", credentials.get("username", "")).lower()
