@@ -7,13 +7,14 @@ business with a resource at all (an applicant asking for clinics, pharmacy askin
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from ces.accounts.roles import CLINIC_ROLES
 from ces.core.pages import get_or_404
+from ces.core.viewsets import ReadOnlyModelViewSet
 
 from . import selectors, services
 from .models import Assignment, Cadre, Clinic, Community, Patient, Staff
@@ -219,7 +220,7 @@ PossibleDuplicateResponse = inline_serializer(
 
 
 @extend_schema(tags=["clinics"])
-class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
+class CommunityViewSet(ReadOnlyModelViewSet):
     serializer_class = CommunitySerializer
     permission_classes = [SeesClinics]
 
@@ -234,7 +235,7 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
     ]),
 )
 @extend_schema(tags=["clinics"])
-class ClinicViewSet(viewsets.ReadOnlyModelViewSet):
+class ClinicViewSet(ReadOnlyModelViewSet):
     serializer_class = ClinicSerializer
     permission_classes = [SeesClinics]
     queryset = Clinic.objects.none()  # for the schema generator; reads go through the selectors
@@ -266,7 +267,7 @@ class ClinicViewSet(viewsets.ReadOnlyModelViewSet):
     ]),
 )
 @extend_schema(tags=["staff"])
-class StaffViewSet(viewsets.ReadOnlyModelViewSet):
+class StaffViewSet(ReadOnlyModelViewSet):
     serializer_class = StaffSerializer
     permission_classes = [SeesClinics]
 
@@ -278,7 +279,7 @@ class StaffViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["assignments"])
-class AssignmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AssignmentViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     permission_classes = [SeesClinics, ManagesStaffingToWrite]
 
     def get_queryset(self):
@@ -324,7 +325,7 @@ class AssignmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["patients"])
-class PatientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PatientViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     permission_classes = [SeesPatients]
 
     def get_queryset(self):
