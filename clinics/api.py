@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from ces.accounts.roles import CLINIC_ROLES
+from ces.core.api import OptionalEmailField
 from ces.core.pages import get_or_404
 from ces.core.viewsets import ReadOnlyModelViewSet
 
@@ -134,6 +135,7 @@ class CurrentAssignmentSerializer(serializers.ModelSerializer):
 class StaffSerializer(serializers.ModelSerializer):
     cohort_name = serializers.CharField(source="cohort.name", read_only=True, allow_null=True, default=None)
     current_assignments = CurrentAssignmentSerializer(many=True, read_only=True)
+    email = OptionalEmailField(help_text=_("Null when the person has no e-mail address."))
 
     class Meta:
         model = Staff

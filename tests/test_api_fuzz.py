@@ -60,6 +60,12 @@ def _declared_query_params():
 DECLARED = _declared_query_params()
 
 
+def _fill(route, value):
+    """The route with every parameter (a regex group or a path converter) replaced by ``value``."""
+    route = re.sub(r"\(\?P<\w+>[^)]*\)", lambda _m: value, route)
+    return re.sub(r"<(?:\w+:)?\w+>", lambda _m: value, route).replace("^", "").replace("$", "")
+
+
 def _client(users, persona):
     cache.clear()
     client = Client()
@@ -76,7 +82,7 @@ def _send(client, method, url, **query):
 def test_every_api_viewset_derives_from_the_base_that_refuses_bad_input():
     strays = []
     for pattern in API_PATTERNS:
-        view = resolve("/" + re.sub(r"\(\?P<\w+>[^)]*\)", "1", pattern.route).replace("^", "").replace("$", ""))
+        view = resolve("/" + _fill(pattern.route, "1"))
         cls = getattr(view.func, "cls", None)
         if cls and issubclass(cls, ViewSetMixin) and not issubclass(cls, GenericViewSet):
             strays.append(f"{pattern.key}: {cls.__module__}.{cls.__name__}")
@@ -97,7 +103,7 @@ def test_a_hostile_id_in_the_path_is_never_a_server_error(pattern, world):
         for persona in _reaching_personas(pattern, method):
             client = _client(users, persona)
             for value in HOSTILE_IDS:
-                path = re.sub(r"\(\?P<\w+>[^)]*\)", value, pattern.route).replace("^", "").replace("$", "")
+                path = _fill(pattern.route, value)
                 response = _send(client, method, "/" + path)
                 if response.status_code >= 500 or response.status_code == 200:
                     failures.append(f"{method} /{path[:60]} as {persona}: {response.status_code}")

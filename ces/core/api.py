@@ -1,4 +1,4 @@
-"""Shared pieces of the REST API: the error format and the token endpoint."""
+"""Shared pieces of the REST API: the error format, fields, and the token endpoint."""
 
 from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
@@ -31,6 +31,19 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+class OptionalEmailField(serializers.EmailField):
+    """A read-only e-mail that may be missing: null in the answer, never "" where the schema says e-mail.
+
+    The models keep a missing address blank (Django's habit for text), and a blank is no e-mail address.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(label=_("e-mail"))
     password = serializers.CharField(label=_("password"), style={"input_type": "password"}, trim_whitespace=False)
@@ -47,10 +60,12 @@ class LoginLocked(Throttled):
 class TokenObtainView(APIView):
     """Exchange an e-mail and password for an API token (``Authorization: Token <key>``).
 
-    The password is checked by allauth's adapter, as the web and admin logins check it, so the three
-    share one count of failures per account and per client address (settings.ACCOUNT_RATE_LIMITS): an
-    account locked on the web is locked here too, even for the right password, and the other way round.
+    Failed attempts count against the account and the client address together with the web and admin
+    logins: after too many, the account is locked for a stated number of minutes, even for the right
+    password, and the answer is a 429 with ``Retry-After``.
     """
+    # allauth's adapter checks the password, as the web form (and so the admin login) does: one count
+    # per account and per address (settings.ACCOUNT_RATE_LIMITS) for every way in.
 
     permission_classes = [AllowAny]
     authentication_classes = []

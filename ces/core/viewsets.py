@@ -1,7 +1,8 @@
 """The base viewsets every API viewset derives from, so bad input is refused the same way everywhere.
 
-- A detail route takes a number only (``lookup_value_regex``): ``/clinics/abc/`` is the URLconf's 404,
-  never a lookup that fails further down.
+- A detail route takes a number only: ``/clinics/abc/`` is the URLconf's 404, never a lookup that fails
+  further down. Routers built with ``use_regex_path=False`` use Django's ``int`` path converter (and the
+  schema says integer); a regex router gets the same digits-only pattern.
 - A query string holding a control character (NUL above all, which PostgreSQL cannot store or compare in
   text) is a 400 naming the parameter, before any filter or selector reads it.
 
@@ -16,7 +17,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
-INTEGER_LOOKUP = "[0-9]+"  # ASCII digits only: Python's \d would also take "١٢" or "１２"
+INTEGER_LOOKUP = "[0-9]+"  # ASCII digits only, as the int converter: Python's \d would also take "١٢" or "１２"
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -32,6 +33,7 @@ def refuse_control_characters(query_params):
 
 
 class GenericViewSet(viewsets.GenericViewSet):
+    lookup_value_converter = "int"
     lookup_value_regex = INTEGER_LOOKUP
 
     def initial(self, request, *args, **kwargs):

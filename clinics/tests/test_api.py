@@ -145,6 +145,16 @@ def test_clinic_coverage_shows_the_gap_after_the_pasante_leaves(api_client, coor
     assert sum(s["days"] for s in segments) == 365
 
 
+def test_staff_without_an_email_answer_null_not_a_blank(api_client, coordinator):
+    nurse = StaffFactory(full_name="Rosa Kalimbé Pérez", cadre=Cadre.NURSE, email="")
+    _login(api_client, coordinator)
+
+    body = api_client.get(reverse("api:staff-detail", args=[nurse.pk])).json()
+
+    assert body["email"] is None
+    assert api_client.get(reverse("api:staff-detail", args=[coordinator.staff.pk])).json()["email"] == coordinator.email
+
+
 def test_staff_search_and_cadre_filter(api_client, coordinator):
     # A made-up surname: the personas' names come from Faker, and "Rosa" once matched a coordinator "Rosalía".
     nurse = StaffFactory(full_name="Rosa Kalimbé Pérez", cadre=Cadre.NURSE)
