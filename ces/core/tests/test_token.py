@@ -126,3 +126,18 @@ def test_api_answers_a_token_user_in_their_preferred_language(api_client, coordi
     response = api_client.get("/api/v1/clinics/")
     assert response.status_code == 200
     assert response["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("others", [0, 15])
+def test_asking_for_a_token_runs_a_fixed_number_of_queries(api_client, pasante_a, password, others,
+                                                          django_assert_num_queries):
+    from ces.accounts.tests.factories import UserFactory
+
+    UserFactory.create_batch(others)
+    Token.objects.filter(user__in=UserFactory._meta.model.objects.exclude(pk=pasante_a.pk)).delete()
+    with django_assert_num_queries(QUERIES_FOR_A_TOKEN):
+        assert _ask(api_client, "pasante.a@example.mx", password).status_code == 200
+
+
+# The account by its e-mail, the token read and then written (the first time), and pghistory's context.
+QUERIES_FOR_A_TOKEN = 5
