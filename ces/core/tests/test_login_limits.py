@@ -2,11 +2,13 @@
 (which goes through the web login's form) and the API's token endpoint; against the real Redis cache,
 with allauth's clock moved instead of slept."""
 
+import re
 import time as real_time
 
 import pytest
 from allauth.core.internal import ratelimit as allauth_ratelimit
 from django.conf import settings
+from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
@@ -206,3 +208,17 @@ def test_an_account_gets_at_most_100_failed_attempts_an_hour_however_they_are_sp
 
     assert 0 < checked <= 100
     assert checked <= settings.LOGIN_FAILURES_PER_ACCOUNT * (60 // settings.LOGIN_LOCK_MINUTES + 1)
+
+
+def test_resetting_the_password_by_email_ends_the_lock(client, pasante_a):
+    lock(client, pasante_a.email)
+    client.post(reverse("account_reset_password"), {"email": pasante_a.email.upper()})
+    link = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[-1].body).group(1)
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    new_password = "una-nueva-clave-larga-2026"
+    client.post(form_url, {"password1": new_password, "password2": new_password})
+
+    response = web_login(client, pasante_a.email, new_password)
+
+    assert response.status_code == 302
+    assert logged_in(client)
