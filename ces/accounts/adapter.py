@@ -1,6 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils.functional import lazy
 from django.utils.translation import ngettext
@@ -34,6 +35,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request):
         return reverse("accounts:home")
+
+    def get_client_ip(self, request):
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            # Fewer X-Forwarded-For entries than TRUSTED_PROXY_COUNT: the request skipped a proxy of ours,
+            # so no entry can be trusted; the peer that connected is the one address known. (allauth
+            # would make this a server error, on every login.)
+            return request.META["REMOTE_ADDR"]
 
     def _get_login_attempts_cache_key(self, request, **credentials):
         # allauth keys an account's failures by host name and e-mail; every name the site answers to

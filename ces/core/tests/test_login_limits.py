@@ -222,3 +222,12 @@ def test_resetting_the_password_by_email_ends_the_lock(client, pasante_a):
 
     assert response.status_code == 302
     assert logged_in(client)
+
+
+def test_a_request_that_skipped_a_trusted_proxy_is_answered_not_a_server_error(settings, api_client, pasante_a,
+                                                                                password):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+
+    response = ask_token(api_client, pasante_a.email, password, address="10.0.0.1", HTTP_X_FORWARDED_FOR="10.9.9.9")
+
+    assert response.status_code == 200
