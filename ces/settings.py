@@ -140,7 +140,9 @@ LOGIN_FAILURES_PER_ACCOUNT = 5
 LOGIN_LOCK_MINUTES = 15
 ACCOUNT_RATE_LIMITS = {
     "login": "60/m/ip",
-    "login_failed": f"300/h/ip,{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_LOCK_MINUTES}m/key",
+    # The account's rate first: allauth stops at the first rate refused, so hammering a locked account
+    # does not also spend the address's allowance (the whole office's).
+    "login_failed": f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_LOCK_MINUTES}m/key,300/h/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "signup": "20/m/ip",

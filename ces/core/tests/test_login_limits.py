@@ -231,3 +231,16 @@ def test_a_request_that_skipped_a_trusted_proxy_is_answered_not_a_server_error(s
     response = ask_token(api_client, pasante_a.email, password, address="10.0.0.1", HTTP_X_FORWARDED_FOR="10.9.9.9")
 
     assert response.status_code == 200
+
+
+def test_hammering_a_locked_account_does_not_spend_the_offices_allowance(settings, client, api_client, pasante_a,
+                                                                         coordinator, password):
+    # The real rates, in their order, with the address's allowance made small enough to reach.
+    rates = re.sub(r"\d+/\w+/ip", "8/h/ip", settings.ACCOUNT_RATE_LIMITS["login_failed"])
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": rates}
+    for _attempt in range(settings.LOGIN_FAILURES_PER_ACCOUNT + 10):
+        ask_token(api_client, pasante_a.email, "adivinando")
+
+    response = web_login(client, coordinator.email, password)
+
+    assert response.status_code == 302
