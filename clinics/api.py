@@ -7,14 +7,16 @@ business with a resource at all (an applicant asking for clinics, pharmacy askin
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from ces.accounts.roles import CLINIC_ROLES
+from ces.core.api import OptionalEmailField
 from ces.core.fields import VisibleRelatedField
 from ces.core.pages import get_or_404
+from ces.core.viewsets import ReadOnlyModelViewSet
 
 from . import selectors, services
 from .models import Assignment, Cadre, Clinic, Community, Patient, Staff
@@ -116,6 +118,7 @@ class CurrentAssignmentSerializer(serializers.ModelSerializer):
 class StaffSerializer(serializers.ModelSerializer):
     cohort_name = serializers.CharField(source="cohort.name", read_only=True, allow_null=True, default=None)
     current_assignments = CurrentAssignmentSerializer(many=True, read_only=True)
+    email = OptionalEmailField(help_text=_("Null when the person has no e-mail address."))
 
     class Meta:
         model = Staff
@@ -202,7 +205,7 @@ PossibleDuplicateResponse = inline_serializer(
 
 
 @extend_schema(tags=["clinics"])
-class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
+class CommunityViewSet(ReadOnlyModelViewSet):
     serializer_class = CommunitySerializer
     permission_classes = [SeesClinics]
 
@@ -217,7 +220,7 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
     ]),
 )
 @extend_schema(tags=["clinics"])
-class ClinicViewSet(viewsets.ReadOnlyModelViewSet):
+class ClinicViewSet(ReadOnlyModelViewSet):
     serializer_class = ClinicSerializer
     permission_classes = [SeesClinics]
     queryset = Clinic.objects.none()  # for the schema generator; reads go through the selectors
@@ -249,7 +252,7 @@ class ClinicViewSet(viewsets.ReadOnlyModelViewSet):
     ]),
 )
 @extend_schema(tags=["staff"])
-class StaffViewSet(viewsets.ReadOnlyModelViewSet):
+class StaffViewSet(ReadOnlyModelViewSet):
     serializer_class = StaffSerializer
     permission_classes = [SeesClinics]
 
@@ -261,7 +264,7 @@ class StaffViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["assignments"])
-class AssignmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AssignmentViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     permission_classes = [SeesClinics, ManagesStaffingToWrite]
 
     def get_queryset(self):
@@ -307,7 +310,7 @@ class AssignmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["patients"])
-class PatientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PatientViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     permission_classes = [SeesPatients]
 
     def get_queryset(self):

@@ -3,7 +3,7 @@ from rest_framework.routers import DefaultRouter
 from . import api
 
 # No `.json` format suffixes: clients send Accept headers, and the suffix routes only double the surface.
-router = DefaultRouter()
+router = DefaultRouter(use_regex_path=False)  # ids through the int path converter
 router.include_format_suffixes = False
 router.register("communities", api.CommunityViewSet, basename="community")
 router.register("clinics", api.ClinicViewSet, basename="clinic")

@@ -15,13 +15,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from ces.core.fields import VisibleRelatedField
+from ces.core.viewsets import GenericViewSet, ReadOnlyModelViewSet
 from clinics.models import Clinic
 
 from . import selectors, services
@@ -151,7 +152,7 @@ def _filters(serializer_class, request):
     partial_update=extend_schema(description="Change some fields of an item (pharmacy and admins)."),
 )
 @extend_schema(tags=["pharmacy"])
-class ItemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ItemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyModelViewSet):
     """The catalogue of essential medicines and supplies."""
 
     serializer_class = ItemSerializer
@@ -180,7 +181,7 @@ class ItemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
 
 @extend_schema_view(list=extend_schema(parameters=[LotFilterSerializer]))
 @extend_schema(tags=["pharmacy"])
-class LotViewSet(viewsets.ReadOnlyModelViewSet):
+class LotViewSet(ReadOnlyModelViewSet):
     """Lots of the catalogue's items, first expiry first."""
 
     serializer_class = LotSerializer
@@ -200,7 +201,7 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["pharmacy"])
-class StockViewSet(viewsets.GenericViewSet):
+class StockViewSet(GenericViewSet):
     serializer_class = StockSerializer
     permission_classes = [ReadsCatalogue]
     queryset = StockBalance.objects.none()
@@ -412,7 +413,7 @@ def _with_lines(requests):
 
 @extend_schema_view(list=extend_schema(parameters=[RestockRequestFilterSerializer]))
 @extend_schema(tags=["pharmacy"])
-class RestockRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class RestockRequestViewSet(mixins.ListModelMixin, GenericViewSet):
     """Restock requests with their lines: a pasante's own clinic's, or every clinic's for pharmacy,
     coordinators and admins."""
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 # --- Outcomes ------------------------------------------------------------------------------------------
 OK = "ok"  # 2xx, or a redirect that does not go to a login page
 REDIRECT = "redirect"  # a redirect that does not go to a login page (allauth sends a logged-in person home)
-LOGIN = "login"  # pages: a redirect to the login page; API: 401 or 403 to the anonymous
+LOGIN = "login"  # pages: a redirect to the login page; API: 401 (with WWW-Authenticate) to the anonymous
 FORBIDDEN = "forbidden"  # 403
 NOTFOUND = "notfound"  # 404: the object is outside the person's reach
 INVALID = "invalid"  # 400: the person may do this, but an empty body is not valid

@@ -201,7 +201,7 @@ def outcomes_of(response, url, anonymous) -> set[str]:
     found = {
         400: {policy.INVALID},
         401: {policy.LOGIN} if _is_api(url) and anonymous else set(),
-        403: {policy.FORBIDDEN} | ({policy.LOGIN} if _is_api(url) and anonymous else set()),
+        403: {policy.FORBIDDEN},
         404: {policy.NOTFOUND},
         405: {policy.NOT_ALLOWED},
     }.get(status, set())

@@ -1,7 +1,11 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import lazy
+from django.utils.translation import ngettext
 
 from .middleware import SUPPORTED
 from .roles import Role
@@ -12,8 +16,22 @@ def _language_of(user):
     return language if language in SUPPORTED else None
 
 
+def locked_message() -> str:
+    """What a person whose account is locked reads, in their language, with the cool-off stated."""
+    minutes = settings.LOGIN_LOCK_MINUTES
+    return ngettext(
+        "Too many failed attempts with this account. Wait %(minutes)d minute and try again.",
+        "Too many failed attempts with this account. Wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """Self sign-up is for visitor applicants only: staff accounts are made by coordinators."""
+
+    # allauth's own message says only "try again later"; ours says when (read in the person's language).
+    error_messages = {**DefaultAccountAdapter.error_messages,
+                      "too_many_login_attempts": lazy(locked_message, str)()}
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
@@ -46,3 +64,17 @@ class AccountAdapter(DefaultAccountAdapter):
             return super().send_mail(template_prefix, email, context)
         with translation.override(language):
             return super().send_mail(template_prefix, email, context)
+
+    def get_client_ip(self, request):
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            # Fewer X-Forwarded-For entries than TRUSTED_PROXY_COUNT: the request skipped a proxy of ours,
+            # so no entry can be trusted; the peer that connected is the one address known. (allauth
+            # would make this a server error, on every login.)
+            return request.META["REMOTE_ADDR"]
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth keys an account's failures by host name and e-mail; every name the site answers to
+        # would then give an attacker another allowance. One account, one count.
+        return credentials.get("email", credentials.get("username", "")).lower()
