@@ -39,7 +39,7 @@ class ReadsCatalogue(IsAuthenticated):
     """Items, lots and stock: pharmacy, coordinators, admins and pasantes."""
 
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and selectors.can_read_catalogue(request.user)
+        return super().has_permission(request, view) and selectors.can_use_pharmacy(request.user)
 
 
 class EditsCatalogueToWrite(IsAuthenticated):
@@ -64,8 +64,8 @@ class WorksRestockRequests(IsAuthenticated):
         if view.action in self.PASANTE_ACTIONS:
             return selectors.can_raise_restock_requests(user)
         if view.action in self.PHARMACY_ACTIONS:
-            return selectors.can_process_restock_requests(user)
-        return selectors.can_raise_restock_requests(user) or selectors.can_process_restock_requests(user)
+            return selectors.is_pharmacy_wide(user)
+        return selectors.can_use_pharmacy(user)
 
 
 # --- Catalogue and stock ----------------------------------------------------------------------------
@@ -214,7 +214,7 @@ class StockViewSet(viewsets.GenericViewSet):
         """
         filters = _filters(StockFilterSerializer, request)
         clinic = filters.get("clinic")
-        if clinic is None and not selectors.stock_sees_warehouse(request.user):
+        if clinic is None and not selectors.is_pharmacy_wide(request.user):
             if filters.get("location") == WAREHOUSE:
                 raise PermissionDenied(_("Only pharmacy, coordinators and admins see the warehouse's stock."))
             # A pasante's own clinic; between posts they have none, and the warehouse is never theirs.

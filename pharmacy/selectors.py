@@ -1,5 +1,6 @@
 """Reads and per-user scoping for the pharmacy."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
@@ -24,17 +25,70 @@ from .models import (
     StockMovement,
 )
 
-# Roles that work on every clinic's requests.
+# Roles that work on every clinic's requests and stock, and on the central warehouse.
 PHARMACY_WIDE_ROLES = (Role.PHARMACY, Role.COORDINATOR, Role.ADMIN)
+# The catalogue is reference data: the warehouse keeps it, and the data manager.
+CATALOGUE_EDITOR_ROLES = (Role.PHARMACY, Role.ADMIN)
+# The monthly deadline is the coordination's to set.
+PHARMACY_SETTINGS_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
+
+# --- Who may do what: one predicate per permission, used by the pages, the API's permission classes,
+# the reminders, the reports and the panels alike -------------------------------------------------------
+
+def is_pharmacy_wide(user) -> bool:
+    """Every clinic's requests and stock, the central warehouse, approving, rejecting, dispatching and
+    closing requests: pharmacy, coordinators and admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*PHARMACY_WIDE_ROLES)
+
+
+def can_raise_restock_requests(user) -> bool:
+    """Drafting, correcting, submitting and confirming receipt: the pasante's side of a request."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(Role.PASANTE)
+
+
+def can_use_pharmacy(user) -> bool:
+    """The pharmacy's pages, the catalogue and the reports: the pharmacy-wide roles, and pasantes (who
+    see their own clinic's, and whose offline form needs the catalogue)."""
+    if is_pharmacy_wide(user):
+        return True
+    return can_raise_restock_requests(user)
+
+
+def can_edit_catalogue(user) -> bool:
+    """Creating, changing and importing items: pharmacy and admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*CATALOGUE_EDITOR_ROLES)
+
+
+def can_change_pharmacy_settings(user) -> bool:
+    """Setting the monthly deadline day: coordinators and admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*PHARMACY_SETTINGS_ROLES)
+
+
+def can_see_pharmacy_settings(user) -> bool:
+    """Reading the settings: whoever may change them, and the pharmacy."""
+    if can_change_pharmacy_settings(user):
+        return True
+    if not user.is_authenticated:
+        return False
+    return user.has_role(Role.PHARMACY)
+
+
+# --- Requests: scoping ---------------------------------------------------------------------------------
 
 def restock_requests_visible_to(user) -> QuerySet:
     """Pharmacy, coordinators and admins: every request; a pasante: their clinic's; others: none."""
-    if not user.is_authenticated:
-        return RestockRequest.objects.none()
-    if user.has_role(*PHARMACY_WIDE_ROLES):
+    if is_pharmacy_wide(user):
         return RestockRequest.objects.all()
-    if user.has_role(Role.PASANTE):
+    if can_raise_restock_requests(user):
         return RestockRequest.objects.filter(clinic__in=clinics_visible_to(user))
     return RestockRequest.objects.none()
 
@@ -199,18 +253,13 @@ def restock_form_prefill(clinic, period: date) -> dict[int, dict]:
 
 # --- Stock pages: who sees which location, counts, an item's ledger ---------------------------------
 
-def stock_sees_warehouse(user) -> bool:
-    """The central warehouse and every clinic's stock: pharmacy, coordinators and admins."""
-    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES)
-
-
 def stock_clinics_visible_to(user) -> QuerySet:
     """Clinics whose stock the user may see and count: every clinic for pharmacy, coordinators and admins;
     a pasante's own clinic; none for anyone else."""
 
-    if stock_sees_warehouse(user):
+    if is_pharmacy_wide(user):
         return Clinic.objects.all()
-    if user.is_authenticated and user.has_role(Role.PASANTE):
+    if can_raise_restock_requests(user):
         return clinics_visible_to(user)
     return Clinic.objects.none()
 
@@ -259,9 +308,9 @@ def clinic_minimums(clinic) -> dict[int, int]:
 def stock_counts_visible_to(user) -> QuerySet:
     """Pharmacy, coordinators and admins: every count; a pasante: their clinic's; others: none."""
 
-    if stock_sees_warehouse(user):
+    if is_pharmacy_wide(user):
         return StockCount.objects.all()
-    if user.is_authenticated and user.has_role(Role.PASANTE):
+    if can_raise_restock_requests(user):
         return StockCount.objects.filter(clinic__in=clinics_visible_to(user))
     return StockCount.objects.none()
 
@@ -394,30 +443,7 @@ def restock_requests_awaiting_receipt(*, dispatched_before, dispatched_since) ->
     )
 
 
-# --- Who does what with the catalogue and the requests (the API's permission classes wrap these) ----
-
-# The catalogue is reference data: the warehouse keeps it, and the data manager.
-CATALOGUE_EDITOR_ROLES = (Role.PHARMACY, Role.ADMIN)
-
-
-def can_read_catalogue(user) -> bool:
-    """Items and lots: the pharmacy-wide roles, and pasantes (their offline form needs the catalogue)."""
-    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES, Role.PASANTE)
-
-
-def can_edit_catalogue(user) -> bool:
-    return user.is_authenticated and user.has_role(*CATALOGUE_EDITOR_ROLES)
-
-
-def can_raise_restock_requests(user) -> bool:
-    """Drafting, correcting, submitting and confirming receipt: the pasante's side of a request."""
-    return user.is_authenticated and user.has_role(Role.PASANTE)
-
-
-def can_process_restock_requests(user) -> bool:
-    """Approving, rejecting, dispatching and closing: pharmacy, coordinators and admins."""
-    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES)
-
+# --- The clinics a pasante raises requests for ----------------------------------------------------------
 
 def restock_clinics_for(user) -> QuerySet:
     """The clinics the user may raise requests for: those of their active pasante assignments."""
@@ -451,16 +477,53 @@ def restock_request_list(user, *, clinic=None, state: str = "", period: date | N
     )
 
 
+@dataclass(frozen=True)
+class RestockActions:
+    """What the page offers a person on one request. Only what the page offers: the services still refuse
+    whatever the state machine does not allow."""
+
+    review: bool = False  # approve or reject
+    dispatch: bool = False
+    close: bool = False
+    receive: bool = False
+    edit: bool = False
+    pick_list: bool = False
+
+
+def restock_request_actions(user, restock: RestockRequest, *, posted_here: bool) -> RestockActions:
+    """The transitions ``RestockRequest.TRANSITIONS`` allows from the request's state that the person's
+    roles allow them, and the pick list once there is one. ``posted_here``: the person holds a pasante post
+    at the request's clinic (only they confirm what arrived there). No query."""
+    allowed = {name for name, sources in RestockRequest.TRANSITIONS.items() if restock.state in sources}
+    reviewer = is_pharmacy_wide(user)
+    pasante = can_raise_restock_requests(user)
+    return RestockActions(
+        review=reviewer and "approve" in allowed,
+        dispatch=reviewer and "dispatch" in allowed,
+        close=reviewer and "close" in allowed,
+        receive=pasante and posted_here and "receive" in allowed,
+        edit=pasante and "edit" in allowed,
+        pick_list=restock.state in RestockRequest.PICKED_STATES,
+    )
+
+
 def restock_request_detail(user, pk) -> RestockRequest:
-    """``restock_request_for`` with the people who moved it and its lines with their items. Two queries."""
+    """``restock_request_for`` with the people who moved it, its lines with their items, and ``actions``:
+    what the person may do with it (``RestockActions``). Two queries."""
     lines = RestockLine.objects.select_related("item").order_by("item__name", "item__code")
-    return (
-        restock_requests_visible_to(user)
-        .select_related("clinic__community", "created_by", "submitted_by", "decided_by", "dispatched_by",
-                        "received_by")
+    rows = restock_requests_visible_to(user)
+    if can_raise_restock_requests(user):
+        # In the same query: a pasante who also holds a warehouse role sees every request, but confirms
+        # only the deliveries to a clinic of theirs.
+        rows = rows.annotate(posted_here=Exists(restock_clinics_for(user).filter(pk=OuterRef("clinic_id"))))
+    restock = (
+        rows.select_related("clinic__community", "created_by", "submitted_by", "decided_by", "dispatched_by",
+                            "received_by")
         .prefetch_related(Prefetch("lines", queryset=lines))
         .get(pk=pk)
     )
+    restock.actions = restock_request_actions(user, restock, posted_here=getattr(restock, "posted_here", False))
+    return restock
 
 
 # Which fields of the request say who moved it into a state, and when.
