@@ -493,7 +493,7 @@ class RestockActions:
 def restock_request_actions(user, restock: RestockRequest, *, posted_here: bool) -> RestockActions:
     """The transitions ``RestockRequest.TRANSITIONS`` allows from the request's state that the person's
     roles allow them, and the pick list once there is one. ``posted_here``: the person holds a pasante post
-    at the request's clinic (only they confirm what arrived there). No query."""
+    at the request's clinic (the figures and the receipt are theirs). No query."""
     allowed = {name for name, sources in RestockRequest.TRANSITIONS.items() if restock.state in sources}
     reviewer = is_pharmacy_wide(user)
     pasante = can_raise_restock_requests(user)
@@ -502,7 +502,7 @@ def restock_request_actions(user, restock: RestockRequest, *, posted_here: bool)
         dispatch=reviewer and "dispatch" in allowed,
         close=reviewer and "close" in allowed,
         receive=pasante and posted_here and "receive" in allowed,
-        edit=pasante and "edit" in allowed,
+        edit=pasante and posted_here and "edit" in allowed,
         pick_list=restock.state in RestockRequest.PICKED_STATES,
     )
 
