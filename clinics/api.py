@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from ces.accounts.roles import CLINIC_ROLES
 from ces.core.pages import get_or_404
 
 from . import selectors, services
@@ -22,21 +21,17 @@ from .models import Assignment, Cadre, Clinic, Community, Patient, Staff
 
 
 class SeesClinics(IsAuthenticated):
-    """A network-wide role, or a role whose reach comes from an assignment to a clinic."""
+    """``selectors.can_see_clinics``."""
 
     def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        return bool(request.user.is_network_wide or request.user.roles & CLINIC_ROLES)
+        return super().has_permission(request, view) and selectors.can_see_clinics(request.user)
 
 
 class SeesPatients(IsAuthenticated):
-    """Coordinators and admins see every patient; supervisors, pasantes and CHWs those of their clinics."""
+    """``selectors.can_see_patients``."""
 
     def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        return bool(request.user.roles & (selectors.PATIENT_WIDE_ROLES | CLINIC_ROLES))
+        return super().has_permission(request, view) and selectors.can_see_patients(request.user)
 
 
 class ManagesStaffingToWrite(BasePermission):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ces.accounts.roles import CLINIC_ROLES, Role
+from ces.accounts.roles import Role
 from ces.reports.registry import ChartData, Column, Report, Series, register
 
 from . import selectors
@@ -135,10 +135,6 @@ class StaffDirectoryFilterForm(StaffFilterForm):
         self.fields["active"].error_messages.update(UNKNOWN_CHOICE)
 
 
-def _staff_allowed(user) -> bool:
-    return user.is_network_wide or bool(user.roles & CLINIC_ROLES)
-
-
 def staff_rows(user, filters: dict):
     active = {"1": True, "0": False}.get(filters.get("active") or "")
     clinic = filters.get("clinic")
@@ -161,6 +157,6 @@ register(Report(
     ],
     form=StaffDirectoryFilterForm,
     rows=staff_rows,
-    allowed=_staff_allowed,
+    allowed=selectors.can_see_clinics,
     order=20,
 ))
