@@ -219,7 +219,7 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [SeesClinics]
 
     def get_queryset(self):
-        return selectors.communities_visible_to(self.request.user).order_by("name")
+        return selectors.community_list(self.request.user)
 
 
 @extend_schema_view(
@@ -277,7 +277,7 @@ class AssignmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [SeesClinics, ManagesStaffingToWrite]
 
     def get_queryset(self):
-        return selectors.assignments_visible_to(self.request.user).order_by("clinic__name", "start_date", "pk")
+        return selectors.assignment_list(self.request.user)
 
     def get_serializer_class(self):
         return {
@@ -323,9 +323,7 @@ class PatientViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [SeesPatients]
 
     def get_queryset(self):
-        return selectors.patients_visible_to(self.request.user).select_related("clinic", "community").order_by(
-            "family_names", "given_names", "pk"
-        )
+        return selectors.patient_list(self.request.user)
 
     def get_serializer_class(self):
         return PatientCreateSerializer if self.action == "create" else PatientSerializer

@@ -148,6 +148,11 @@ def assignments_visible_to(user) -> QuerySet:
     return Assignment.objects.filter(clinic__in=clinics).select_related("staff", "clinic")
 
 
+def assignment_list(user) -> QuerySet:
+    """The assignments the user may see, with person and clinic, by clinic and start. One query."""
+    return assignments_visible_to(user).order_by("clinic__name", "start_date", "pk")
+
+
 def assignment_for(user, pk) -> Assignment:
     return assignments_visible_to(user).get(pk=pk)
 
@@ -240,6 +245,17 @@ def patients_visible_to(user) -> QuerySet:
     return Patient.objects.none()
 
 
+def patient_list(user, *, search: str = "", clinic=None) -> QuerySet:
+    """The patients the user may see, with clinic and community, by family and given names: those matching
+    ``search`` (``patients_search``), of ``clinic`` (a clinic or its id). One query (plus the paginator's)."""
+    patients = patients_visible_to(user).select_related("clinic", "community")
+    if search:
+        patients = patients_search(patients, search)
+    if clinic is not None:
+        patients = patients.filter(clinic=clinic)
+    return patients.order_by("family_names", "given_names", "pk")
+
+
 def patient_for(user, pk) -> Patient:
     return patients_visible_to(user).select_related("clinic", "community").get(pk=pk)
 
@@ -252,6 +268,11 @@ def patient_possible_duplicates(*, community, given_names: str, family_names: st
         f=" ".join(family_names.split()).lower(),
         birth_date=birth_date,
     )
+
+
+def community_list(user) -> QuerySet:
+    """The communities the user may see, by name. One query."""
+    return communities_visible_to(user).order_by("name")
 
 
 def communities_visible_to(user) -> QuerySet:

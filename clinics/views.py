@@ -253,13 +253,9 @@ def patient_list(request):
     require(selectors.can_see_patients(request.user))
     filters = PatientFilterForm(request.GET, clinics=selectors.clinics_visible_to(request.user))
     filters.is_valid()
-    patients = selectors.patients_visible_to(request.user).select_related("clinic", "community")
-    search = filters.cleaned_data.get("q", "").strip()
-    if search:
-        patients = selectors.patients_search(patients, search)
-    if filters.cleaned_data.get("clinic"):
-        patients = patients.filter(clinic=filters.cleaned_data["clinic"])
-    page_obj, query_string = paginate(request, patients.order_by("family_names", "given_names", "pk"), PAGE_SIZE)
+    patients = selectors.patient_list(request.user, search=filters.cleaned_data.get("q", "").strip(),
+                                      clinic=filters.cleaned_data.get("clinic"))
+    page_obj, query_string = paginate(request, patients, PAGE_SIZE)
     return render(request, "clinics/patient_list.html",
                   {"filters": filters, "page_obj": page_obj, "query_string": query_string})
 

@@ -289,6 +289,30 @@ def stock_item_movements(item, *, clinics=None) -> QuerySet:
     )
 
 
+def item_list(*, search: str = "", category: str = "", active: bool | None = None) -> QuerySet:
+    """The catalogue by name: items whose code or name contains ``search``, of ``category`` whatever its
+    capitals, in use (``active`` True), retired (False) or both (None). One query (plus the paginator's)."""
+    items = Item.objects.all()
+    if search:
+        items = items.filter(Q(code__icontains=search) | Q(name__icontains=search))
+    if category:
+        items = items.filter(category__iexact=category)
+    if active is not None:
+        items = items.filter(active=active)
+    return items.order_by("name", "code")
+
+
+def lot_list(*, item=None, expiring_by: date | None = None) -> QuerySet:
+    """Lots with their item, first expiry first: of ``item`` (an item or its id), expiring on or before
+    ``expiring_by`` (those already expired included). One query (plus the paginator's)."""
+    lots = Lot.objects.select_related("item")
+    if item is not None:
+        lots = lots.filter(item=item)
+    if expiring_by is not None:
+        lots = lots.filter(expiry__lte=expiring_by)
+    return lots.order_by("expiry", "item__name", "lot_number", "pk")
+
+
 def item_categories() -> list[str]:
     """The categories of the active catalogue, for a filter. One query."""
     return list(
@@ -460,8 +484,9 @@ def restock_clinics_for(user) -> QuerySet:
 
 def restock_request_list(user, *, clinic=None, state: str = "", period: date | None = None,
                          kind: str = "") -> QuerySet:
-    """The requests the user may see, filtered, newest period first, each with ``line_count``. One query
-    (plus the paginator's count)."""
+    """The requests the user may see, filtered (``clinic``: a clinic or its id; ``period``: any day of the
+    month), newest period first, each with ``line_count``. One query (plus the paginator's count); the
+    pages and the API list both read it."""
     rows = restock_requests_visible_to(user)
     if clinic is not None:
         rows = rows.filter(clinic=clinic)
