@@ -136,8 +136,10 @@ def request_edit(request, pk):
     user = request.user
     # Coordinators and pharmacy read the request on its page; the figures are the pasante's.
     require(selectors.can_raise_restock_requests(user))
-    restock = get_or_404(selectors.restock_request_for, user, pk)
-    if restock.state not in EDITABLE:
+    restock = get_or_404(selectors.restock_request_detail, user, pk)
+    # Only a pasante posted at the clinic, even one who also holds a warehouse role and so sees every request.
+    require(restock.posted_here)
+    if not restock.actions.edit:
         messages.info(request, _("This request has been sent to the pharmacy and can no longer be changed."))
         return redirect("pharmacy:request-detail", pk=restock.pk)
     lines = list(restock.lines.all())
