@@ -67,6 +67,11 @@ class WorksRestockRequests(IsAuthenticated):
             return selectors.is_pharmacy_wide(user)
         return selectors.can_use_pharmacy(user)
 
+    def has_object_permission(self, request, view, obj):
+        if view.action in self.PASANTE_ACTIONS:
+            return selectors.can_raise_restock_requests_at(request.user, obj.clinic_id)
+        return True
+
 
 # --- Catalogue and stock ----------------------------------------------------------------------------
 

@@ -480,6 +480,13 @@ def restock_clinics_for(user) -> QuerySet:
     return Clinic.objects.filter(pk__in=posts.values("clinic_id"))
 
 
+def can_raise_restock_requests_at(user, clinic_id) -> bool:
+    """The pasante's side of a request of this clinic (its figures, submitting it, its receipt): a pasante
+    posted there today, even one who also holds a warehouse role and so sees every clinic's requests.
+    One query."""
+    return restock_clinics_for(user).filter(pk=clinic_id).exists()
+
+
 # --- Request pages: list, detail with its timeline and the clinic's history, home panels --------------------
 
 def restock_request_list(user, *, clinic=None, state: str = "", period: date | None = None,

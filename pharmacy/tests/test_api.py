@@ -4,11 +4,13 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext
 
+from ces.accounts.roles import Role
 from clinics.tests.factories import ClinicFactory
 from pharmacy import services
 from pharmacy.models import Item, RestockLine, RestockRequest, StockBalance, StockMovement
@@ -335,6 +337,24 @@ def test_pasante_b_cannot_act_on_clinic_a_requests(api_client, pasante_b, draft,
     draft.refresh_from_db()
     assert draft.state == State.DRAFT
     assert list(draft.lines.values_list("consumed", flat=True)) == [30]
+
+
+@pytest.mark.parametrize(("action", "state"), [("restock-request-lines", State.DRAFT),
+                                                ("restock-request-submit", State.DRAFT),
+                                                ("restock-request-receive", State.DISPATCHED)])
+def test_a_pasante_who_also_works_the_warehouse_does_the_pasante_steps_only_at_their_clinic(
+        api_client, pasante_b, pharmacy, draft, stocked, action, state):
+    restock = draft if state == State.DRAFT else advance(draft, State.DISPATCHED, pharmacy)
+    pasante_b.groups.add(Group.objects.get(name=Role.PHARMACY))
+    _login(api_client, pasante_b)
+    payload = {"lines": [line(stocked, consumed=1)]} if action == "restock-request-lines" else {}
+
+    response = api_client.post(_url(action, restock.pk), payload, format="json")
+
+    assert response.status_code == 403
+    restock.refresh_from_db()
+    assert restock.state == state
+    assert list(restock.lines.values_list("consumed", flat=True)) == [30]
 
 
 def test_unknown_request_is_404(api_client, pharmacy):
