@@ -37,10 +37,6 @@ class RosterFilterForm(forms.Form):
         return data
 
 
-def _roster_allowed(user) -> bool:
-    return user.has_role(Role.COORDINATOR, Role.ADMIN, Role.SUPERVISOR, Role.VISITOR_PROGRAM)
-
-
 def _pasante_assignments(user, filters: dict):
     qs = selectors.assignments_visible_to(user).filter(role=Assignment.Role.PASANTE)
     if filters.get("clinic"):
@@ -114,7 +110,7 @@ register(Report(
     ],
     form=RosterFilterForm,
     rows=roster_rows,
-    allowed=_roster_allowed,
+    allowed=selectors.can_see_pasante_roster,
     chart=coverage_chart,
     home_roles=frozenset({Role.COORDINATOR}),
     order=10,

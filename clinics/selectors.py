@@ -77,6 +77,14 @@ def can_see_patients(user) -> bool:
     return bool(user.roles & CLINIC_ROLES)
 
 
+def can_see_pasante_roster(user) -> bool:
+    """The roster of pasante posts and the clinics' coverage: coordinators, admins, supervisors and the
+    visitor program (who plans visits around the posts)."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(Role.COORDINATOR, Role.ADMIN, Role.SUPERVISOR, Role.VISITOR_PROGRAM)
+
+
 def can_manage_staffing(user) -> bool:
     """Create, end and move assignments; manage cohorts."""
     if not user.is_authenticated:

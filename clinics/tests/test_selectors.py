@@ -105,12 +105,15 @@ def test_who_sees_clinics_and_who_sees_patients(request, persona):
     assert selectors.can_see_clinics(user) is (persona not in {"applicant", "outsider"})
     assert selectors.can_see_patients(user) is (persona in {"coordinator", "supervisor", "pasante_a", "chw",
                                                             "admin_user"})
+    assert selectors.can_see_pasante_roster(user) is (persona in {"coordinator", "supervisor", "visitor_program",
+                                                                  "admin_user"})
 
 
 def test_an_anonymous_visitor_sees_no_clinic_and_no_patient():
     assert not selectors.can_see_clinics(AnonymousUser())
     assert not selectors.can_see_patients(AnonymousUser())
     assert not selectors.can_manage_staffing(AnonymousUser())
+    assert not selectors.can_see_pasante_roster(AnonymousUser())
 
 
 def test_the_clinic_page_offers_supervision_without_asking_again(supervisor, clinic_a,
