@@ -614,14 +614,18 @@ def restock_history_by_item(request: RestockRequest, *, limit: int = 3) -> tuple
 
 def restock_pasante_home(user, period: date) -> list[RestockRequest]:
     """For a pasante's home page: the regular requests of the month of ``period`` and every request
-    dispatched but not yet confirmed as received, of the clinics the pasante works at. One query."""
-    return list(
-        restock_requests_visible_to(user)
+    dispatched but not yet confirmed as received, of the clinics where the pasante is posted (not every
+    clinic, when they also hold a warehouse role), each with ``actions``. One query."""
+    rows = list(
+        RestockRequest.objects.filter(clinic__in=restock_clinics_for(user))
         .filter(Q(period=period.replace(day=1), kind=RestockRequest.Kind.REGULAR)
                 | Q(state=RestockRequest.State.DISPATCHED))
         .select_related("clinic")
         .order_by("clinic__name", "dispatched_at", "pk")
     )
+    for restock in rows:
+        restock.actions = restock_request_actions(user, restock, posted_here=True)
+    return rows
 
 
 def restock_approved_waiting(user) -> QuerySet:
