@@ -8,6 +8,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ces.accounts import menu
 from ces.accounts.panels import register
 from ces.accounts.roles import Role
 
@@ -15,6 +16,9 @@ from . import selectors
 from .models import PharmacySettings, RestockRequest
 
 PANEL_ROWS = 5
+
+menu.register(key="pharmacy", label=_("Pharmacy"), url_name="pharmacy:request-list",
+              allowed=selectors.can_use_pharmacy, order=50)
 State = RestockRequest.State
 
 

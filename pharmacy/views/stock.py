@@ -98,7 +98,7 @@ def stock_list(request):
         item.below_minimum = bool(minimum) and item.on_hand < minimum
     today = timezone.localdate()
     context = {"filters": filters, "page_obj": page_obj, "query_string": query_string, "clinic": clinic,
-               "warehouse": warehouse, "today": today,
+               "warehouse": warehouse, "today": today, "edits_catalogue": selectors.can_edit_catalogue(request.user),
                "expiry_alert": today + timedelta(days=selectors.EXPIRY_ALERT_DAYS)}
     return render(request, "pharmacy/stock_list.html", context)
 
@@ -127,7 +127,8 @@ def stock_expiring(request):
     for balance in page_obj:
         balance.days_left = (balance.lot.expiry - today).days
     context = {"page_obj": page_obj, "query_string": query_string, "today": today,
-               "within_days": selectors.EXPIRY_ALERT_DAYS}
+               "within_days": selectors.EXPIRY_ALERT_DAYS,
+               "edits_catalogue": selectors.can_edit_catalogue(request.user)}
     return render(request, "pharmacy/stock_expiring.html", context)
 
 
@@ -138,7 +139,8 @@ def stock_below_minimum(request):
     page_obj, query_string = paginate(request, selectors.clinic_items_below_minimum(), PAGE_SIZE)
     for line in page_obj:
         line.minimum = calculations.minimum_stock(line.amc)
-    context = {"warehouse_items": warehouse_items, "page_obj": page_obj, "query_string": query_string}
+    context = {"warehouse_items": warehouse_items, "page_obj": page_obj, "query_string": query_string,
+               "edits_catalogue": selectors.can_edit_catalogue(request.user)}
     return render(request, "pharmacy/stock_below_minimum.html", context)
 
 
