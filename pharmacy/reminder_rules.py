@@ -74,7 +74,7 @@ def _still_pasante_of(notification, clinic_id, now) -> bool:
 
 def _still_reaches(notification, clinic_id, now) -> bool:
     """The recipient is still pharmacy, or still a pasante of the clinic."""
-    return notification.recipient.has_role(Role.PHARMACY) or _still_pasante_of(notification, clinic_id, now)
+    return selectors.is_pharmacy_staff(notification.recipient) or _still_pasante_of(notification, clinic_id, now)
 
 
 # --- 1. The monthly request, 7 and 2 days before the deadline ----------------------------------------
@@ -188,7 +188,7 @@ class RequestWaitingApprovalRule(ReminderRule):
             subject.state == State.SUBMITTED
             and subject.submitted_at is not None
             and self.occurrence(subject) == notification.occurrence
-            and notification.recipient.has_role(Role.PHARMACY)
+            and selectors.is_pharmacy_staff(notification.recipient)
         )
 
     def message(self, notification, subject) -> Message:

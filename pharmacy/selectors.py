@@ -44,6 +44,14 @@ def is_pharmacy_wide(user) -> bool:
     return user.has_role(*PHARMACY_WIDE_ROLES)
 
 
+def is_pharmacy_staff(user) -> bool:
+    """The pharmacy's own people (not the coordinators and admins who also work its requests): whom the
+    warehouse's reminders go to (``pharmacy_user_ids`` lists them)."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(Role.PHARMACY)
+
+
 def can_raise_restock_requests(user) -> bool:
     """Drafting, correcting, submitting and confirming receipt: the pasante's side of a request."""
     if not user.is_authenticated:
@@ -77,9 +85,7 @@ def can_see_pharmacy_settings(user) -> bool:
     """Reading the settings: whoever may change them, and the pharmacy."""
     if can_change_pharmacy_settings(user):
         return True
-    if not user.is_authenticated:
-        return False
-    return user.has_role(Role.PHARMACY)
+    return is_pharmacy_staff(user)
 
 
 # --- Requests: scoping ---------------------------------------------------------------------------------
@@ -439,7 +445,7 @@ def pasante_user_ids_by_clinic(clinic_ids, *, day: date) -> dict[int, set[int]]:
 
 
 def pharmacy_user_ids() -> list[int]:
-    """Every active user with the pharmacy role. One query."""
+    """Every active user for whom ``is_pharmacy_staff`` holds. One query."""
 
     return list(
         get_user_model().objects.filter(is_active=True, groups__name=Role.PHARMACY)

@@ -372,6 +372,7 @@ def test_each_pharmacy_permission_is_held_by_its_roles(request, persona):
     user = request.getfixturevalue(persona)
     wide = persona in {"coordinator", "pharmacy", "admin_user"}
     assert selectors.is_pharmacy_wide(user) is wide
+    assert selectors.is_pharmacy_staff(user) is (persona == "pharmacy")
     assert selectors.can_raise_restock_requests(user) is (persona == "pasante_a")
     assert selectors.can_use_pharmacy(user) is (wide or persona == "pasante_a")
     assert selectors.can_edit_catalogue(user) is (persona in {"pharmacy", "admin_user"})
@@ -381,8 +382,8 @@ def test_each_pharmacy_permission_is_held_by_its_roles(request, persona):
 
 def test_an_anonymous_visitor_holds_no_pharmacy_permission():
     anonymous = AnonymousUser()
-    for predicate in (selectors.is_pharmacy_wide, selectors.can_raise_restock_requests, selectors.can_use_pharmacy,
-                      selectors.can_edit_catalogue, selectors.can_change_pharmacy_settings,
+    for predicate in (selectors.is_pharmacy_wide, selectors.is_pharmacy_staff, selectors.can_raise_restock_requests,
+                      selectors.can_use_pharmacy, selectors.can_edit_catalogue, selectors.can_change_pharmacy_settings,
                       selectors.can_see_pharmacy_settings):
         assert predicate(anonymous) is False
 
