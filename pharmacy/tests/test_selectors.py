@@ -367,6 +367,7 @@ PERSONAS = ["coordinator", "supervisor", "pasante_a", "chw", "pharmacy", "visito
             "admin_user", "outsider"]
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_each_pharmacy_permission_is_held_by_its_roles(request, persona):
     user = request.getfixturevalue(persona)
