@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from ces.accounts.roles import CLINIC_ROLES
 from ces.core.api import OptionalEmailField
 from ces.core.fields import VisibleRelatedField
 from ces.core.pages import get_or_404
@@ -25,21 +24,17 @@ from .models import Assignment, Cadre, Clinic, Community, Patient, Staff
 
 
 class SeesClinics(IsAuthenticated):
-    """A network-wide role, or a role whose reach comes from an assignment to a clinic."""
+    """``selectors.can_see_clinics``."""
 
     def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        return bool(request.user.is_network_wide or request.user.roles & CLINIC_ROLES)
+        return super().has_permission(request, view) and selectors.can_see_clinics(request.user)
 
 
 class SeesPatients(IsAuthenticated):
-    """Coordinators and admins see every patient; supervisors, pasantes and CHWs those of their clinics."""
+    """``selectors.can_see_patients``."""
 
     def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        return bool(request.user.roles & (selectors.PATIENT_WIDE_ROLES | CLINIC_ROLES))
+        return super().has_permission(request, view) and selectors.can_see_patients(request.user)
 
 
 class ManagesStaffingToWrite(BasePermission):
@@ -210,7 +205,7 @@ class CommunityViewSet(ReadOnlyModelViewSet):
     permission_classes = [SeesClinics]
 
     def get_queryset(self):
-        return selectors.communities_visible_to(self.request.user).order_by("name")
+        return selectors.community_list(self.request.user)
 
 
 @extend_schema_view(
@@ -268,7 +263,7 @@ class AssignmentViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     permission_classes = [SeesClinics, ManagesStaffingToWrite]
 
     def get_queryset(self):
-        return selectors.assignments_visible_to(self.request.user).order_by("clinic__name", "start_date", "pk")
+        return selectors.assignment_list(self.request.user)
 
     def get_serializer_class(self):
         return {
@@ -314,9 +309,7 @@ class PatientViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     permission_classes = [SeesPatients]
 
     def get_queryset(self):
-        return selectors.patients_visible_to(self.request.user).select_related("clinic", "community").order_by(
-            "family_names", "given_names", "pk"
-        )
+        return selectors.patient_list(self.request.user)
 
     def get_serializer_class(self):
         return PatientCreateSerializer if self.action == "create" else PatientSerializer

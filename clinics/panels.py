@@ -2,12 +2,22 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from ces.accounts import menu
 from ces.accounts.panels import register
 from ces.accounts.roles import Role
 
 from . import selectors
 
 PANEL_ROWS = 10
+
+menu.register(key="clinics", label=_("Clinics"), url_name="clinics:clinic-list", allowed=selectors.can_see_clinics,
+              order=10)
+menu.register(key="staff", label=_("Staff"), url_name="clinics:staff-list", allowed=selectors.can_see_clinics,
+              order=20)
+menu.register(key="cohorts", label=_("Cohorts"), url_name="clinics:cohort-list",
+              allowed=selectors.can_manage_staffing, order=30)
+menu.register(key="patients", label=_("Patients"), url_name="clinics:patient-list",
+              allowed=selectors.can_see_patients, order=40)
 
 
 @register(key="clinics-coverage-gaps", title=_("Coverage gaps in the next 12 months"),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ces.accounts.roles import CLINIC_ROLES, Role
+from ces.accounts.roles import Role
 from ces.reports.registry import ChartData, Column, Report, Series, register
 
 from . import selectors
@@ -35,10 +35,6 @@ class RosterFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
             self.add_error("date_to", _("The end of the period cannot be before its start."))
         return data
-
-
-def _roster_allowed(user) -> bool:
-    return user.has_role(Role.COORDINATOR, Role.ADMIN, Role.SUPERVISOR, Role.VISITOR_PROGRAM)
 
 
 def _pasante_assignments(user, filters: dict):
@@ -114,7 +110,7 @@ register(Report(
     ],
     form=RosterFilterForm,
     rows=roster_rows,
-    allowed=_roster_allowed,
+    allowed=selectors.can_see_pasante_roster,
     chart=coverage_chart,
     home_roles=frozenset({Role.COORDINATOR}),
     order=10,
@@ -133,10 +129,6 @@ class StaffDirectoryFilterForm(StaffFilterForm):
         self.fields["clinic"].error_messages.update(UNKNOWN_CHOICE)
         self.fields["cadre"].error_messages.update(UNKNOWN_CHOICE)
         self.fields["active"].error_messages.update(UNKNOWN_CHOICE)
-
-
-def _staff_allowed(user) -> bool:
-    return user.is_network_wide or bool(user.roles & CLINIC_ROLES)
 
 
 def staff_rows(user, filters: dict):
@@ -161,6 +153,6 @@ register(Report(
     ],
     form=StaffDirectoryFilterForm,
     rows=staff_rows,
-    allowed=_staff_allowed,
+    allowed=selectors.can_see_clinics,
     order=20,
 ))

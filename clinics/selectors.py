@@ -5,6 +5,7 @@ visitor program, admin) sees every clinic; a supervisor, pasante or CHW sees the
 assignments active today; everyone else sees nothing.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -18,6 +19,8 @@ from .models import Assignment, Clinic, Patient, Staff, SupervisionVisit
 
 # Roles allowed to see the patient registry at all (default-deny for pharmacy and visitors).
 PATIENT_WIDE_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
+# Roles that create, end and move assignments and manage cohorts.
+STAFFING_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 
 def active_on(day: date, prefix: str = "") -> Q:
@@ -52,17 +55,71 @@ def clinic_for(user, pk) -> Clinic:
     return clinics_visible_to(user).select_related("community").get(pk=pk)
 
 
+# --- Who may do what: one predicate per permission, used by the pages, the API's permission classes and
+# the reports alike --------------------------------------------------------------------------------------
+
+def can_see_clinics(user) -> bool:
+    """Clinics, communities, staff and assignments: a network-wide role, or a role whose reach comes from an
+    assignment to a clinic (which clinics, ``clinics_visible_to`` says)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_network_wide:
+        return True
+    return bool(user.roles & CLINIC_ROLES)
+
+
+def can_see_patients(user) -> bool:
+    """The patient registry: coordinators and admins (every patient), supervisors, pasantes and CHWs (those
+    of their clinics). Pharmacy and the visitor program never."""
+    if not user.is_authenticated:
+        return False
+    if user.roles & PATIENT_WIDE_ROLES:
+        return True
+    return bool(user.roles & CLINIC_ROLES)
+
+
+def can_see_pasante_roster(user) -> bool:
+    """The roster of pasante posts and the clinics' coverage: coordinators, admins, supervisors and the
+    visitor program (who plans visits around the posts)."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(Role.COORDINATOR, Role.ADMIN, Role.SUPERVISOR, Role.VISITOR_PROGRAM)
+
+
 def can_manage_staffing(user) -> bool:
     """Create, end and move assignments; manage cohorts."""
-    return user.has_role(Role.COORDINATOR, Role.ADMIN)
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*STAFFING_ROLES)
 
 
-def can_record_supervision(user, clinic: Clinic) -> bool:
-    if user.has_role(Role.COORDINATOR, Role.ADMIN):
+def can_record_supervision(user, clinic: Clinic, *, in_reach: bool | None = None) -> bool:
+    """Coordinators and admins at any clinic; a supervisor at a clinic they reach. ``in_reach``: already known
+    whether the user sees the clinic (it came through ``clinic_for``), which saves the query."""
+    if not user.is_authenticated:
+        return False
+    if user.has_role(*STAFFING_ROLES):
         return True
-    if user.has_role(Role.SUPERVISOR):
-        return clinics_visible_to(user).filter(pk=clinic.pk).exists()
-    return False
+    if not user.has_role(Role.SUPERVISOR):
+        return False
+    if in_reach is not None:
+        return in_reach
+    return clinics_visible_to(user).filter(pk=clinic.pk).exists()
+
+
+@dataclass(frozen=True)
+class ClinicActions:
+    """What the clinic page offers the person (the services and the pages they lead to still check)."""
+
+    manage_staffing: bool = False  # assign, end and move
+    record_supervision: bool = False
+
+
+@dataclass(frozen=True)
+class StaffActions:
+    """What a person's page offers the reader."""
+
+    manage_staffing: bool = False  # assign them, end or move their posts, open their cohort
 
 
 def staff_visible_to(user) -> QuerySet:
@@ -98,6 +155,11 @@ def staff_directory(user, *, search: str = "", cadre: str = "", clinic_id=None, 
 def assignments_visible_to(user) -> QuerySet:
     clinics = clinics_visible_to(user)
     return Assignment.objects.filter(clinic__in=clinics).select_related("staff", "clinic")
+
+
+def assignment_list(user) -> QuerySet:
+    """The assignments the user may see, with person and clinic, by clinic and start. One query."""
+    return assignments_visible_to(user).order_by("clinic__name", "start_date", "pk")
 
 
 def assignment_for(user, pk) -> Assignment:
@@ -137,7 +199,8 @@ def _annotate_coverage(clinic: Clinic, today: date, end: date) -> None:
 
 
 def clinic_detail(user, pk, *, today: date | None = None) -> Clinic:
-    """One clinic with who is there now, its host families, coverage and recent supervision.
+    """One clinic with who is there now, its host families, coverage, recent supervision and ``actions``
+    (``ClinicActions``: what the person may do with it).
 
     Raises ``Clinic.DoesNotExist`` when the user may not see it.
     """
@@ -156,6 +219,10 @@ def clinic_detail(user, pk, *, today: date | None = None) -> Clinic:
     clinic.host_family_list = list(clinic.community.host_families.filter(active=True))
     clinic.recent_visits = list(
         SupervisionVisit.objects.filter(clinic=clinic).select_related("supervisor")[:5]
+    )
+    clinic.actions = ClinicActions(
+        manage_staffing=can_manage_staffing(user),
+        record_supervision=can_record_supervision(user, clinic, in_reach=True),
     )
     return clinic
 
@@ -187,6 +254,17 @@ def patients_visible_to(user) -> QuerySet:
     return Patient.objects.none()
 
 
+def patient_list(user, *, search: str = "", clinic=None) -> QuerySet:
+    """The patients the user may see, with clinic and community, by family and given names: those matching
+    ``search`` (``patients_search``), of ``clinic`` (a clinic or its id). One query (plus the paginator's)."""
+    patients = patients_visible_to(user).select_related("clinic", "community")
+    if search:
+        patients = patients_search(patients, search)
+    if clinic is not None:
+        patients = patients.filter(clinic=clinic)
+    return patients.order_by("family_names", "given_names", "pk")
+
+
 def patient_for(user, pk) -> Patient:
     return patients_visible_to(user).select_related("clinic", "community").get(pk=pk)
 
@@ -199,6 +277,11 @@ def patient_possible_duplicates(*, community, given_names: str, family_names: st
         f=" ".join(family_names.split()).lower(),
         birth_date=birth_date,
     )
+
+
+def community_list(user) -> QuerySet:
+    """The communities the user may see, by name. One query."""
+    return communities_visible_to(user).order_by("name")
 
 
 def communities_visible_to(user) -> QuerySet:
@@ -218,6 +301,14 @@ def communities_visible_to(user) -> QuerySet:
 def staff_for(user, pk) -> Staff:
     """One person, if the user may see them; ``Staff.DoesNotExist`` otherwise."""
     return staff_visible_to(user).select_related("cohort", "user").get(pk=pk)
+
+
+def staff_detail(user, pk) -> Staff:
+    """``staff_for`` with ``actions`` (``StaffActions``: what the reader may do with the person). No more
+    queries."""
+    person = staff_for(user, pk)
+    person.actions = StaffActions(manage_staffing=can_manage_staffing(user))
+    return person
 
 
 def staff_assignment_history(staff: Staff) -> QuerySet:

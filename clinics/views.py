@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ces.accounts.roles import CLINIC_ROLES
 from ces.core.pages import add_service_error, get_or_404, paginate, require
 
 from . import selectors, services
@@ -31,17 +30,6 @@ from .forms import (
 )
 
 PAGE_SIZE = 25
-
-
-# --- Access -------------------------------------------------------------------------------------------------
-
-
-def _sees_clinics(user) -> bool:
-    return bool(user.is_network_wide or user.roles & CLINIC_ROLES)
-
-
-def _sees_patients(user) -> bool:
-    return bool(user.roles & (selectors.PATIENT_WIDE_ROLES | CLINIC_ROLES))
 
 
 # --- Helpers ------------------------------------------------------------------------------------------------
@@ -76,7 +64,7 @@ def _timeline(clinic, start: date) -> dict:
 
 @login_required
 def clinic_list(request):
-    require(_sees_clinics(request.user))
+    require(selectors.can_see_clinics(request.user))
     filters = ClinicFilterForm(request.GET)
     filters.is_valid()
     clinics = selectors.clinic_list(
@@ -89,15 +77,14 @@ def clinic_list(request):
 
 @login_required
 def clinic_detail(request, pk):
-    require(_sees_clinics(request.user))
+    require(selectors.can_see_clinics(request.user))
     today = timezone.localdate()
     clinic = get_or_404(selectors.clinic_detail, request.user, pk)
     context = {
         "clinic": clinic,
         "today": today,
         "timeline": _timeline(clinic, today),
-        "can_manage": selectors.can_manage_staffing(request.user),
-        "can_supervise": selectors.can_record_supervision(request.user, clinic),
+        "actions": clinic.actions,
     }
     return render(request, "clinics/clinic_detail.html", context)
 
@@ -107,7 +94,7 @@ def clinic_detail(request, pk):
 
 @login_required
 def staff_list(request):
-    require(_sees_clinics(request.user))
+    require(selectors.can_see_clinics(request.user))
     filters = StaffFilterForm(request.GET, clinics=selectors.clinics_visible_to(request.user))
     filters.is_valid()
     data = filters.cleaned_data
@@ -124,8 +111,8 @@ def staff_list(request):
 
 @login_required
 def staff_detail(request, pk):
-    require(_sees_clinics(request.user))
-    person = get_or_404(selectors.staff_for, request.user, pk)
+    require(selectors.can_see_clinics(request.user))
+    person = get_or_404(selectors.staff_detail, request.user, pk)
     today = timezone.localdate()
     assignments = list(selectors.staff_assignment_history(person))
     for assignment in assignments:
@@ -133,7 +120,7 @@ def staff_detail(request, pk):
     context = {
         "person": person,
         "assignments": assignments,
-        "can_manage": selectors.can_manage_staffing(request.user),
+        "actions": person.actions,
     }
     return render(request, "clinics/staff_detail.html", context)
 
@@ -266,23 +253,19 @@ def supervision_create(request, pk):
 
 @login_required
 def patient_list(request):
-    require(_sees_patients(request.user))
+    require(selectors.can_see_patients(request.user))
     filters = PatientFilterForm(request.GET, clinics=selectors.clinics_visible_to(request.user))
     filters.is_valid()
-    patients = selectors.patients_visible_to(request.user).select_related("clinic", "community")
-    search = filters.cleaned_data.get("q", "").strip()
-    if search:
-        patients = selectors.patients_search(patients, search)
-    if filters.cleaned_data.get("clinic"):
-        patients = patients.filter(clinic=filters.cleaned_data["clinic"])
-    page_obj, query_string = paginate(request, patients.order_by("family_names", "given_names", "pk"), PAGE_SIZE)
+    patients = selectors.patient_list(request.user, search=filters.cleaned_data.get("q", "").strip(),
+                                      clinic=filters.cleaned_data.get("clinic"))
+    page_obj, query_string = paginate(request, patients, PAGE_SIZE)
     return render(request, "clinics/patient_list.html",
                   {"filters": filters, "page_obj": page_obj, "query_string": query_string})
 
 
 @login_required
 def patient_create(request):
-    require(_sees_patients(request.user))
+    require(selectors.can_see_patients(request.user))
     clinics = selectors.clinics_visible_to(request.user).filter(active=True)
     if request.method == "POST":
         form = PatientForm(request.POST, clinics=clinics)
@@ -312,7 +295,7 @@ def patient_create(request):
 
 @login_required
 def patient_detail(request, pk):
-    require(_sees_patients(request.user))
+    require(selectors.can_see_patients(request.user))
     patient = get_or_404(selectors.patient_for, request.user, pk)
     return render(request, "clinics/patient_detail.html",
                   {"patient": patient, "age": patient.age_on(timezone.localdate())})

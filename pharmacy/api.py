@@ -10,7 +10,7 @@ illegal transition, a bad quantity) is a 400 with its message in the person's la
 from datetime import timedelta
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +40,7 @@ class ReadsCatalogue(IsAuthenticated):
     """Items, lots and stock: pharmacy, coordinators, admins and pasantes."""
 
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and selectors.can_read_catalogue(request.user)
+        return super().has_permission(request, view) and selectors.can_use_pharmacy(request.user)
 
 
 class EditsCatalogueToWrite(IsAuthenticated):
@@ -65,8 +65,13 @@ class WorksRestockRequests(IsAuthenticated):
         if view.action in self.PASANTE_ACTIONS:
             return selectors.can_raise_restock_requests(user)
         if view.action in self.PHARMACY_ACTIONS:
-            return selectors.can_process_restock_requests(user)
-        return selectors.can_raise_restock_requests(user) or selectors.can_process_restock_requests(user)
+            return selectors.is_pharmacy_wide(user)
+        return selectors.can_use_pharmacy(user)
+
+    def has_object_permission(self, request, view, obj):
+        if view.action in self.PASANTE_ACTIONS:
+            return selectors.can_raise_restock_requests_at(request.user, obj.clinic_id)
+        return True
 
 
 # --- Catalogue and stock ----------------------------------------------------------------------------
@@ -160,17 +165,11 @@ class ItemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyMode
     queryset = Item.objects.none()  # for the schema generator; reads go through get_queryset
 
     def get_queryset(self):
-        items = Item.objects.order_by("name", "code")
         if self.action != "list":
-            return items
+            return selectors.item_list()
         filters = _filters(ItemFilterSerializer, self.request)
-        if search := filters.get("q", "").strip():
-            items = items.filter(Q(code__icontains=search) | Q(name__icontains=search))
-        if category := filters.get("category", "").strip():
-            items = items.filter(category__iexact=category)
-        if filters["active"] is not None:
-            items = items.filter(active=filters["active"])
-        return items
+        return selectors.item_list(search=filters.get("q", "").strip(), category=filters.get("category", "").strip(),
+                                   active=filters["active"])
 
     def perform_create(self, serializer):
         serializer.instance = services.item_create(**serializer.validated_data)
@@ -189,15 +188,13 @@ class LotViewSet(ReadOnlyModelViewSet):
     queryset = Lot.objects.none()
 
     def get_queryset(self):
-        lots = Lot.objects.select_related("item").order_by("expiry", "item__name", "lot_number", "pk")
         if self.action != "list":
-            return lots
+            return selectors.lot_list()
         filters = _filters(LotFilterSerializer, self.request)
-        if "item" in filters:
-            lots = lots.filter(item_id=filters["item"])
+        expiring_by = None
         if "expiring_within" in filters:
-            lots = lots.filter(expiry__lte=timezone.localdate() + timedelta(days=filters["expiring_within"]))
-        return lots
+            expiring_by = timezone.localdate() + timedelta(days=filters["expiring_within"])
+        return selectors.lot_list(item=filters.get("item"), expiring_by=expiring_by)
 
 
 @extend_schema(tags=["pharmacy"])
@@ -214,17 +211,15 @@ class StockViewSet(GenericViewSet):
         clinic's stock (the default for them).
         """
         filters = _filters(StockFilterSerializer, request)
-        clinic = filters.get("clinic")
-        if clinic is None and not selectors.stock_sees_warehouse(request.user):
+        clinic, item = filters.get("clinic"), filters.get("item")
+        if clinic is None and not selectors.is_pharmacy_wide(request.user):
             if filters.get("location") == WAREHOUSE:
                 raise PermissionDenied(_("Only pharmacy, coordinators and admins see the warehouse's stock."))
             # A pasante's own clinic; between posts they have none, and the warehouse is never theirs.
             clinic = selectors.stock_clinics_visible_to(request.user).order_by("pk").first()
-            rows = selectors.stock_by_lot(clinic=clinic) if clinic else StockBalance.objects.none()
+            rows = selectors.stock_by_lot(clinic=clinic, item=item) if clinic else StockBalance.objects.none()
         else:
-            rows = selectors.stock_by_lot(clinic=clinic)  # clinic None: the warehouse
-        if "item" in filters:
-            rows = rows.filter(lot__item_id=filters["item"])
+            rows = selectors.stock_by_lot(clinic=clinic, item=item)  # clinic None: the warehouse
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -422,18 +417,13 @@ class RestockRequestViewSet(mixins.ListModelMixin, GenericViewSet):
     queryset = RestockRequest.objects.none()  # for the schema generator; reads go through the selectors
 
     def get_queryset(self):
-        requests = _with_lines(selectors.restock_requests_visible_to(self.request.user))
         if self.action != "list":
-            return requests.order_by("-period", "clinic__name", "-pk")
+            return _with_lines(selectors.restock_request_list(self.request.user))
         filters = _filters(RestockRequestFilterSerializer, self.request)
-        for name in ("state", "kind"):
-            if name in filters:
-                requests = requests.filter(**{name: filters[name]})
-        if "clinic" in filters:
-            requests = requests.filter(clinic_id=filters["clinic"])
-        if "period" in filters:
-            requests = requests.filter(period=filters["period"].replace(day=1))
-        return requests.order_by("-period", "clinic__name", "-pk")
+        return _with_lines(selectors.restock_request_list(
+            self.request.user, clinic=filters.get("clinic"), state=filters.get("state", ""),
+            period=filters.get("period"), kind=filters.get("kind", ""),
+        ))
 
     def get_object(self):
         try:

@@ -186,6 +186,20 @@ class RestockRequest(models.Model):
         RECEIVED = "received", _("Received")
         CLOSED = "closed", _("Closed")
 
+    # The state machine: the states each transition starts from. The services refuse a transition from any
+    # other state; the pages offer it only from these.
+    TRANSITIONS = {
+        "edit": (State.DRAFT, State.REJECTED),
+        "submit": (State.DRAFT, State.REJECTED),
+        "approve": (State.SUBMITTED,),
+        "reject": (State.SUBMITTED,),
+        "dispatch": (State.APPROVED,),
+        "receive": (State.DISPATCHED,),
+        "close": (State.RECEIVED,),
+    }
+    # Once dispatched, a request has a pick list (the lots that left the warehouse).
+    PICKED_STATES = (State.DISPATCHED, State.RECEIVED, State.CLOSED)
+
     clinic = models.ForeignKey(
         "clinics.Clinic", on_delete=models.PROTECT, related_name="restock_requests", verbose_name=_("clinic")
     )

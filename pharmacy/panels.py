@@ -8,14 +8,17 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ces.accounts import menu
 from ces.accounts.panels import register
 from ces.accounts.roles import Role
-from clinics.selectors import clinics_visible_to
 
 from . import selectors
 from .models import RestockRequest
 
 PANEL_ROWS = 5
+
+menu.register(key="pharmacy", label=_("Pharmacy"), url_name="pharmacy:request-list",
+              allowed=selectors.can_use_pharmacy, order=50)
 State = RestockRequest.State
 
 
@@ -27,7 +30,7 @@ def my_request(request):
     today = timezone.localdate()
     period = today.replace(day=1)
     deadline = period.replace(day=selectors.request_deadline_day())
-    clinics = list(clinics_visible_to(request.user).order_by("name"))
+    clinics = list(selectors.restock_clinics_for(request.user).order_by("name"))
     requests = selectors.restock_pasante_home(request.user, period)
     this_month = {r.clinic_id: r for r in requests if r.period == period and r.kind == RestockRequest.Kind.REGULAR}
     waiting = [r for r in requests if r.state == State.DISPATCHED and this_month.get(r.clinic_id) is not r]

@@ -68,10 +68,6 @@ def _next_month(period: date) -> date:
     return date(period.year + (period.month == 12), period.month % 12 + 1, 1)
 
 
-def _works_the_warehouse(user) -> bool:
-    return user.has_role(*selectors.PHARMACY_WIDE_ROLES)
-
-
 def _still_pasante_of(notification, clinic_id, now) -> bool:
     """The recipient still holds a pasante post at the clinic (when a pasante leaves, the post's
     reminders go to whoever holds it next, not to them)."""
@@ -82,7 +78,7 @@ def _still_pasante_of(notification, clinic_id, now) -> bool:
 
 def _still_reaches(notification, clinic_id, now) -> bool:
     """The recipient is still pharmacy, or still a pasante of the clinic."""
-    return notification.recipient.has_role(Role.PHARMACY) or _still_pasante_of(notification, clinic_id, now)
+    return selectors.is_pharmacy_staff(notification.recipient) or _still_pasante_of(notification, clinic_id, now)
 
 
 # --- 1. The monthly request, 7 and 2 days before the deadline ----------------------------------------
@@ -196,7 +192,7 @@ class RequestWaitingApprovalRule(ReminderRule):
             subject.state == State.SUBMITTED
             and subject.submitted_at is not None
             and self.occurrence(subject) == notification.occurrence
-            and notification.recipient.has_role(Role.PHARMACY)
+            and selectors.is_pharmacy_staff(notification.recipient)
         )
 
     def message(self, notification, subject) -> Message:
@@ -282,7 +278,7 @@ class LotExpiringRule(ReminderRule):
                 "%(days)d days. Use them first, or send them where they will be used in time.",
                 days,
             ) % values
-        if _works_the_warehouse(notification.recipient):
+        if selectors.is_pharmacy_wide(notification.recipient):
             link = reverse("pharmacy:stock-expiring")
         else:
             link = reverse("pharmacy:stock-item", args=[item.pk])
@@ -356,7 +352,7 @@ class ClinicBelowMinimumRule(ReminderRule):
         title = _("%(item)s below minimum at %(clinic)s") % values
         body = _("%(clinic)s counted %(on_hand)d %(unit)s of %(item)s in its request for %(month)s; its "
                  "minimum is %(minimum)d (one month of its average consumption).") % values
-        if _works_the_warehouse(notification.recipient):
+        if selectors.is_pharmacy_wide(notification.recipient):
             link = reverse("pharmacy:stock-below-minimum")
         else:
             link = reverse("pharmacy:stock-item", args=[item.pk])
@@ -406,7 +402,7 @@ class DispatchNotReceivedRule(ReminderRule):
         values = {"clinic": subject.clinic.name, "month": _month(subject.period), "date": _day(dispatched),
                   "days": days}
         title = _("Delivery to %(clinic)s not confirmed since %(date)s") % values
-        if _works_the_warehouse(notification.recipient):
+        if selectors.is_pharmacy_wide(notification.recipient):
             text = ngettext(
                 "The request of %(clinic)s for %(month)s was dispatched on %(date)s, %(days)d day ago, and the "
                 "clinic has not confirmed what arrived. Check with the clinic and the driver.",

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from ces.accounts.roles import Role
 from ces.core.forms import UNKNOWN_CHOICE, DateField
 from ces.reports.registry import ChartData, Column, Month, Report, Series, register
 from ces.reports.rows import percent
@@ -29,10 +28,6 @@ CHART_MAX_MONTHS = 24
 # arithmetic would leave the calendar (year 0, year 10000): a server error.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 WAREHOUSE = "warehouse"  # the location filter's value for the central warehouse
-
-
-def _allowed(user) -> bool:
-    return user.is_authenticated and user.has_role(*selectors.PHARMACY_WIDE_ROLES, Role.PASANTE)
 
 
 class PeriodFilterForm(forms.Form):
@@ -167,7 +162,7 @@ register(Report(
     ],
     form=PeriodFilterForm,
     rows=restock_request_rows,
-    allowed=_allowed,
+    allowed=selectors.can_use_pharmacy,
     chart=fill_rate_chart,
     order=30,
 ))
@@ -209,7 +204,7 @@ register(Report(
     ],
     form=PeriodFilterForm,
     rows=stockout_rows,
-    allowed=_allowed,
+    allowed=selectors.can_use_pharmacy,
     order=31,
 ))
 
@@ -224,7 +219,7 @@ class StockFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         choices = [("", _("All locations"))]
-        if selectors.stock_sees_warehouse(user):
+        if selectors.is_pharmacy_wide(user):
             choices.append((WAREHOUSE, pgettext("stock location", "Central warehouse")))
         choices += [(str(pk), name) for pk, name in
                     selectors.stock_clinics_visible_to(user).order_by("name").values_list("pk", "name")]
@@ -239,7 +234,7 @@ def _warehouse_name(language: str) -> str:
 def stock_rows(user, filters: dict) -> QuerySet:
     """Every lot held, by location (warehouse first), item and expiry. One query."""
     rows = StockBalance.objects.filter(quantity__gt=0)
-    if not selectors.stock_sees_warehouse(user):
+    if not selectors.is_pharmacy_wide(user):
         rows = rows.filter(clinic__in=selectors.stock_clinics_visible_to(user))
     location = filters.get("location")
     if location == WAREHOUSE:
@@ -273,7 +268,7 @@ register(Report(
     ],
     form=StockFilterForm,
     rows=stock_rows,
-    allowed=_allowed,
+    allowed=selectors.can_use_pharmacy,
     order=32,
 ))
 
@@ -307,6 +302,6 @@ register(Report(
     ],
     form=PeriodFilterForm,
     rows=consumption_rows,
-    allowed=_allowed,
+    allowed=selectors.can_use_pharmacy,
     order=33,
 ))

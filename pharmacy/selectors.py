@@ -1,5 +1,6 @@
 """Reads and per-user scoping for the pharmacy."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
@@ -24,17 +25,76 @@ from .models import (
     StockMovement,
 )
 
-# Roles that work on every clinic's requests.
+# Roles that work on every clinic's requests and stock, and on the central warehouse.
 PHARMACY_WIDE_ROLES = (Role.PHARMACY, Role.COORDINATOR, Role.ADMIN)
+# The catalogue is reference data: the warehouse keeps it, and the data manager.
+CATALOGUE_EDITOR_ROLES = (Role.PHARMACY, Role.ADMIN)
+# The monthly deadline is the coordination's to set.
+PHARMACY_SETTINGS_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
+
+# --- Who may do what: one predicate per permission, used by the pages, the API's permission classes,
+# the reminders, the reports and the panels alike -------------------------------------------------------
+
+def is_pharmacy_wide(user) -> bool:
+    """Every clinic's requests and stock, the central warehouse, approving, rejecting, dispatching and
+    closing requests: pharmacy, coordinators and admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*PHARMACY_WIDE_ROLES)
+
+
+def is_pharmacy_staff(user) -> bool:
+    """The pharmacy's own people (not the coordinators and admins who also work its requests): whom the
+    warehouse's reminders go to (``pharmacy_user_ids`` lists them)."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(Role.PHARMACY)
+
+
+def can_raise_restock_requests(user) -> bool:
+    """Drafting, correcting, submitting and confirming receipt: the pasante's side of a request."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(Role.PASANTE)
+
+
+def can_use_pharmacy(user) -> bool:
+    """The pharmacy's pages, the catalogue and the reports: the pharmacy-wide roles, and pasantes (who
+    see their own clinic's, and whose offline form needs the catalogue)."""
+    if is_pharmacy_wide(user):
+        return True
+    return can_raise_restock_requests(user)
+
+
+def can_edit_catalogue(user) -> bool:
+    """Creating, changing and importing items: pharmacy and admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*CATALOGUE_EDITOR_ROLES)
+
+
+def can_change_pharmacy_settings(user) -> bool:
+    """Setting the monthly deadline day: coordinators and admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*PHARMACY_SETTINGS_ROLES)
+
+
+def can_see_pharmacy_settings(user) -> bool:
+    """Reading the settings: whoever may change them, and the pharmacy."""
+    if can_change_pharmacy_settings(user):
+        return True
+    return is_pharmacy_staff(user)
+
+
+# --- Requests: scoping ---------------------------------------------------------------------------------
 
 def restock_requests_visible_to(user) -> QuerySet:
     """Pharmacy, coordinators and admins: every request; a pasante: their clinic's; others: none."""
-    if not user.is_authenticated:
-        return RestockRequest.objects.none()
-    if user.has_role(*PHARMACY_WIDE_ROLES):
+    if is_pharmacy_wide(user):
         return RestockRequest.objects.all()
-    if user.has_role(Role.PASANTE):
+    if can_raise_restock_requests(user):
         return RestockRequest.objects.filter(clinic__in=clinics_visible_to(user))
     return RestockRequest.objects.none()
 
@@ -199,18 +259,13 @@ def restock_form_prefill(clinic, period: date) -> dict[int, dict]:
 
 # --- Stock pages: who sees which location, counts, an item's ledger ---------------------------------
 
-def stock_sees_warehouse(user) -> bool:
-    """The central warehouse and every clinic's stock: pharmacy, coordinators and admins."""
-    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES)
-
-
 def stock_clinics_visible_to(user) -> QuerySet:
     """Clinics whose stock the user may see and count: every clinic for pharmacy, coordinators and admins;
     a pasante's own clinic; none for anyone else."""
 
-    if stock_sees_warehouse(user):
+    if is_pharmacy_wide(user):
         return Clinic.objects.all()
-    if user.is_authenticated and user.has_role(Role.PASANTE):
+    if can_raise_restock_requests(user):
         return clinics_visible_to(user)
     return Clinic.objects.none()
 
@@ -240,6 +295,30 @@ def stock_item_movements(item, *, clinics=None) -> QuerySet:
     )
 
 
+def item_list(*, search: str = "", category: str = "", active: bool | None = None) -> QuerySet:
+    """The catalogue by name: items whose code or name contains ``search``, of ``category`` whatever its
+    capitals, in use (``active`` True), retired (False) or both (None). One query (plus the paginator's)."""
+    items = Item.objects.all()
+    if search:
+        items = items.filter(Q(code__icontains=search) | Q(name__icontains=search))
+    if category:
+        items = items.filter(category__iexact=category)
+    if active is not None:
+        items = items.filter(active=active)
+    return items.order_by("name", "code")
+
+
+def lot_list(*, item=None, expiring_by: date | None = None) -> QuerySet:
+    """Lots with their item, first expiry first: of ``item`` (an item or its id), expiring on or before
+    ``expiring_by`` (those already expired included). One query (plus the paginator's)."""
+    lots = Lot.objects.select_related("item")
+    if item is not None:
+        lots = lots.filter(item=item)
+    if expiring_by is not None:
+        lots = lots.filter(expiry__lte=expiring_by)
+    return lots.order_by("expiry", "item__name", "lot_number", "pk")
+
+
 def item_categories() -> list[str]:
     """The categories of the active catalogue, for a filter. One query."""
     return list(
@@ -259,9 +338,9 @@ def clinic_minimums(clinic) -> dict[int, int]:
 def stock_counts_visible_to(user) -> QuerySet:
     """Pharmacy, coordinators and admins: every count; a pasante: their clinic's; others: none."""
 
-    if stock_sees_warehouse(user):
+    if is_pharmacy_wide(user):
         return StockCount.objects.all()
-    if user.is_authenticated and user.has_role(Role.PASANTE):
+    if can_raise_restock_requests(user):
         return StockCount.objects.filter(clinic__in=clinics_visible_to(user))
     return StockCount.objects.none()
 
@@ -352,7 +431,7 @@ def pasante_posts_without_request(period: date, *, day: date) -> QuerySet:
 
 
 def pharmacy_user_ids() -> list[int]:
-    """Every active user with the pharmacy role. One query."""
+    """Every active user for whom ``is_pharmacy_staff`` holds. One query."""
 
     return list(
         get_user_model().objects.filter(is_active=True, groups__name=Role.PHARMACY)
@@ -393,30 +472,7 @@ def restock_requests_with_news(*, since, until) -> QuerySet:
     )
 
 
-# --- Who does what with the catalogue and the requests (the API's permission classes wrap these) ----
-
-# The catalogue is reference data: the warehouse keeps it, and the data manager.
-CATALOGUE_EDITOR_ROLES = (Role.PHARMACY, Role.ADMIN)
-
-
-def can_read_catalogue(user) -> bool:
-    """Items and lots: the pharmacy-wide roles, and pasantes (their offline form needs the catalogue)."""
-    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES, Role.PASANTE)
-
-
-def can_edit_catalogue(user) -> bool:
-    return user.is_authenticated and user.has_role(*CATALOGUE_EDITOR_ROLES)
-
-
-def can_raise_restock_requests(user) -> bool:
-    """Drafting, correcting, submitting and confirming receipt: the pasante's side of a request."""
-    return user.is_authenticated and user.has_role(Role.PASANTE)
-
-
-def can_process_restock_requests(user) -> bool:
-    """Approving, rejecting, dispatching and closing: pharmacy, coordinators and admins."""
-    return user.is_authenticated and user.has_role(*PHARMACY_WIDE_ROLES)
-
+# --- The clinics a pasante raises requests for ----------------------------------------------------------
 
 def restock_clinics_for(user) -> QuerySet:
     """The clinics the user may raise requests for: those of their active pasante assignments."""
@@ -427,12 +483,20 @@ def restock_clinics_for(user) -> QuerySet:
     return clinics_posted_to(user, role=Role.PASANTE)
 
 
+def can_raise_restock_requests_at(user, clinic_id) -> bool:
+    """The pasante's side of a request of this clinic (its figures, submitting it, its receipt): a pasante
+    posted there today, even one who also holds a warehouse role and so sees every clinic's requests.
+    One query."""
+    return restock_clinics_for(user).filter(pk=clinic_id).exists()
+
+
 # --- Request pages: list, detail with its timeline and the clinic's history, home panels --------------------
 
 def restock_request_list(user, *, clinic=None, state: str = "", period: date | None = None,
                          kind: str = "") -> QuerySet:
-    """The requests the user may see, filtered, newest period first, each with ``line_count``. One query
-    (plus the paginator's count)."""
+    """The requests the user may see, filtered (``clinic``: a clinic or its id; ``period``: any day of the
+    month), newest period first, each with ``line_count``. One query (plus the paginator's count); the
+    pages and the API list both read it."""
     rows = restock_requests_visible_to(user)
     if clinic is not None:
         rows = rows.filter(clinic=clinic)
@@ -448,16 +512,53 @@ def restock_request_list(user, *, clinic=None, state: str = "", period: date | N
     )
 
 
+@dataclass(frozen=True)
+class RestockActions:
+    """What the page offers a person on one request. Only what the page offers: the services still refuse
+    whatever the state machine does not allow."""
+
+    review: bool = False  # approve or reject
+    dispatch: bool = False
+    close: bool = False
+    receive: bool = False
+    edit: bool = False
+    pick_list: bool = False
+
+
+def restock_request_actions(user, restock: RestockRequest, *, posted_here: bool) -> RestockActions:
+    """The transitions ``RestockRequest.TRANSITIONS`` allows from the request's state that the person's
+    roles allow them, and the pick list once there is one. ``posted_here``: the person holds a pasante post
+    at the request's clinic (the figures and the receipt are theirs). No query."""
+    allowed = {name for name, sources in RestockRequest.TRANSITIONS.items() if restock.state in sources}
+    reviewer = is_pharmacy_wide(user)
+    pasante = can_raise_restock_requests(user)
+    return RestockActions(
+        review=reviewer and "approve" in allowed,
+        dispatch=reviewer and "dispatch" in allowed,
+        close=reviewer and "close" in allowed,
+        receive=pasante and posted_here and "receive" in allowed,
+        edit=pasante and posted_here and "edit" in allowed,
+        pick_list=restock.state in RestockRequest.PICKED_STATES,
+    )
+
+
 def restock_request_detail(user, pk) -> RestockRequest:
-    """``restock_request_for`` with the people who moved it and its lines with their items. Two queries."""
+    """``restock_request_for`` with the people who moved it, its lines with their items, and ``actions``:
+    what the person may do with it (``RestockActions``). Two queries."""
     lines = RestockLine.objects.select_related("item").order_by("item__name", "item__code")
-    return (
-        restock_requests_visible_to(user)
-        .select_related("clinic__community", "created_by", "submitted_by", "decided_by", "dispatched_by",
-                        "received_by")
+    rows = restock_requests_visible_to(user)
+    if can_raise_restock_requests(user):
+        # In the same query: a pasante who also holds a warehouse role sees every request, but confirms
+        # only the deliveries to a clinic of theirs.
+        rows = rows.annotate(posted_here=Exists(restock_clinics_for(user).filter(pk=OuterRef("clinic_id"))))
+    restock = (
+        rows.select_related("clinic__community", "created_by", "submitted_by", "decided_by", "dispatched_by",
+                            "received_by")
         .prefetch_related(Prefetch("lines", queryset=lines))
         .get(pk=pk)
     )
+    restock.actions = restock_request_actions(user, restock, posted_here=getattr(restock, "posted_here", False))
+    return restock
 
 
 # Which fields of the request say who moved it into a state, and when.
@@ -516,14 +617,18 @@ def restock_history_by_item(request: RestockRequest, *, limit: int = 3) -> tuple
 
 def restock_pasante_home(user, period: date) -> list[RestockRequest]:
     """For a pasante's home page: the regular requests of the month of ``period`` and every request
-    dispatched but not yet confirmed as received, of the clinics the pasante works at. One query."""
-    return list(
-        restock_requests_visible_to(user)
+    dispatched but not yet confirmed as received, of the clinics where the pasante is posted (not every
+    clinic, when they also hold a warehouse role), each with ``actions``. One query."""
+    rows = list(
+        RestockRequest.objects.filter(clinic__in=restock_clinics_for(user))
         .filter(Q(period=period.replace(day=1), kind=RestockRequest.Kind.REGULAR)
                 | Q(state=RestockRequest.State.DISPATCHED))
         .select_related("clinic")
         .order_by("clinic__name", "dispatched_at", "pk")
     )
+    for restock in rows:
+        restock.actions = restock_request_actions(user, restock, posted_here=True)
+    return rows
 
 
 def restock_approved_waiting(user) -> QuerySet:

@@ -163,9 +163,10 @@ def _illegal(request, action):
     )
 
 
-def _lock_in(request: RestockRequest, allowed: tuple, action: str) -> RestockRequest:
+def _lock_in(request: RestockRequest, transition: str, action: str) -> RestockRequest:
+    """The request locked, if ``transition`` may start from its state (``RestockRequest.TRANSITIONS``)."""
     request = RestockRequest.objects.select_for_update().get(pk=request.pk)
-    if request.state not in allowed:
+    if request.state not in RestockRequest.TRANSITIONS[transition]:
         raise _illegal(request, action)
     return request
 
@@ -271,7 +272,7 @@ def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[di
 @transaction.atomic
 def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], by=None) -> RestockRequest:
     """Replace the lines of a draft (or of a rejected request the pasante is correcting)."""
-    request = _lock_in(request, (State.DRAFT, State.REJECTED), pgettext("restock request action", "edited"))
+    request = _lock_in(request, "edit", pgettext("restock request action", "edited"))
     built = _build_lines(request, lines)
     request.lines.all().delete()
     RestockLine.objects.bulk_create(built)
@@ -280,7 +281,7 @@ def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], 
 
 @transaction.atomic
 def restock_request_submit(*, request: RestockRequest, by=None) -> RestockRequest:
-    request = _lock_in(request, (State.DRAFT, State.REJECTED), pgettext("restock request action", "submitted"))
+    request = _lock_in(request, "submit", pgettext("restock request action", "submitted"))
     lines = list(request.lines.select_related("item"))
     if not lines:
         raise ValidationError(_("Add at least one item to the request."))
@@ -358,7 +359,7 @@ def restock_request_approve(*, request: RestockRequest, by=None, cuts: dict | No
 
     Lines not in ``cuts`` are approved as requested. A cut needs a reason; nothing above the request.
     """
-    request = _lock_in(request, (State.SUBMITTED,), pgettext("restock request action", "approved"))
+    request = _lock_in(request, "approve", pgettext("restock request action", "approved"))
     cuts = dict(cuts or {})
     lines = list(request.lines.select_related("item"))
     by_item = {line.item_id: line for line in lines}
@@ -386,7 +387,7 @@ def restock_request_approve(*, request: RestockRequest, by=None, cuts: dict | No
 @transaction.atomic
 def restock_request_reject(*, request: RestockRequest, reason: str, by=None) -> RestockRequest:
     """Send the request back to the pasante, who may correct it and submit again."""
-    request = _lock_in(request, (State.SUBMITTED,), pgettext("restock request action", "rejected"))
+    request = _lock_in(request, "reject", pgettext("restock request action", "rejected"))
     if not (reason or "").strip():
         raise ValidationError({"rejection_reason": _("Give the reason for the rejection.")})
     request.state = State.REJECTED
@@ -406,7 +407,7 @@ def restock_request_dispatch(*, request: RestockRequest, by=None, today: date | 
     Expired lots are never picked. Every line is served in full or nothing moves. The stock enters
     the clinic only when the pasante confirms receipt.
     """
-    request = _lock_in(request, (State.APPROVED,), pgettext("restock request action", "dispatched"))
+    request = _lock_in(request, "dispatch", pgettext("restock request action", "dispatched"))
     today = today or _today()
     lines = [line for line in request.lines.select_related("item") if line.approved]
     # Lock the warehouse balances of these items in the ledger's fixed order before reading them.
@@ -462,7 +463,7 @@ def restock_request_receive(*, request: RestockRequest, by=None, received: dict 
     Lines not in ``received`` arrived as dispatched. A difference needs a remark and is kept on the
     line; what arrived enters the clinic's stock, lot by lot in the order they were picked.
     """
-    request = _lock_in(request, (State.DISPATCHED,), pgettext("restock request action", "received"))
+    request = _lock_in(request, "receive", pgettext("restock request action", "received"))
     received = dict(received or {})
     lines = list(request.lines.select_related("item"))
     by_item = {line.item_id: line for line in lines}
@@ -501,7 +502,7 @@ def restock_request_receive(*, request: RestockRequest, by=None, received: dict 
 
 @transaction.atomic
 def restock_request_close(*, request: RestockRequest, by=None) -> RestockRequest:
-    request = _lock_in(request, (State.RECEIVED,), pgettext("restock request action", "closed"))
+    request = _lock_in(request, "close", pgettext("restock request action", "closed"))
     request.state = State.CLOSED
     request.closed_at = timezone.now()
     return validate_and_save(request, update_fields=["state", "closed_at"])

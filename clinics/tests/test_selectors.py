@@ -95,6 +95,35 @@ def test_person_with_two_clinic_roles_sees_both_posts(clinic_a, clinic_b):
 # --- who may do what ---------------------------------------------------------------------------------
 
 
+PERSONAS = ["coordinator", "supervisor", "pasante_a", "chw", "pharmacy", "visitor_program", "applicant",
+            "admin_user", "outsider"]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_sees_clinics_and_who_sees_patients(request, persona):
+    user = request.getfixturevalue(persona)
+    assert selectors.can_see_clinics(user) is (persona not in {"applicant", "outsider"})
+    assert selectors.can_see_patients(user) is (persona in {"coordinator", "supervisor", "pasante_a", "chw",
+                                                            "admin_user"})
+    assert selectors.can_see_pasante_roster(user) is (persona in {"coordinator", "supervisor", "visitor_program",
+                                                                  "admin_user"})
+
+
+def test_an_anonymous_visitor_sees_no_clinic_and_no_patient():
+    assert not selectors.can_see_clinics(AnonymousUser())
+    assert not selectors.can_see_patients(AnonymousUser())
+    assert not selectors.can_manage_staffing(AnonymousUser())
+    assert not selectors.can_see_pasante_roster(AnonymousUser())
+
+
+def test_the_clinic_page_offers_supervision_without_asking_again(supervisor, clinic_a,
+                                                                  django_assert_num_queries):
+    clinic = selectors.clinic_detail(supervisor, clinic_a.pk)
+    assert clinic.actions == selectors.ClinicActions(manage_staffing=False, record_supervision=True)
+    with django_assert_num_queries(0):
+        assert selectors.can_record_supervision(supervisor, clinic_a, in_reach=True)
+
+
 def test_only_coordinators_and_admins_manage_staffing(coordinator, admin_user, supervisor, pasante_a, pharmacy):
     assert selectors.can_manage_staffing(coordinator)
     assert selectors.can_manage_staffing(admin_user)

@@ -143,6 +143,26 @@ def test_clinic_detail_has_no_staffing_links_for_pasante(pasante_a, clinic_a):
     assert reverse("clinics:assignment-create") not in body
 
 
+@pytest.mark.parametrize(("persona", "offers_visit", "offers_staffing"), [
+    ("coordinator", True, True),
+    ("supervisor", True, False),
+    ("pasante_a", False, False),
+    ("pharmacy", False, False),
+])
+def test_clinic_detail_offers_each_person_what_they_may_do(request, clinic_a, persona, offers_visit,
+                                                          offers_staffing):
+    body = text(page(request.getfixturevalue(persona), "clinic-detail", clinic_a.pk))
+    assert (reverse("clinics:supervision-create", args=[clinic_a.pk]) in body) is offers_visit
+    assert (reverse("clinics:assignment-create") in body) is offers_staffing
+
+
+def test_staff_detail_offers_the_staffing_actions_to_the_coordinator_only(coordinator, supervisor, pasante_a,
+                                                                          clinic_a):
+    assign = f'{reverse("clinics:assignment-create")}?staff={pasante_a.staff.pk}'
+    assert assign in text(page(coordinator, "staff-detail", pasante_a.staff.pk))
+    assert assign not in text(page(supervisor, "staff-detail", pasante_a.staff.pk))
+
+
 def test_clinic_fully_covered_says_so(coordinator, pasante_a, clinic_a):
     body = text(page(coordinator, "clinic-detail", clinic_a.pk))
     assert 'data-testid="coverage-covered"' in body
@@ -687,8 +707,8 @@ def test_supervisor_clinic_detail_query_count_is_fixed(supervisor, clinic_a, dja
         AssignmentFactory(clinic=clinic_a, role=Assignment.Role.CHW, staff__cadre=Cadre.CHW,
                           start_date=TODAY - timedelta(days=5))
     client = client_for(supervisor)
-    # the coordinator's, and the check that the supervisor may record a visit here
-    with django_assert_num_queries(LAYOUT_QUERIES + 5):
+    # the coordinator's: the clinic came through the supervisor's scope, so offering the visit asks nothing more
+    with django_assert_num_queries(LAYOUT_QUERIES + 4):
         client.get(reverse("clinics:clinic-detail", args=[clinic_a.pk]))
 
 

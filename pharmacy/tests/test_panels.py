@@ -5,9 +5,11 @@ number of queries of each panel pinned at two data sizes."""
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from ces.accounts.roles import Role
 from clinics.tests.factories import ClinicFactory
 from pharmacy import panels, services
 from pharmacy.models import RestockRequest, StockMovement
@@ -92,6 +94,18 @@ def test_pasante_sees_the_other_deliveries_waiting_for_confirmation(pasante_a, c
     assert context["clinics"][0]["request"] == this_month
     content = home(pasante_a)
     assert content.count(f'href="{reverse("pharmacy:request-receive", args=[earlier.pk])}"') == 1
+
+
+def test_a_pasante_who_also_works_the_warehouse_sees_only_their_own_clinic_in_the_panel(pasante_b, clinic_a,
+                                                                                         clinic_b, item, rf):
+    pasante_b.groups.add(Group.objects.get(name=Role.PHARMACY))
+    restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=[item],
+                             period=(PERIOD - timedelta(days=1)).replace(day=1))
+    restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=[item])
+    context = panel_context(panels.my_request, pasante_b, rf)
+    assert [entry["clinic"] for entry in context["clinics"]] == [clinic_b]
+    assert context["clinics"][0]["request"] is None
+    assert context["waiting"] == []
 
 
 @pytest.mark.parametrize(("today", "late"), [(date(2026, 3, 20), True), (date(2026, 3, 10), False)])

@@ -528,6 +528,16 @@ def test_a_client_key_of_another_clinic_writes_nothing(pasante_b, clinic_b, draf
     assert not RestockRequest.objects.filter(clinic=clinic_b).exists()
 
 
+def test_a_pasante_who_also_works_the_warehouse_edits_only_their_own_clinics_requests(pasante_b, draft, items):
+    pasante_b.groups.add(Group.objects.get(name=Role.PHARMACY))
+    client = client_for(pasante_b)
+    assert client.get(edit_url(draft)).status_code == 403
+    data = form_data({items[0]: {"consumed": "99"}}, action="submit", client_key=False)
+    assert client.post(edit_url(draft), data).status_code == 403
+    draft.refresh_from_db()
+    assert draft.state == State.DRAFT and draft.lines.get().consumed == 12
+
+
 @pytest.mark.parametrize("persona", ["coordinator", "pharmacy", "admin_user", "supervisor"])
 def test_only_the_pasante_edits_the_figures(request, persona, draft, items):
     client = client_for(request.getfixturevalue(persona))

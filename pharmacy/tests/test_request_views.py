@@ -582,9 +582,19 @@ def test_a_pasante_who_also_works_the_warehouse_confirms_only_their_own_clinic(p
     restock = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=stocked)
     before = snapshot(restock)
     client = client_for(pasante_b)
-    assert client.get(url("request-detail", restock.pk)).status_code == 200  # the warehouse role sees it
+    detail = client.get(url("request-detail", restock.pk))
+    assert detail.status_code == 200  # the warehouse role sees it
+    assert 'data-testid="action-receive"' not in text(detail)  # and is not offered what they would be refused
     assert client.post(url("request-receive", restock.pk), {}).status_code == 403
     assert snapshot(restock) == before
+
+
+def test_a_pasante_who_also_works_the_warehouse_is_offered_the_receipt_of_their_own_clinic(pasante_a, clinic_a,
+                                                                                            stocked):
+    pasante_a.groups.add(Group.objects.get(name=Role.PHARMACY))
+    restock = restock_request_in_state(State.DISPATCHED, clinic=clinic_a, items=stocked)
+    detail = client_for(pasante_a).get(url("request-detail", restock.pk))
+    assert 'data-testid="action-receive"' in text(detail)
 
 
 def test_receiving_a_request_not_dispatched_says_so_and_writes_nothing(pasante_a, clinic_a, items):

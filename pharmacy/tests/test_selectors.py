@@ -4,6 +4,7 @@ clinics, the request queue and history, and what the request form pre-fills."""
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -358,3 +359,60 @@ def test_the_queue_runs_a_fixed_number_of_queries(django_assert_num_queries, pha
         with django_assert_num_queries(1):
             rows = [(r.clinic.name, r.submitted_by, r.line_count) for r in selectors.restock_queue(user)]
         assert len(rows) == expected
+
+
+# --- Who may do what ------------------------------------------------------------------------------------
+
+PERSONAS = ["coordinator", "supervisor", "pasante_a", "chw", "pharmacy", "visitor_program", "applicant",
+            "admin_user", "outsider"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_pharmacy_permission_is_held_by_its_roles(request, persona):
+    user = request.getfixturevalue(persona)
+    wide = persona in {"coordinator", "pharmacy", "admin_user"}
+    assert selectors.is_pharmacy_wide(user) is wide
+    assert selectors.is_pharmacy_staff(user) is (persona == "pharmacy")
+    assert selectors.can_raise_restock_requests(user) is (persona == "pasante_a")
+    assert selectors.can_use_pharmacy(user) is (wide or persona == "pasante_a")
+    assert selectors.can_edit_catalogue(user) is (persona in {"pharmacy", "admin_user"})
+    assert selectors.can_change_pharmacy_settings(user) is (persona in {"coordinator", "admin_user"})
+    assert selectors.can_see_pharmacy_settings(user) is (persona in {"coordinator", "admin_user", "pharmacy"})
+
+
+def test_an_anonymous_visitor_holds_no_pharmacy_permission():
+    anonymous = AnonymousUser()
+    for predicate in (selectors.is_pharmacy_wide, selectors.is_pharmacy_staff, selectors.can_raise_restock_requests,
+                      selectors.can_use_pharmacy, selectors.can_edit_catalogue, selectors.can_change_pharmacy_settings,
+                      selectors.can_see_pharmacy_settings):
+        assert predicate(anonymous) is False
+
+
+@pytest.mark.parametrize(("state", "reviewer", "pasante"), [
+    (State.DRAFT, set(), {"edit"}),
+    (State.SUBMITTED, {"review"}, set()),
+    (State.REJECTED, set(), {"edit"}),
+    (State.APPROVED, {"dispatch"}, set()),
+    (State.DISPATCHED, {"pick_list"}, {"receive", "pick_list"}),
+    (State.RECEIVED, {"close", "pick_list"}, {"pick_list"}),
+    (State.CLOSED, {"pick_list"}, {"pick_list"}),
+])
+def test_the_actions_follow_the_state_machine_and_the_role(pharmacy, pasante_a, state, reviewer, pasante):
+    restock = RestockRequest(state=state)
+
+    def offered(user, posted_here):
+        actions = selectors.restock_request_actions(user, restock, posted_here=posted_here)
+        return {name for name, value in vars(actions).items() if value}
+
+    assert offered(pharmacy, posted_here=False) == reviewer
+    assert offered(pasante_a, posted_here=True) == pasante
+    assert offered(pasante_a, posted_here=False) == pasante - {"edit", "receive"}
+
+
+def test_the_request_detail_brings_its_actions_in_its_two_queries(pasante_a, clinic_a, django_assert_num_queries):
+    restock = regular(clinic_a, JUNE, figures(ItemFactory()), to=State.DRAFT)
+    pasante_a.roles  # noqa: B018 - read once per user and cached on it; what is counted is the detail
+    with django_assert_num_queries(2):
+        detail = selectors.restock_request_detail(pasante_a, restock.pk)
+    assert detail.actions == selectors.RestockActions(edit=True)

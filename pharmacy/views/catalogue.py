@@ -4,17 +4,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
 
-from ces.accounts.roles import Role
-from pharmacy import catalogue
+from pharmacy import catalogue, selectors
 from pharmacy.forms.catalogue import CatalogueImportForm
-
-# The warehouse keeps the catalogue; the data manager manages reference data.
-CATALOGUE_ROLES = (Role.PHARMACY, Role.ADMIN)
 
 
 @login_required
 def catalogue_import(request):
-    if not request.user.has_role(*CATALOGUE_ROLES):
+    if not selectors.can_edit_catalogue(request.user):
         raise PermissionDenied
     report = None
     form = CatalogueImportForm()

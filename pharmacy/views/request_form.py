@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ces.accounts.roles import Role
 from ces.core.pages import add_service_error, get_or_404, is_illegal_transition, require
 from pharmacy import selectors, services
 from pharmacy.forms.request_form import FIGURES, SUBMIT, TEXTS, RestockRequestForm, new_client_key
@@ -25,7 +24,7 @@ from pharmacy.models import RestockRequest
 
 State = RestockRequest.State
 Kind = RestockRequest.Kind
-EDITABLE = (State.DRAFT, State.REJECTED)
+EDITABLE = RestockRequest.TRANSITIONS["edit"]
 # restock-form.js keeps what is typed under keys starting with this (see the template's header).
 STORAGE_PREFIX = "ces-restock"
 
@@ -87,7 +86,7 @@ def _render(request, form, *, clinic, period, kind, restock=None, lines=(), save
 
 def _create(request, kind):
     user = request.user
-    require(user.has_role(Role.PASANTE))
+    require(selectors.can_raise_restock_requests(user))
     clinic = _own_clinic(user)
     if clinic is None:
         return render(request, "pharmacy/request_form_no_clinic.html")
@@ -135,9 +134,11 @@ def request_emergency_create(request):
 def request_edit(request, pk):
     user = request.user
     # Coordinators and pharmacy read the request on its page; the figures are the pasante's.
-    require(user.has_role(Role.PASANTE))
-    restock = get_or_404(selectors.restock_request_for, user, pk)
-    if restock.state not in EDITABLE:
+    require(selectors.can_raise_restock_requests(user))
+    restock = get_or_404(selectors.restock_request_detail, user, pk)
+    # Only a pasante posted at the clinic, even one who also holds a warehouse role and so sees every request.
+    require(restock.posted_here)
+    if not restock.actions.edit:
         messages.info(request, _("This request has been sent to the pharmacy and can no longer be changed."))
         return redirect("pharmacy:request-detail", pk=restock.pk)
     lines = list(restock.lines.all())

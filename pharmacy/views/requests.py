@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ces.accounts.roles import Role
 from ces.core.pages import get_or_404, paginate, require, transition_page
 from clinics.selectors import clinics_visible_to
 from pharmacy import selectors, services
@@ -34,15 +33,6 @@ HISTORY_PERIODS = 3
 
 
 # --- Access and helpers -----------------------------------------------------------------------------------
-
-
-def _reviews(user) -> bool:
-    """Approves, rejects, dispatches and closes any clinic's request: pharmacy, coordinators and admins."""
-    return user.has_role(*selectors.PHARMACY_WIDE_ROLES)
-
-
-def _sees_requests(user) -> bool:
-    return _reviews(user) or user.has_role(Role.PASANTE)
 
 
 def _describe(restock) -> dict:
@@ -72,8 +62,8 @@ def _with_history(restock, lines):
 @login_required
 def request_list(request):
     user = request.user
-    require(_sees_requests(user))
-    reviewer = _reviews(user)
+    require(selectors.can_use_pharmacy(user))
+    reviewer = selectors.is_pharmacy_wide(user)
     filters = RequestFilterForm(request.GET, clinics=clinics_visible_to(user).order_by("name") if reviewer else None)
     filters.is_valid()
     data = filters.cleaned_data
@@ -86,7 +76,7 @@ def request_list(request):
 
 @login_required
 def request_queue(request):
-    require(_reviews(request.user))
+    require(selectors.is_pharmacy_wide(request.user))
     page_obj, query_string = paginate(request, selectors.restock_queue(request.user), QUEUE_PAGE_SIZE)
     today = timezone.localdate()
     for restock in page_obj:
@@ -102,23 +92,15 @@ def request_queue(request):
 @login_required
 def request_detail(request, pk):
     user = request.user
-    require(_sees_requests(user))
+    require(selectors.can_use_pharmacy(user))
     restock = get_or_404(selectors.restock_request_detail, user, pk)
     lines = list(restock.lines.all())
-    past = _with_history(restock, lines)
-    reviewer, pasante = _reviews(user), user.has_role(Role.PASANTE)
-    state = restock.state
     context = {
         "restock": restock,
+        "actions": restock.actions,
         "lines": lines,
-        "past": past,
+        "past": _with_history(restock, lines),
         "timeline": selectors.restock_request_timeline(restock),
-        "can_review": reviewer and state == State.SUBMITTED,
-        "can_dispatch": reviewer and state == State.APPROVED,
-        "can_close": reviewer and state == State.RECEIVED,
-        "can_receive": pasante and state == State.DISPATCHED,
-        "can_edit": pasante and state in (State.DRAFT, State.REJECTED),
-        "has_pick_list": state in (State.DISPATCHED, State.RECEIVED, State.CLOSED),
     }
     return render(request, "pharmacy/request_detail.html", context)
 
@@ -149,9 +131,9 @@ def _review_answer(request, restock, form, decide, *, done: str, **forms):
 @login_required
 def request_approve(request, pk):
     """GET: the review page (approve with cuts, or reject); POST: approve."""
-    require(_reviews(request.user))
+    require(selectors.is_pharmacy_wide(request.user))
     restock = get_or_404(selectors.restock_request_detail, request.user, pk)
-    if restock.state != State.SUBMITTED:
+    if not restock.actions.review:
         messages.warning(request, _("Only a submitted request can be reviewed; this one is %(state)s.")
                          % {"state": restock.get_state_display().lower()})
         return _to_detail(restock)
@@ -168,7 +150,7 @@ def request_approve(request, pk):
 @login_required
 @require_POST
 def request_reject(request, pk):
-    require(_reviews(request.user))
+    require(selectors.is_pharmacy_wide(request.user))
     restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     form = RejectForm(request.POST)
     return _review_answer(
@@ -182,7 +164,7 @@ def request_reject(request, pk):
 @login_required
 @require_POST
 def request_dispatch(request, pk):
-    require(_reviews(request.user))
+    require(selectors.is_pharmacy_wide(request.user))
     restock = get_or_404(selectors.restock_request_for, request.user, pk)
     return transition_page(
         request, lambda: services.restock_request_dispatch(request=restock, by=request.user),
@@ -194,9 +176,9 @@ def request_dispatch(request, pk):
 @login_required
 def request_pick_list(request, pk):
     """The printable list of the lots that left the warehouse, with lines for the signatures."""
-    require(_sees_requests(request.user))
+    require(selectors.can_use_pharmacy(request.user))
     restock = get_or_404(selectors.restock_request_detail, request.user, pk)
-    if restock.state not in (State.DISPATCHED, State.RECEIVED, State.CLOSED):
+    if not restock.actions.pick_list:
         messages.warning(request, _("The pick list exists once the request is dispatched."))
         return _to_detail(restock)
     picked: dict[int, list] = {}
@@ -213,12 +195,12 @@ def request_pick_list(request, pk):
 @login_required
 def request_receive(request, pk):
     """The pasante confirms, line by line, what arrived of a dispatch."""
-    require(request.user.has_role(Role.PASANTE))
+    require(selectors.can_raise_restock_requests(request.user))
     restock = get_or_404(selectors.restock_request_detail, request.user, pk)
     # Only the pasante posted at that clinic confirms what arrived there, even one who also holds a
     # warehouse role and so can see every request.
-    require(selectors.restock_clinics_for(request.user).filter(pk=restock.clinic_id).exists())
-    if restock.state != State.DISPATCHED:
+    require(restock.posted_here)
+    if not restock.actions.receive:
         messages.warning(request, _("Only a dispatched request can be received; this one is %(state)s.")
                          % {"state": restock.get_state_display().lower()})
         return _to_detail(restock)
@@ -242,7 +224,7 @@ def request_receive(request, pk):
 @login_required
 @require_POST
 def request_close(request, pk):
-    require(_reviews(request.user))
+    require(selectors.is_pharmacy_wide(request.user))
     restock = get_or_404(selectors.restock_request_for, request.user, pk)
     return transition_page(
         request, lambda: services.restock_request_close(request=restock, by=request.user),

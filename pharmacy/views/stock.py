@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ces.accounts.roles import Role
 from ces.core.pages import add_service_error, get_or_404, paginate, require
 from pharmacy import calculations, selectors, services
 from pharmacy.forms.stock import (
@@ -44,16 +43,12 @@ LOT_FIELD = re.compile(r"lot_([0-9]{1,18})")  # CountForm.field_name: a lot id, 
 # --- Access and helpers -----------------------------------------------------------------------------------
 
 
-def _may_manage_settings(user) -> bool:
-    return user.has_role(Role.COORDINATOR, Role.ADMIN)
-
-
 def _places(request):
     """The clinics the user may see, the one asked for in ``?clinic=`` (None: the warehouse), and whether
     the user may see the warehouse. A pasante defaults to their clinic; a clinic out of reach is a 404;
     a role with no business with stock gets 403."""
     user = request.user
-    warehouse = selectors.stock_sees_warehouse(user)
+    warehouse = selectors.is_pharmacy_wide(user)
     clinics = list(selectors.stock_clinics_visible_to(user).order_by("name"))
     require(warehouse or bool(clinics))
     asked = request.GET.get("clinic", "").strip()
@@ -102,7 +97,7 @@ def stock_list(request):
         item.below_minimum = bool(minimum) and item.on_hand < minimum
     today = timezone.localdate()
     context = {"filters": filters, "page_obj": page_obj, "query_string": query_string, "clinic": clinic,
-               "warehouse": warehouse, "today": today,
+               "warehouse": warehouse, "today": today, "edits_catalogue": selectors.can_edit_catalogue(request.user),
                "expiry_alert": today + timedelta(days=selectors.EXPIRY_ALERT_DAYS)}
     return render(request, "pharmacy/stock_list.html", context)
 
@@ -110,8 +105,8 @@ def stock_list(request):
 @login_required
 def stock_item(request, pk):
     user = request.user
-    warehouse = selectors.stock_sees_warehouse(user)
-    require(warehouse or user.has_role(Role.PASANTE))
+    require(selectors.can_use_pharmacy(user))
+    warehouse = selectors.is_pharmacy_wide(user)
     item = get_or_404(lambda: Item.objects.get(pk=pk))
     scope = None if warehouse else selectors.stock_clinics_visible_to(user)
     balances = list(selectors.stock_item_balances(item, clinics=scope))
@@ -125,24 +120,26 @@ def stock_item(request, pk):
 
 @login_required
 def stock_expiring(request):
-    require(selectors.stock_sees_warehouse(request.user))
+    require(selectors.is_pharmacy_wide(request.user))
     today = timezone.localdate()
     page_obj, query_string = paginate(request, selectors.lots_expiring(today=today), PAGE_SIZE)
     for balance in page_obj:
         balance.days_left = (balance.lot.expiry - today).days
     context = {"page_obj": page_obj, "query_string": query_string, "today": today,
-               "within_days": selectors.EXPIRY_ALERT_DAYS}
+               "within_days": selectors.EXPIRY_ALERT_DAYS,
+               "edits_catalogue": selectors.can_edit_catalogue(request.user)}
     return render(request, "pharmacy/stock_expiring.html", context)
 
 
 @login_required
 def stock_below_minimum(request):
-    require(selectors.stock_sees_warehouse(request.user))
+    require(selectors.is_pharmacy_wide(request.user))
     warehouse_items = list(selectors.warehouse_below_minimum())
     page_obj, query_string = paginate(request, selectors.clinic_items_below_minimum(), PAGE_SIZE)
     for line in page_obj:
         line.minimum = calculations.minimum_stock(line.amc)
-    context = {"warehouse_items": warehouse_items, "page_obj": page_obj, "query_string": query_string}
+    context = {"warehouse_items": warehouse_items, "page_obj": page_obj, "query_string": query_string,
+               "edits_catalogue": selectors.can_edit_catalogue(request.user)}
     return render(request, "pharmacy/stock_below_minimum.html", context)
 
 
@@ -151,7 +148,7 @@ def stock_below_minimum(request):
 
 @login_required
 def warehouse_receipt_create(request):
-    require(selectors.stock_sees_warehouse(request.user))
+    require(selectors.is_pharmacy_wide(request.user))
     if request.method == "POST":
         data = request.POST
         if ADD_LINE in data:
@@ -223,7 +220,7 @@ def count_create(request):
 @login_required
 def count_list(request):
     user = request.user
-    require(selectors.stock_sees_warehouse(user) or user.has_role(Role.PASANTE))
+    require(selectors.can_use_pharmacy(user))
     page_obj, query_string = paginate(request, selectors.stock_count_list(user), PAGE_SIZE)
     return render(request, "pharmacy/count_list.html", {"page_obj": page_obj, "query_string": query_string})
 
@@ -231,7 +228,7 @@ def count_list(request):
 @login_required
 def count_detail(request, pk):
     user = request.user
-    require(selectors.stock_sees_warehouse(user) or user.has_role(Role.PASANTE))
+    require(selectors.can_use_pharmacy(user))
     count = get_or_404(selectors.stock_count_for, user, pk)
     lines = list(count.lines.all())
     totals = {
@@ -249,8 +246,8 @@ def count_detail(request, pk):
 @login_required
 def pharmacy_settings(request):
     user = request.user
-    may_change = _may_manage_settings(user)
-    require(may_change or user.has_role(Role.PHARMACY))
+    require(selectors.can_see_pharmacy_settings(user))
+    may_change = selectors.can_change_pharmacy_settings(user)
     current = selectors.pharmacy_settings()
     if request.method == "POST":
         require(may_change)
