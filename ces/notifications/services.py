@@ -17,6 +17,7 @@ sends that e-mail again once the lease ends. The in-app entry is never duplicate
 """
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -124,7 +125,7 @@ def notifications_claim(*, now: datetime | None = None, limit: int | None = None
     one ``WHERE ... OR ...`` over both states sorted the whole table, 150 ms a claim at 100,000 due.
     """
     now = now or timezone.now()
-    limit = limit or _setting("NOTIFICATIONS_BATCH_SIZE", 50)
+    limit = limit or _setting("NOTIFICATIONS_BATCH_SIZE", 200)
     token = uuid.uuid4()
     table = Notification._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
@@ -398,11 +399,15 @@ def _write_finals(finals: dict[int, dict], token: uuid.UUID) -> dict[int, str]:
         return dict(cursor.fetchall())
 
 
-def notifications_dispatch(*, now: datetime | None = None, limit: int | None = None, max_batches: int = 20) -> dict:
-    """Claim and deliver due notifications, batch after batch, until none is due (or ``max_batches``).
+def notifications_dispatch(
+    *, now: datetime | None = None, limit: int | None = None, max_batches: int = 20, max_seconds: float | None = None
+) -> dict:
+    """Claim and deliver due notifications, batch after batch, until none is due, or ``max_batches``
+    batches are done, or a batch ends after ``max_seconds``.
 
     Any number of dispatchers may run at once; each row is claimed by one of them.
     """
+    started = time.monotonic()
     outcome: dict[str, int] = {}
     for _ in range(max_batches):
         token, ids = notifications_claim(now=now, limit=limit)
@@ -410,6 +415,8 @@ def notifications_dispatch(*, now: datetime | None = None, limit: int | None = N
             break
         for state in notifications_deliver(ids=ids, token=token, now=now).values():
             outcome[state] = outcome.get(state, 0) + 1
+        if max_seconds is not None and time.monotonic() - started >= max_seconds:
+            break
     return outcome
 
 

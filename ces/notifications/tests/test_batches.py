@@ -20,6 +20,7 @@ from ces.notifications.services import (
     notifications_dispatch,
     notifications_materialise,
 )
+from ces.notifications.tasks import dispatch
 
 from .rules import PingRule
 
@@ -221,3 +222,16 @@ def test_eight_dispatchers_over_200_due_rows_deliver_each_exactly_once(ping_rule
     assert sum((Counter(o) for o in outcomes), Counter()) == {State.SENT: 200}
     assert Notification.objects.filter(state=State.SENT, emailed=True, delivered_at__isnull=False).count() == 200
     assert Counter(m.to[0] for m in mail.outbox) == {f"persona{i}@example.mx": 1 for i in range(200)}
+
+
+def test_a_dispatch_past_its_time_budget_finishes_its_batch_and_starts_no_other(ping_rule, now):
+    remind_many(ping_rule, now, 12)
+    assert notifications_dispatch(now=now, limit=5, max_seconds=0) == {State.SENT: 5}
+    assert notifications_dispatch(now=now, limit=5) == {State.SENT: 7}
+
+
+def test_the_dispatch_task_drains_a_backlog_beyond_twenty_batches(ping_rule, settings):
+    settings.NOTIFICATIONS_BATCH_SIZE = 1
+    remind_many(ping_rule, timezone.now(), 25)
+    assert dispatch() == {State.SENT: 25}
+    assert len(mail.outbox) == 25
