@@ -7,13 +7,15 @@ Exactly-once, in three layers:
 2. Claim: one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)`` moves due rows to
    ``sending`` with a fresh claim token and a lease (``claimed_until``). Two workers never claim the same
    row; a row whose lease ran out (its worker was killed between claim and send) is claimable again.
-3. Finish: every later transition is a conditional UPDATE on (``state = sending``, same token). A worker
-   that lost its lease cannot mark, cancel or retry a row another worker now owns.
+3. Finish: every later transition is a conditional UPDATE on (``state = sending``, same token), one
+   statement for a whole claimed batch. A worker that lost its lease cannot mark, cancel or retry a row
+   another worker now owns.
 
 The lease must outlive the dispatch task's hard time limit (``tasks.py``), so a live worker never loses
 a row it is still sending. The one window left is the one no system can close with an outside mail
 server: a worker killed after the SMTP server accepted the mail and before the row is marked sent
-sends that e-mail again once the lease ends. The in-app entry is never duplicated.
+sends that e-mail again once the lease ends (with batches: the e-mails of its batch already sent). The
+in-app entry is never duplicated.
 """
 
 import logging
