@@ -10,7 +10,9 @@ A rule answers five questions, and the engine (``services.py``) does the rest:
 - ``due(now)``: which reminders exist by ``now``: subject, occurrence key, due time, recipients;
 - ``message(notification, subject)``: title, body and link, called inside ``translation.override`` of
   the recipient's language, so ``gettext`` gives the right words;
-- ``still_needed(notification, subject, now)``: is the reason still there? If not, the row is cancelled;
+- ``still_needed(notification, subject, now)``: is the reason still there? If not, the row is cancelled
+  (the engine asks ``still_needed_many`` once per batch, which calls it row by row unless a rule
+  answers the batch at once; ``subjects(model, ids)`` loads a batch's subjects, likewise overridable);
 - ``expires_after``: how late is too late; a reminder not sent by ``due_at + expires_after`` expires.
 """
 
@@ -61,6 +63,16 @@ class ReminderRule:
 
     def still_needed(self, notification, subject, now: datetime) -> bool:
         return True
+
+    def still_needed_many(self, pairs: list[tuple], now: datetime) -> list[bool]:
+        """``still_needed`` for each (notification, subject) of a batch, in order. A rule whose answer
+        costs queries may override it to answer the whole batch in a few."""
+        return [self.still_needed(notification, subject, now) for notification, subject in pairs]
+
+    def subjects(self, model: type[Model], ids) -> dict:
+        """The subjects of a batch, by primary key. A rule may override it to ``select_related`` what its
+        ``message`` and ``still_needed`` read."""
+        return model._default_manager.in_bulk(ids)
 
     def expiry(self) -> timedelta:
         """``expires_after``, unless settings.NOTIFICATIONS_EXPIRY names this kind (in seconds)."""
