@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from ces.core.api import TokenObtainView
-from ces.core.health import healthz
+from ces.core.health import healthz, livez
 
 # The admin login goes through allauth's login form, so its rate limits apply there too.
 admin.autodiscover()
@@ -25,6 +25,7 @@ urlpatterns = [
     path("avisos/", include("ces.notifications.urls")),
     path("reportes/", include("ces.reports.urls")),
     path("admin/", admin.site.urls),
+    path("livez", livez, name="livez"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

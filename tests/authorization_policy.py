@@ -95,6 +95,7 @@ ADMIN_SITE = expect(LOGIN, admin_user=OK)
 CORE = {
     "accounts:home": get(LOGGED_IN_ONLY),
     "accounts:set-language": post(expect(OK, anonymous=OK), note="POST only; anyone may switch language"),
+    "livez": get(EVERYONE, note="public: the load balancer's liveness probe; touches neither database nor Redis"),
     "healthz": get(EVERYONE, note="public: the load balancer and monitoring call it"),
     "api:auth-token": post(expect(INVALID, anonymous=INVALID), note="POST only; empty body is a 400 for all"),
     "api:api-root": get(LOGGED_IN_ONLY),
