@@ -31,8 +31,9 @@ def serve():
 
     def start(*args):
         port = _free_port()
-        env = {**os.environ, "WEB_CONCURRENCY": "1", "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-               "PYTHONPATH": str(ROOT)}
+        # No control socket: its default path is one per user, shared with any other gunicorn on the machine.
+        env = {**os.environ, "WEB_CONCURRENCY": "1", "PYTHONPATH": str(ROOT),
+               "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --no-control-socket"}
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", CONFIG, *args], cwd=ROOT, env=env,
                                    stderr=subprocess.PIPE, text=True)
         started.append(process)
