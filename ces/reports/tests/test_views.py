@@ -196,6 +196,13 @@ def test_report_page_shows_filters_preview_chart_and_downloads(client, roster, c
     assert " style=" not in body and "<script>" not in body
 
 
+def test_report_page_tells_how_to_know_a_csv_was_cut_off(client, roster, coordinator):
+    client.force_login(coordinator)
+    body = client.get(reverse("reports:report-detail", args=["pasante-roster"])).content.decode()
+    note = body.split('data-testid="csv-end-note">', 1)[1].split("</p>", 1)[0]
+    assert "«# Fin del reporte»" in note and "descárgalo de nuevo" in note
+
+
 def _network(size):
     for _ in range(size):
         clinic = ClinicFactory()
