@@ -28,5 +28,6 @@ RUN python manage.py compilemessages --ignore=.venv -v0 \
 
 USER ces
 EXPOSE 8000
-# The web command of docker-compose.yml migrates and collects static files first; this is the bare server.
-CMD ["gunicorn", "ces.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The web command of docker-compose.yml migrates and collects static files first; this is the bare server,
+# with the settings of ces/gunicorn.conf.py as everywhere else.
+CMD ["gunicorn", "--config", "ces/gunicorn.conf.py"]

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from ces.core.api import TokenObtainView
-from ces.core.health import healthz
+from ces.core.health import healthz, livez
 
 handler403 = "ces.accounts.views.permission_denied"
 
@@ -42,6 +42,7 @@ urlpatterns = [
     path("avisos/", include("ces.notifications.urls")),
     path("reportes/", include("ces.reports.urls")),
     path("admin/", admin.site.urls),
+    path("livez", livez, name="livez"),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

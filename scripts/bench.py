@@ -19,6 +19,19 @@
     lots: dispatches/s and ledger lines/s, and at the end no negative balance and every balance equal to
     its ledger sum (printed, and asserted).
 
+(d) HTTP throughput (``--only http``): gunicorn started with the Procfile's web command (so with
+    ces/gunicorn.conf.py: 3 processes × 4 threads) on a free 127.0.0.1 port against the bench database,
+    as in production (DEBUG=0, static files collected, every request with ``X-Forwarded-Proto: https`` as
+    the TLS proxy sends it). Each person logs in once by posting the login form; wrk (Debian's package,
+    installed through scripts/apt-install.sh if missing) then runs ``-t2 -c8 -d10s`` with that session
+    cookie on the busiest pages of each role (pasante: home, new restock request form; pharmacy: queue,
+    home; coordinator: home, clinic list) and the restock-request API list (as pharmacy), each printed as
+    requests/s, a ratio to ``/livez`` (the bare view) in the same run, and median latency, with 30 × scale
+    clinics of request history. Then the staff directory's CSV at 1,000,000 × scale rows is downloaded
+    through the same server as a browser saves it: rows counted, the transfer complete, and its last line
+    ``# Fin del reporte: N filas`` with N the rows counted (asserted). The server is stopped at the end;
+    its log is kept in a temporary file named in the output. About 3 minutes at scale 1.
+
     .venv/bin/python scripts/bench.py --scale 0.1 --only pharmacy      (one part; repeat --only for more)
 
 Later issues add their measurements here. One run is 10 to 15 minutes on two cores at scale 1 (627 s last
@@ -32,6 +45,7 @@ import resource
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +56,7 @@ os.environ.setdefault("EMAIL_URL", "dummymail://")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-PARTS = ("csv", "reminders", "pharmacy")
+PARTS = ("csv", "reminders", "pharmacy", "http")
 CSV_SIZES = (100_000, 1_000_000)
 REMINDERS = 100_000
 RECIPIENTS = 1000
@@ -172,10 +186,12 @@ def csv_child(key: str) -> dict:
     first_rows = next(chunks)
     first_rows_at = time.perf_counter() - start
     size, lines = len(header) + len(first_rows), header.count(b"\n") + first_rows.count(b"\n")
+    last = first_rows
     tracemalloc.start()
     for i, chunk in enumerate(chunks):
         size += len(chunk)
         lines += chunk.count(b"\n")
+        last = chunk
         if i == 3:  # tracemalloc slows Python down: measure a few chunks of the loop, then let it run
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
@@ -183,7 +199,8 @@ def csv_child(key: str) -> dict:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     seconds = time.perf_counter() - start
-    return {"rows": lines - 1, "seconds": seconds, "first_byte": first_byte, "first_rows": first_rows_at, "bytes": size,
+    assert last.startswith(b"# "), last  # the line that says the file is whole, after the last row
+    return {"rows": lines - 2, "seconds": seconds, "first_byte": first_byte, "first_rows": first_rows_at, "bytes": size,
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "traced_peak_mb": peak / 2**20}
 
 
@@ -608,6 +625,236 @@ def ledger_check() -> dict:
             "expired_picked": expired_picked}
 
 
+# --- (d) HTTP: gunicorn as the Procfile starts it, wrk on each role's busiest pages, the 1M-row CSV -----------
+
+HTTP_SECONDS = 10  # wrk -d, per page
+HTTP_THREADS, HTTP_CONNECTIONS = 2, 8  # wrk -t, -c: two cores, against the server's 3 processes × 4 threads
+BENCH_PASSWORD = "bench-http-2026"
+HTTP_HOST = "localhost"
+
+
+def procfile_web() -> str:
+    """The Procfile's web command, as honcho or a platform would run it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.split(":", 1)[1].strip()
+    raise SystemExit("the Procfile has no web process")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(port: int) -> dict:
+    """The environment of the web process in production (DEBUG=0), bound to loopback only.
+
+    Requests carry ``X-Forwarded-Proto: https`` as the TLS proxy in front of web sends it, so the
+    production security settings (SSL redirect, secure cookies, CSRF's referer check) stay on.
+    """
+    import secrets
+
+    return {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_hex(40), "ALLOWED_HOSTS": HTTP_HOST,
+            "PORT": str(port),
+            # No control socket: its default path is one per user, shared with any other gunicorn running here.
+            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --no-control-socket", "LOG_LEVEL": "WARNING",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+class Server:
+    """gunicorn started with the Procfile's web command; stopped (and waited for) on leaving the block."""
+
+    def __init__(self, env: dict, log):
+        self.env, self.log, self.process = env, log, None
+        self.base = f"http://127.0.0.1:{env['PORT']}"
+
+    def __enter__(self):
+        self.process = subprocess.Popen(["sh", "-c", f"exec {procfile_web()}"], cwd=ROOT, env=self.env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {self.log.name}")
+            try:
+                with urllib.request.urlopen(self.request("/livez"), timeout=5) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"gunicorn did not answer /livez within 60 s; see {self.log.name}")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def request(self, path: str, data: bytes | None = None, headers: dict | None = None):
+        return urllib.request.Request(self.base + path, data=data, headers={
+            "Host": HTTP_HOST, "X-Forwarded-Proto": "https", **(headers or {})})
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def login(server: Server, email: str) -> str:
+    """Post the login form once, as a browser does; the Cookie header that carries the session."""
+    import re
+    import urllib.error
+    import urllib.parse
+
+    opener = urllib.request.build_opener(NoRedirect)
+    with opener.open(server.request("/cuentas/login/"), timeout=30) as response:
+        page = response.read().decode()
+        cookies = _cookies(response.headers)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "login": email, "password": BENCH_PASSWORD})
+    try:
+        opener.open(server.request("/cuentas/login/", form.encode(), {
+            "Cookie": _cookie_header(cookies), "Referer": f"https://{HTTP_HOST}/cuentas/login/",
+            "Content-Type": "application/x-www-form-urlencoded"}), timeout=30)
+        raise SystemExit(f"logging in as {email} did not redirect: the form was refused")
+    except urllib.error.HTTPError as redirect:
+        if redirect.code != 302:
+            raise SystemExit(f"logging in as {email}: HTTP {redirect.code}") from None
+        cookies.update(_cookies(redirect.headers))
+    assert "sessionid" in cookies, cookies
+    return _cookie_header(cookies)
+
+
+def _cookies(headers) -> dict:
+    return dict(h.split(";", 1)[0].split("=", 1) for h in headers.get_all("Set-Cookie") or [])
+
+
+def _cookie_header(cookies: dict) -> str:
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def wrk(server: Server, path: str, cookie: str | None) -> dict:
+    """Requests per second and median latency of ``path`` under wrk; every response must be a 200."""
+    import re
+
+    headers = {"Cookie": cookie} if cookie else {}
+    with urllib.request.build_opener(NoRedirect).open(server.request(path, headers=headers), timeout=60) as first:
+        assert first.status == 200, (path, first.status)  # not a redirect to the login page
+    # A generous --timeout: a slow page is measured, not dropped from the latencies as a "timeout".
+    command = ["wrk", f"-t{HTTP_THREADS}", f"-c{HTTP_CONNECTIONS}", f"-d{HTTP_SECONDS}s", "--timeout", "60s",
+               "--latency", "-H", f"Host: {HTTP_HOST}", "-H", "X-Forwarded-Proto: https"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*command, server.base + path], check=True, capture_output=True, text=True).stdout
+    assert "Non-2xx or 3xx" not in out and "Socket errors" not in out, out
+    median = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "median_ms": float(median.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[median.group(2)]}
+
+
+def download_csv(server: Server, key: str, cookie: str) -> dict:
+    """The report's CSV through the server, read as a browser saves it: rows counted, the last line checked."""
+    import csv
+    import http.client
+    import io
+
+    start = time.perf_counter()
+    rows, last, complete = 0, None, True
+    response = urllib.request.urlopen(server.request(f"/reportes/{key}/csv/", headers={"Cookie": cookie}),
+                                      timeout=120)
+    try:
+        reader = csv.reader(io.TextIOWrapper(response, encoding="utf-8-sig", newline=""))
+        next(reader)  # the header
+        for row in reader:
+            if last is not None:
+                rows += 1
+            last = row
+    except http.client.IncompleteRead:
+        complete = False
+    finally:
+        response.close()
+    return {"rows": rows, "last": last, "complete": complete, "seconds": time.perf_counter() - start}
+
+
+def bench_http(scale: float) -> list[str]:
+    """Each role's busiest pages and the API list under wrk, as ratios to /livez in the same run; then the
+    staff directory's CSV through the same server. Printed lines."""
+    import shutil
+    import tempfile
+
+    from django.urls import reverse
+    from django.utils import translation
+
+    from ces.accounts.models import User
+    from ces.accounts.roles import Role
+    from ces.reports.services import csv_end_line
+    from clinics.models import Clinic
+
+    if not shutil.which("wrk"):
+        subprocess.run([str(ROOT / "scripts" / "apt-install.sh"), "wrk"], check=True)
+    n = max(int(CSV_SIZES[-1] * scale), 1000)
+    t = time.perf_counter()
+    generate_staff(n)
+    pharmacy_reset()
+    clinics = max(int(PHARMACY_CLINICS * scale), 2)
+    generate_pharmacy(clinics)
+    coordinator = bench_user()
+    people = {"coordinator": coordinator, "pharmacy": bench_user(PHARMACY_EMAIL, Role.PHARMACY),
+              "pasante": bench_user(PASANTE_EMAIL, Role.PASANTE)}
+    for user in people.values():
+        user.set_password(BENCH_PASSWORD)
+        user.save(update_fields=["password"])
+    print(f"prepared {n:,} staff rows and {clinics} clinics × {PHARMACY_MONTHS} months of requests "
+          f"in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    pages = [
+        ("/livez (bare view)", None, reverse("livez")),
+        ("pasante: home", "pasante", reverse("accounts:home")),
+        ("pasante: new restock request form", "pasante", reverse("pharmacy:request-create")),
+        ("pharmacy: queue", "pharmacy", reverse("pharmacy:request-queue")),
+        ("pharmacy: home", "pharmacy", reverse("accounts:home")),
+        ("coordinator: home", "coordinator", reverse("accounts:home")),
+        ("coordinator: clinic list", "coordinator", reverse("clinics:clinic-list")),
+        ("API restock-request list (pharmacy)", "pharmacy", reverse("api:pharmacy:restock-request-list")),
+    ]
+    port = free_port()
+    env = production_env(port)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    results = {}
+    with tempfile.NamedTemporaryFile("w", prefix="bench-gunicorn-", suffix=".log", delete=False) as log:
+        try:
+            with Server(env, log) as server:
+                cookies = {who: login(server, user.email) for who, user in people.items()}
+                for label, who, path in pages:
+                    results[label] = wrk(server, path, cookies.get(who))
+                    print(f"{label}: {results[label]['rps']:,.1f} req/s", file=sys.stderr)
+                release_pasante()  # the staff directory holds exactly the generated rows again
+                staff = download_csv(server, "staff-directory", cookies["coordinator"])
+        finally:
+            release_pasante()
+    with translation.override(User.objects.get(pk=coordinator.pk).preferred_language or "es"):
+        end = [csv_end_line(staff["rows"])]
+    baseline = results[pages[0][0]]["rps"]
+    out = [f"HTTP through gunicorn as the Procfile starts it ({procfile_web()}; DEBUG=0), wrk -t{HTTP_THREADS} "
+           f"-c{HTTP_CONNECTIONS} -d{HTTP_SECONDS}s per page; {clinics} clinics with requests, "
+           f"{Clinic.objects.count()} clinics in all; load average {os.getloadavg()[0]:.1f} at the end"]
+    out += format_table(("Page (as)", "req/s", "× /livez", "median ms", "requests"), [
+        (label, f"{r['rps']:,.1f}", f"{r['rps'] / baseline:.3f}", f"{r['median_ms']:,.1f}", f"{r['requests']:,}")
+        for label, r in results.items()])
+    whole = staff["complete"] and staff["rows"] == n and staff["last"] == end
+    out.append("")
+    transfer = "complete" if staff["complete"] else "CUT"
+    out.append(f"Staff directory CSV through the server: {staff['rows']:,} rows of {n:,} in {staff['seconds']:,.1f} s "
+               f"({staff['rows'] / staff['seconds']:,.0f} rows/s), transfer {transfer}, last line {staff['last']!r}: "
+               f"{'whole' if whole else 'NOT WHOLE'} (server log: {log.name})")
+    assert whole, staff
+    return out
+
+
 # --- Main ---------------------------------------------------------------------------------------------------
 
 
@@ -730,7 +977,7 @@ def main():
 
     parts = args.only or PARTS
     began = time.perf_counter()
-    table, pharmacy = [], []
+    table, pharmacy, http = [], [], []
     if "csv" in parts:
         table += bench_csv(args.scale)
         connection.close()
@@ -739,6 +986,9 @@ def main():
         connection.close()
     if "pharmacy" in parts:
         pharmacy = bench_pharmacy(args.scale)
+        connection.close()
+    if "http" in parts:
+        http = bench_http(args.scale)
 
     print()
     print(f"make bench  (scale {args.scale}, {os.cpu_count()} cores, {time.perf_counter() - began:,.0f} s)")
@@ -747,6 +997,9 @@ def main():
                                       "peak RSS (child)", "tracemalloc peak"), table)))
         print()
     print("\n".join(pharmacy))
+    if http:
+        print()
+        print("\n".join(http))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ API_DOCS_READERS = expect(FORBIDDEN, **cells(
 CORE = {
     "accounts:home": get(LOGGED_IN_ONLY),
     "accounts:set-language": post(expect(OK, anonymous=OK), note="POST only; anyone may switch language"),
+    "livez": get(EVERYONE, note="public: the load balancer's liveness probe; touches neither database nor Redis"),
     "healthz": get(EVERYONE, note="public: the load balancer and monitoring call it"),
     "favicon": get(EVERYONE, note="public: a redirect to the static icon"),
     "api:auth-token": post(expect(INVALID, anonymous=INVALID), note="POST only; empty body is a 400 for all"),

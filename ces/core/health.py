@@ -1,9 +1,9 @@
-"""``/healthz``: is the database there, is Redis there, is the beat ticking?"""
+"""``/livez``: is the process answering? ``/healthz``: is the database there, is Redis there, is the beat ticking?"""
 
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -31,6 +31,17 @@ def _beat_status():
         return {"last": None, "fresh": False}
     age = (timezone.now() - beat.last_beat).total_seconds()
     return {"last": beat.last_beat.isoformat(), "fresh": age <= settings.HEARTBEAT_STALE_AFTER_SECONDS}
+
+
+@never_cache
+@require_GET
+def livez(request):
+    """200 "ok" as long as the process serves requests: no database, no Redis, no session.
+
+    For a load balancer's liveness probe (a database outage must not make it restart every web process)
+    and as the bare baseline of ``make bench``'s throughput part.
+    """
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
 
 
 @never_cache

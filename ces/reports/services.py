@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from . import registry, rows
 from .models import Export
@@ -29,10 +29,13 @@ def export_ttl() -> timedelta:
 
 
 def csv_stream(*, report: registry.Report, user, filters: dict, language: str) -> Iterator[bytes]:
-    """The report as CSV bytes: the BOM and the header row at once, then one piece per chunk of rows.
+    """The report as CSV bytes: the BOM and the header row at once, one piece per chunk of rows, and last
+    the line that says the file is whole (``csv_end_line``).
 
     Excel opens UTF-8 correctly only with the BOM. Nothing is read before the first piece is sent, and
-    only one chunk of rows is in memory at a time.
+    only one chunk of rows is in memory at a time. A failure once rows have gone out is raised, never
+    swallowed: the server then drops the connection instead of ending the response, so the browser
+    reports a failed download, and the file it kept lacks its last line.
     """
     with translation.override(language):
         buffer = io.StringIO()
@@ -41,11 +44,31 @@ def csv_stream(*, report: registry.Report, user, filters: dict, language: str) -
         yield (BOM + buffer.getvalue()).encode()
         source = report.rows(user, filters)
         getters = rows.getters(report, source)
-        for chunk in rows.stream(source):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows([rows.as_text(get(row)) for get in getters] for row in chunk)
-            yield buffer.getvalue().encode()
+        written = 0
+        try:
+            for chunk in rows.stream(source):
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerows([rows.as_text(get(row)) for get in getters] for row in chunk)
+                written += len(chunk)
+                yield buffer.getvalue().encode()
+        except Exception:
+            logger.exception("CSV of report %s cut off after %s rows", report.key, written)
+            raise
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([csv_end_line(written)])
+        yield buffer.getvalue().encode()
+
+
+def csv_end_line(count: int) -> str:
+    """The CSV's last line, in the active language: a file without it was cut off.
+
+    One cell, in the first column under the last row, where a person scrolling a spreadsheet sees it; it
+    starts with ``#`` so that tools skip it as a comment (pandas ``comment="#"``), and gives the number of
+    rows above it (the header aside) to compare with what the spreadsheet shows.
+    """
+    return "# " + ngettext("End of report: %(count)s row", "End of report: %(count)s rows", count) % {"count": count}
 
 
 def csv_filename(report: registry.Report, today: date | None = None) -> str:

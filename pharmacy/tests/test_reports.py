@@ -57,7 +57,10 @@ def csv_table(client, key, **params):
     assert response.status_code == 200, response.content[:500]
     assert isinstance(response, StreamingHttpResponse)
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(body)))
+    table = list(csv.reader(io.StringIO(body)))
+    end = table.pop()  # the line that says the file is whole (ces.reports), with the number of rows
+    assert end == [f"# End of report: {len(table) - 1} row{'' if len(table) == 2 else 's'}"], end
+    return table
 
 
 def entry(item, **figures):

@@ -7,6 +7,28 @@ from ces.core.services import heartbeat_record
 from ces.core.tasks import heartbeat
 
 
+def test_livez_answers_ok_without_touching_the_database(client, settings):
+    # No django_db mark: pytest-django fails any query here. Redis is pointed at nothing.
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get(reverse("livez"))
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.django_db
+def test_livez_stays_ok_while_healthz_reports_the_database_down(client, django_assert_num_queries):
+    with mock.patch("ces.core.health._check_database", side_effect=OSError("down")):
+        assert client.get(reverse("healthz")).status_code == 503
+        with django_assert_num_queries(0):
+            response = client.get(reverse("livez"))
+    assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_livez_rejects_post(client):
+    assert client.post(reverse("livez")).status_code == 405
+
+
 @pytest.mark.django_db
 def test_healthz_is_ok_when_database_and_redis_answer(client):
     response = client.get(reverse("healthz"))

@@ -4,13 +4,14 @@ and reading them takes little memory, whatever the size of the whole result."""
 import tracemalloc
 
 import pytest
-from django.db import connection
+from django import forms
+from django.db import DataError, connection
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from ces.accounts.roles import Role
 from ces.reports import registry
-from ces.reports.registry import Column, Report, Sql
+from ces.reports.registry import Column, EmptyFilters, Report, Sql
 
 ROWS = 50_000
 
@@ -25,6 +26,28 @@ def big_report():
             "SELECT n, DATE '2026-01-01' + mod(n, 365), repeat('x', 40) || n FROM generate_series(1, %s) AS n",
             [ROWS],
         ),
+        allowed=lambda user: user.has_role(Role.COORDINATOR),
+    ))
+    yield report
+    registry.unregister(report.key)
+
+
+@pytest.fixture
+def failing_report():
+    """Rows 1, 2, ... until ``upto`` (5000): the second column divides by zero at row 3000, the second chunk."""
+
+    def rows(user, filters):
+        return Sql("SELECT n, 1 / (3000 - n) FROM generate_series(1, %s) AS n", [filters["upto"]])
+
+    class UptoForm(EmptyFilters):
+        upto = forms.IntegerField(required=False, min_value=1)
+
+        def clean_upto(self):
+            return self.cleaned_data["upto"] or 5000
+
+    report = registry.register(Report(
+        key="tests-failing", title="Failing", columns=[Column("n", "Number"), Column("ratio", "Ratio")],
+        rows=rows, form=UptoForm,
         allowed=lambda user: user.has_role(Role.COORDINATOR),
     ))
     yield report
@@ -60,7 +83,32 @@ def test_a_large_csv_streams_in_constant_memory(client, coordinator, big_report,
 
     rest = b"".join(chunks)
     total = first_rows.count(b"\n") + second_rows.count(b"\n") + rest.count(b"\n")
-    assert total == ROWS and rest.rstrip().endswith(b"x" * 40 + b"50000")
+    assert total == ROWS + 1  # and the end line
+    assert rest.endswith(b"x" * 40 + b"50000\r\n# Fin del reporte: 50000 filas\r\n")
+
+
+def test_a_stream_that_fails_midway_raises_and_never_writes_the_end_line(client, coordinator, failing_report,
+                                                                        settings):
+    settings.REPORTS_CHUNK_SIZE = 2000
+    client.force_login(coordinator)
+    response = client.get(reverse("reports:report-csv", args=["tests-failing"]))
+    assert response.status_code == 200  # the headers went out before the query ran
+    received = []
+    # The error reaches the server (which then drops the connection rather than end the response).
+    with pytest.raises(DataError, match="division by zero"):
+        for piece in response.streaming_content:
+            received.append(piece)
+    body = b"".join(received).decode("utf-8-sig")
+    assert body.count("\n") == 1 + 2000  # the header and the first chunk, then the failure at row 3000
+    assert "Fin del reporte" not in body and "#" not in body
+
+
+def test_the_same_report_without_the_failure_ends_with_its_line(client, coordinator, failing_report, settings):
+    settings.REPORTS_CHUNK_SIZE = 2000
+    client.force_login(coordinator)
+    response = client.get(reverse("reports:report-csv", args=["tests-failing"]), {"upto": "2999"})
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert body.endswith("\r\n2998,0\r\n2999,1\r\n# Fin del reporte: 2999 filas\r\n")
 
 
 def _memory_to_hold_every_row(report) -> int:

@@ -5,7 +5,9 @@ from datetime import timedelta
 import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils import translation
 
+from ces.reports.services import csv_end_line
 from clinics.tests.factories import AssignmentFactory, ClinicFactory
 from tests.kit import log_in
 
@@ -17,7 +19,12 @@ def _csv(client, key, **params):
     assert response.status_code == 200, response.content[:500]
     assert isinstance(response, StreamingHttpResponse)
     body = b"".join(response.streaming_content)
-    return body, list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    # Every complete CSV ends with the line that says so, counting the rows between it and the header.
+    end = table.pop()
+    with translation.override(response["Content-Language"]):
+        assert end == [csv_end_line(len(table) - 1)], end
+    return body, table
 
 
 # --- Who may run what --------------------------------------------------------------------------------
@@ -122,6 +129,22 @@ def test_csv_filters_by_period(client, roster, coordinator):
     assert len(table) == 1 + 2
 
 
+def test_csv_ends_with_the_line_that_says_it_is_whole_and_how_many_rows(client, roster, coordinator):
+    client.force_login(coordinator)
+    body, table = _csv(client, "pasante-roster")
+    assert len(table) == 1 + 3
+    assert body.decode("utf-8-sig").endswith("\r\n# Fin del reporte: 3 filas\r\n")
+
+
+def test_the_end_line_follows_the_persons_language_and_counts_an_empty_report(client, roster, coordinator):
+    coordinator.preferred_language = "en"
+    coordinator.save(update_fields=["preferred_language"])
+    client.force_login(coordinator)
+    body, table = _csv(client, "pasante-roster", date_to="01/01/1990")
+    assert len(table) == 1
+    assert body.decode("utf-8-sig").endswith("\r\n# End of report: 0 rows\r\n")
+
+
 def test_staff_directory_says_yes_and_no_in_spanish(client, roster, coordinator):
     client.force_login(coordinator)
     _, table = _csv(client, "staff-directory")
@@ -168,6 +191,13 @@ def test_report_page_shows_filters_preview_chart_and_downloads(client, roster, c
     assert reverse("reports:report-csv", args=["pasante-roster"]) in body
     assert reverse("reports:export-create", args=["pasante-roster"]) in body
     assert " style=" not in body and "<script>" not in body
+
+
+def test_report_page_tells_how_to_know_a_csv_was_cut_off(client, roster, coordinator):
+    client.force_login(coordinator)
+    body = client.get(reverse("reports:report-detail", args=["pasante-roster"])).content.decode()
+    note = body.split('data-testid="csv-end-note">', 1)[1].split("</p>", 1)[0]
+    assert "«# Fin del reporte»" in note and "descárgalo de nuevo" in note
 
 
 def _network(size):
