@@ -13,7 +13,7 @@ from ces.accounts.roles import Role
 from ces.reports.registry import ChartData, Column, Report, Series, register
 
 from . import selectors
-from .forms import UNKNOWN_CHOICE, DateField, StaffFilterForm
+from .forms.staffing import UNKNOWN_CHOICE, DateField, StaffFilterForm
 from .models import Assignment, Cadre, Clinic
 
 CHART_MAX_MONTHS = 24

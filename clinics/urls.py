@@ -1,21 +1,21 @@
 from django.urls import path
 
-from . import views
+from .views import staffing
 
 app_name = "clinics"
 
 urlpatterns = [
-    path("", views.clinic_list, name="clinic-list"),
-    path("<int:pk>/", views.clinic_detail, name="clinic-detail"),
-    path("<int:pk>/supervision/nueva/", views.supervision_create, name="supervision-create"),
-    path("personal/", views.staff_list, name="staff-list"),
-    path("personal/<int:pk>/", views.staff_detail, name="staff-detail"),
-    path("promociones/", views.cohort_list, name="cohort-list"),
-    path("promociones/<int:pk>/", views.cohort_detail, name="cohort-detail"),
-    path("asignaciones/nueva/", views.assignment_create, name="assignment-create"),
-    path("asignaciones/<int:pk>/terminar/", views.assignment_end, name="assignment-end"),
-    path("asignaciones/<int:pk>/mover/", views.assignment_move, name="assignment-move"),
-    path("pacientes/", views.patient_list, name="patient-list"),
-    path("pacientes/nuevo/", views.patient_create, name="patient-create"),
-    path("pacientes/<int:pk>/", views.patient_detail, name="patient-detail"),
+    path("", staffing.clinic_list, name="clinic-list"),
+    path("<int:pk>/", staffing.clinic_detail, name="clinic-detail"),
+    path("<int:pk>/supervision/nueva/", staffing.supervision_create, name="supervision-create"),
+    path("personal/", staffing.staff_list, name="staff-list"),
+    path("personal/<int:pk>/", staffing.staff_detail, name="staff-detail"),
+    path("promociones/", staffing.cohort_list, name="cohort-list"),
+    path("promociones/<int:pk>/", staffing.cohort_detail, name="cohort-detail"),
+    path("asignaciones/nueva/", staffing.assignment_create, name="assignment-create"),
+    path("asignaciones/<int:pk>/terminar/", staffing.assignment_end, name="assignment-end"),
+    path("asignaciones/<int:pk>/mover/", staffing.assignment_move, name="assignment-move"),
+    path("pacientes/", staffing.patient_list, name="patient-list"),
+    path("pacientes/nuevo/", staffing.patient_create, name="patient-create"),
+    path("pacientes/<int:pk>/", staffing.patient_detail, name="patient-detail"),
 ]

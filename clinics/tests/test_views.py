@@ -210,7 +210,7 @@ def test_the_coverage_bar_names_the_month_it_starts_in_when_it_fits(start, named
     from django.template.loader import render_to_string
     from django.utils import translation
 
-    from clinics.views import _timeline
+    from clinics.views.staffing import _timeline
 
     with translation.override("en"):
         svg = render_to_string("clinics/_timeline.html", {"timeline": _timeline(SimpleNamespace(coverage=[]), start)})

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from ces.core.pages import add_service_error, get_or_404, paginate, require
 
-from . import selectors, services
-from .coverage import COVERAGE_DAYS
-from .forms import (
+from .. import selectors, services
+from ..coverage import COVERAGE_DAYS
+from ..forms.staffing import (
     AssignmentCreateForm,
     AssignmentEndForm,
     AssignmentMoveForm,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ces.core.forms import UNKNOWN_CHOICE, DateField, SearchForm
 
-from .models import Assignment, Cadre, Clinic, Patient, Staff
+from ..models import Assignment, Cadre, Clinic, Patient, Staff
 
 
 def _staff_label(staff: Staff) -> str:

@@ -1,0 +1,1 @@
+"""The clinics forms, one module per sub-domain."""
