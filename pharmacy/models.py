@@ -229,6 +229,12 @@ class RestockRequest(models.Model):
         verbose_name = _("restock request")
         verbose_name_plural = _("restock requests")
         ordering = ["-period", "clinic"]
+        indexes = [
+            # Each clinic's last sent regular request, newest first (selectors.latest_clinic_lines): one probe
+            # a clinic, however long its history.
+            models.Index(fields=["clinic", "-period"], condition=Q(kind="regular") & ~Q(state="draft"),
+                         name="restockrequest_last_sent"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["clinic", "period"], condition=Q(kind="regular"),
