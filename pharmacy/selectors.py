@@ -487,13 +487,13 @@ def restock_clinics_for(user) -> QuerySet:
 
 # --- Request pages: list, detail with its timeline and the clinic's history, home panels --------------------
 
-def restock_request_list(user, *, clinic=None, state: str = "", period: date | None = None,
+def restock_request_list(user, *, clinic_name: str = "", state: str = "", period: date | None = None,
                          kind: str = "") -> QuerySet:
-    """The requests the user may see, filtered, newest period first, each with ``line_count``. One query
-    (plus the paginator's count)."""
+    """The requests the user may see, filtered (``clinic_name``: part of the clinic's name, any case), newest
+    period first, each with ``line_count``. One query (plus the paginator's count)."""
     rows = restock_requests_visible_to(user)
-    if clinic is not None:
-        rows = rows.filter(clinic=clinic)
+    if clinic_name:
+        rows = rows.filter(clinic__name__icontains=clinic_name)
     if state:
         rows = rows.filter(state=state)
     if period is not None:
