@@ -10,12 +10,14 @@
     peak of the streaming loop are reported: flat from 100k to 1M rows means constant memory.
 (b) Reminder dispatch: 100k × scale due reminders inserted as rows, then claimed and delivered by the
     ces.notifications engine (in-app entry and e-mail to the dummy backend) by two processes at once.
-(c) Pharmacy: the pharmacy's queue and list of requests (as pharmacy) and the new monthly request form (as a
-    pasante) through django.test.Client, with 30 × scale clinics and ten times as many, each with 12 months of
-    requests of 40 lines: queries of one request (the same at both sizes: fixed) and the median latency of
-    20. Then 600 × scale approved requests dispatched by 8 processes at once, all against the same warehouse
-    lots: dispatches/s and ledger lines/s, and at the end no negative balance and every balance equal to
-    its ledger sum (printed, and asserted).
+(c) Pharmacy: every main page (the pharmacy's and the coordinator's home, the stock alerts, the request list
+    and queue, the reports page and the pharmacy's report previews, the new monthly request form) through
+    django.test.Client, with 30 × scale clinics (in a database of its own, ``<bench>_small``) and ten times
+    as many, each with 12 months of requests of 40 lines and of notices: queries of one request (the same at
+    both sizes: fixed), the median latency of 20 taken from the two sizes in turns, and their ratio. Then
+    600 × scale approved requests dispatched by 8 processes at once, all against the same warehouse lots:
+    dispatches/s and ledger lines/s, and at the end no negative balance and every balance equal to its ledger
+    sum (printed, and asserted).
 
     .venv/bin/python scripts/bench.py --scale 0.1 --only pharmacy      (one part; repeat --only for more)
 
@@ -52,6 +54,15 @@ def setup_django():
     import django
 
     django.setup()
+
+
+def ensure_database_named(name: str):
+    """``ensure_database`` for database ``name`` of the same server, and point the connection at it."""
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    ensure_database()
 
 
 def ensure_database():
@@ -447,24 +458,41 @@ def generate_notification_history(clinics: int):
         cursor.execute(f"ANALYZE {Notification._meta.db_table}")
 
 
-def measure_page(client, url: str) -> tuple[int, float]:
-    """Queries of one request, and the median latency of ``PAGE_RUNS`` more (the first one warms up)."""
+def use_database(name: str):
+    """Point the default connection at database ``name`` (of the same server) and connect, outside any timing."""
+    from django.db import connection
+
+    if connection.settings_dict["NAME"] != name:
+        connection.close()
+        connection.settings_dict["NAME"] = name
+    connection.ensure_connection()
+
+
+def measure_pages(sites: list[tuple[str, dict]], url: str) -> list[tuple[int, float]]:
+    """``(queries of one request, median latency of PAGE_RUNS more)`` of ``url`` at each site, a site being a
+    database and its logged-in client. The sites take turns request by request, so a machine busy with
+    something else slows each of them alike, and the ratio between sizes stays a property of the code."""
     import statistics
 
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    reset_queries()  # the log is a bounded deque: once full, its length no longer counts anything
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(PAGE_RUNS):
-        start = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - start)
+    counted, times = [], [[] for _ in sites]
+    for database, client in sites:
+        use_database(database)
+        reset_queries()  # the log is a bounded deque: once full, its length no longer counts anything
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)  # also the warm-up
         assert response.status_code == 200, (url, response.status_code)
-    return len(queries), statistics.median(times)
+        counted.append(len(queries))
+    for _ in range(PAGE_RUNS):
+        for (database, client), measured in zip(sites, times, strict=True):
+            use_database(database)
+            start = time.perf_counter()
+            response = client.get(url)
+            measured.append(time.perf_counter() - start)
+            assert response.status_code == 200, (url, response.status_code)
+    return [(n, statistics.median(t)) for n, t in zip(counted, times, strict=True)]
 
 
 # The main pages, as their people open them: (label, URL name, kwargs, who). Each is measured at both sizes.
@@ -482,20 +510,33 @@ PHARMACY_PAGES = (
 )
 
 
-def measure_pharmacy_pages() -> list[tuple]:
-    """``(label, who, queries, median)`` of each of ``PHARMACY_PAGES``."""
+def pharmacy_clients() -> dict:
+    """A client logged in for each of the pages' people, in the database the connection points at."""
     from django.test import Client
-    from django.urls import reverse
 
     from ces.accounts.roles import Role
 
     pharmacist, pasante, _ = pharmacy_people()
     people = {"pharmacy": pharmacist, "pasante": pasante, "coordinator": bench_user(role=Role.COORDINATOR)}
+    clients = {}
+    for who, user in people.items():
+        clients[who] = Client(HTTP_HOST="localhost")
+        clients[who].force_login(user)
+    return clients
+
+
+def measure_pharmacy_pages(databases: list[str]) -> list[tuple]:
+    """``(label, who, [(queries, median) at each database])`` of each of ``PHARMACY_PAGES``."""
+    from django.urls import reverse
+
+    clients = []
+    for database in databases:
+        use_database(database)
+        clients.append(pharmacy_clients())
     rows = []
     for label, name, kwargs, who in PHARMACY_PAGES:
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(people[who])
-        rows.append((label, who, *measure_page(client, reverse(name, kwargs=kwargs))))
+        sites = [(database, by[who]) for database, by in zip(databases, clients, strict=True)]
+        rows.append((label, who, measure_pages(sites, reverse(name, kwargs=kwargs))))
     return rows
 
 
@@ -668,20 +709,28 @@ def bench_pharmacy(scale: float) -> list[str]:
 
     from pharmacy.models import RestockLine, StockMovement
 
-    pharmacy_reset()
     small = max(int(PHARMACY_CLINICS * scale), 2)
     sizes = (small, 10 * small)
-    pages: dict[str, list] = {}
+    # The smaller size in a database of its own beside the bench's, the larger in the bench's (where the
+    # dispatch below runs): both stay in place, and the pages are measured against the two in turns.
+    main = connection.settings_dict["NAME"]
+    databases = [f"{main}_small", main]
+    lines = []
     n = max(int(DISPATCHES * scale), 80)
     try:
-        for clinics in sizes:
+        for clinics, database in zip(sizes, databases, strict=True):
+            if database == main:
+                use_database(database)
+            else:
+                ensure_database_named(database)
+            pharmacy_reset()
             t = time.perf_counter()
             generate_pharmacy(clinics)
-            lines = RestockLine.objects.count()
-            print(f"generated {clinics} clinics × {PHARMACY_MONTHS} months of requests ({lines:,} lines) "
+            lines.append(RestockLine.objects.count())
+            print(f"generated {clinics} clinics × {PHARMACY_MONTHS} months of requests ({lines[-1]:,} lines) "
                   f"in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-            for label, who, queries, median in measure_pharmacy_pages():
-                pages.setdefault((label, who), []).append((queries, median, lines))
+        pages = {(label, who): runs for label, who, runs in measure_pharmacy_pages(databases)}
+        use_database(main)
         t = time.perf_counter()
         demand = generate_dispatches(n)
         print(f"generated {n:,} approved requests against {len(demand) * 5} warehouse lots "
@@ -690,20 +739,21 @@ def bench_pharmacy(scale: float) -> list[str]:
         dispatch = run_dispatch_workers()
         check = ledger_check()
     finally:
+        use_database(main)
         release_pasante()
     assert dispatch["dispatched"] == n and dispatch["short"] == 0, dispatch
     assert check["negative"] == 0 and check["mismatched"] == 0 and check["balances"] == check["ledger"], check
     assert check["moved"] == check["lines_dispatched"] and check["expired_picked"] == 0, check
     ledger_lines = StockMovement.objects.filter(kind=StockMovement.Kind.DISPATCH_OUT).count()
 
-    lines = next(iter(pages.values()))
     out = [f"Pharmacy pages through django.test.Client: {sizes[0]} and {sizes[1]} clinics × {PHARMACY_MONTHS} months "
-           f"× {PHARMACY_ITEMS} lines ({lines[0][2]:,} and {lines[1][2]:,} lines); median of {PAGE_RUNS} requests"]
+           f"× {PHARMACY_ITEMS} lines ({lines[0]:,} and {lines[1]:,} lines); median of {PAGE_RUNS} requests, "
+           f"the two sizes in turns"]
     out += format_table(
         ("Page (as)", f"queries ({sizes[0]} / {sizes[1]} clinics)", f"median ms ({sizes[0]} / {sizes[1]})",
          "ratio (goal <= 1.5)"), [
-            (f"{label} ({who})", " / ".join(str(q) for q, _, _ in runs),
-             " / ".join(f"{m * 1000:,.0f}" for _, m, _ in runs), f"{runs[1][1] / runs[0][1]:.2f}x")
+            (f"{label} ({who})", " / ".join(str(q) for q, _ in runs),
+             " / ".join(f"{m * 1000:,.0f}" for _, m in runs), f"{runs[1][1] / runs[0][1]:.2f}x")
             for (label, who), runs in pages.items()
         ])
     out.append("")
