@@ -394,3 +394,33 @@ def test_fill_rates_are_rounded_half_up_to_one_decimal():
 
     assert _percent(1, 16) == Decimal("6.3") and _percent(2, 3) == Decimal("66.7") and _percent(1, 3) == Decimal("33.3")
     assert _percent(None, 10) is None and _percent(5, 0) is None
+
+
+# --- The clinic filters offer a few clinics and find the others -------------------------------------------
+
+
+def offered(response, name) -> list[str]:
+    select = response.content.decode().split(f'name="{name}"')[1].split("</select>")[0]
+    return [part.split('"')[0] for part in select.split('<option value="')[1:]]
+
+
+@pytest.mark.parametrize("key, field, search", [("restock-requests", "clinic", "clinic_search"),
+                                                ("stock-on-hand", "location", "location_search")])
+def test_a_filter_offers_a_few_clinics_and_its_search_finds_any_other(client, network, coordinator, clinic_b,
+                                                                      key, field, search):
+    from pharmacy.reports import CLINIC_CHOICES
+
+    late = ClinicFactory(name="Zapata, la última")
+    for n in range(CLINIC_CHOICES):
+        ClinicFactory(name=f"Clínica de relleno {n:02d}")
+    client.force_login(coordinator)
+    url = reverse("reports:report-detail", args=[key])
+
+    first = offered(client.get(url), field)
+    found = offered(client.get(url, {search: "zapata"}), field)
+    chosen = client.get(url, {field: late.pk})
+
+    assert str(late.pk) not in first and len([v for v in first if v.isdigit()]) == CLINIC_CHOICES
+    assert [v for v in found if v.isdigit()] == [str(late.pk)]
+    assert chosen.status_code == 200 and str(late.pk) in offered(chosen, field)
+    assert f'<option value="{late.pk}" selected>' in chosen.content.decode()
