@@ -171,7 +171,8 @@ def _latest_lines_condition(clinic) -> RawSQL:
 def latest_clinic_lines(*, clinic=None) -> QuerySet:
     """Per clinic (or only at ``clinic``, a clinic or its id) and active item, the line of the latest
     submitted (or later) regular request that has one: the pasante's last count, with the AMC computed
-    then. One query."""
+    then. One query. Filter, page and count it, but do not nest it in another query: its condition names
+    the line table, which Django renames inside a subquery."""
     return (
         RestockLine.objects.filter(_latest_lines_condition(clinic), item__active=True)
         .select_related("request__clinic", "item")
