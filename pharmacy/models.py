@@ -243,6 +243,16 @@ class RestockRequest(models.Model):
         verbose_name = _("restock request")
         verbose_name_plural = _("restock requests")
         ordering = ["-period", "clinic"]
+        indexes = [
+            # Each clinic's last sent regular request, newest first (selectors.latest_clinic_lines): one probe
+            # a clinic, however long its history.
+            models.Index(fields=["clinic", "-period"], condition=Q(kind="regular") & ~Q(state="draft"),
+                         name="restockrequest_last_sent"),
+            # The pharmacy's queue and the approved requests waiting for dispatch, in their order (the lists,
+            # the home panel): what waits, never the closed history.
+            models.Index(fields=["submitted_at", "id"], condition=Q(state="submitted"), name="restockrequest_queue"),
+            models.Index(fields=["decided_at", "id"], condition=Q(state="approved"), name="restockrequest_approved"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["clinic", "period"], condition=Q(kind="regular"),

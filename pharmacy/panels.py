@@ -69,13 +69,13 @@ def stock_alerts(request):
     today = timezone.localdate()
     expiring = selectors.lots_expiring(today=today).aggregate(
         total=Count("pk"), expired=Count("pk", filter=Q(lot__expiry__lt=today)), first=Min("lot__expiry"))
-    clinic_lines = selectors.clinic_items_below_minimum()
+    clinic_below = selectors.clinic_items_below_minimum_counts()
     return {
         "within_days": selectors.EXPIRY_ALERT_DAYS,
         "expiring": expiring["total"],
         "expired": expiring["expired"],
         "first_expiry": expiring["first"],
         "warehouse_below": selectors.warehouse_below_minimum().count(),
-        "clinic_below": len(clinic_lines),
-        "clinics_below": len({line.request.clinic_id for line in clinic_lines}),
+        "clinic_below": clinic_below["lines"],
+        "clinics_below": clinic_below["clinics"],
     }

@@ -309,10 +309,8 @@ class ClinicBelowMinimumRule(ReminderRule):
         and month: correcting and submitting a rejected request again adds nothing. Three queries; one
         when nothing is below."""
         since = now - self.expiry()
-        lines = [
-            line for line in selectors.clinic_items_below_minimum()
-            if line.request.submitted_at is not None and since <= line.request.submitted_at <= now
-        ]
+        lines = list(selectors.clinic_items_below_minimum().filter(request__submitted_at__gte=since,
+                                                                   request__submitted_at__lte=now))
         if not lines:
             return []
         today = timezone.localdate(now)
@@ -327,7 +325,7 @@ class ClinicBelowMinimumRule(ReminderRule):
 
     def _line(self, notification, clinic):
         period, item_id = _parse_below_occurrence(notification.occurrence)
-        line = selectors.latest_clinic_lines().filter(request__clinic=clinic, item_id=item_id).first()
+        line = selectors.latest_clinic_lines(clinic=clinic).filter(item_id=item_id).first()
         if line is None or line.request.period != period:
             return None
         return line

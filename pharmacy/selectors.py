@@ -4,7 +4,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
@@ -173,26 +187,74 @@ def warehouse_below_minimum(*, today: date | None = None) -> QuerySet:
     )
 
 
-def latest_clinic_lines() -> QuerySet:
-    """Per clinic and item, the line of the latest submitted (or later) regular request: the pasante's
-    last count, with the AMC computed then. One query (DISTINCT ON)."""
+def _latest_lines_condition(clinic) -> RawSQL:
+    """The WHERE condition of ``latest_clinic_lines``: reads only what the answer holds, however long the history.
+
+    Each clinic's last sent regular request (one probe a clinic of ``restockrequest_last_sent``) gives its
+    lines through their request's index; an active item that request left out (rare: the form sends every
+    item) is looked for in the clinic's earlier requests, newest first, until one has it. DISTINCT ON over
+    every regular line, which this replaces, read and sorted the whole history (4.1 s at 950 clinics and
+    504k lines).
+    """
+    requests, lines, items = RestockRequest._meta.db_table, RestockLine._meta.db_table, Item._meta.db_table
+    sent_regular = (f"r.kind = '{RestockRequest.Kind.REGULAR.value}' "
+                    f"AND NOT (r.state = '{RestockRequest.State.DRAFT.value}')")
+    where, params = ("", []) if clinic is None else ("WHERE c.id = %s", [getattr(clinic, "pk", clinic)])
+    latest = f"""
+        SELECT r.id, r.clinic_id, r.period
+          FROM {Clinic._meta.db_table} c
+         CROSS JOIN LATERAL (SELECT r.id, r.clinic_id, r.period FROM {requests} r
+                              WHERE r.clinic_id = c.id AND {sent_regular}
+                              ORDER BY r.period DESC LIMIT 1) AS r
+         {where}
+    """
+    # Only a last request with fewer lines of active items than there are active items (a count through the
+    # (request, item) index, no line read) can have left one out; its missing items alone are looked for.
+    left_out = f"""
+        WITH latest AS ({latest}),
+             short AS (SELECT latest.* FROM latest
+                        WHERE (SELECT count(*) FROM {lines} x JOIN {items} xi ON xi.id = x.item_id AND xi.active
+                                WHERE x.request_id = latest.id)
+                              < (SELECT count(*) FROM {items} WHERE active))
+        SELECT earlier.id
+          FROM short CROSS JOIN {items} i
+         CROSS JOIN LATERAL (SELECT l.id FROM {requests} r JOIN {lines} l ON l.request_id = r.id AND l.item_id = i.id
+                              WHERE r.clinic_id = short.clinic_id AND {sent_regular} AND r.period < short.period
+                              ORDER BY r.period DESC LIMIT 1) AS earlier
+         WHERE i.active AND NOT EXISTS (SELECT FROM {lines} p WHERE p.request_id = short.id AND p.item_id = i.id)
+    """
+    condition = (f"({lines}.request_id = ANY(ARRAY(SELECT id FROM ({latest}) AS latest)) "
+                 f"OR {lines}.id = ANY(ARRAY({left_out})))")
+    return RawSQL(condition, [*params, *params], output_field=BooleanField())
+
+
+def latest_clinic_lines(*, clinic=None) -> QuerySet:
+    """Per clinic (or only at ``clinic``, a clinic or its id) and active item, the line of the latest
+    submitted (or later) regular request that has one: the pasante's last count, with the AMC computed
+    then. One query. Filter, page and count it, but do not nest it in another query: its condition names
+    the line table, which Django renames inside a subquery."""
     return (
-        RestockLine.objects.filter(request__kind=RestockRequest.Kind.REGULAR, item__active=True)
-        .exclude(request__state=RestockRequest.State.DRAFT)
+        RestockLine.objects.filter(_latest_lines_condition(clinic), item__active=True)
         .select_related("request__clinic", "item")
-        .order_by("request__clinic_id", "item_id", "-request__period")
-        .distinct("request__clinic_id", "item_id")
+        .order_by("request__clinic_id", "item_id")
     )
 
 
-def clinic_items_below_minimum(*, clinic=None) -> list[RestockLine]:
-    """Lines where the clinic's last counted stock is below its minimum (one month of AMC); a clinic
-    that reported a stock-out (stock 0) with consumption is always below. One query."""
-    rows = latest_clinic_lines()
-    if clinic is not None:
-        rows = rows.filter(request__clinic=clinic)
-    below = [line for line in rows if line.stock_on_hand < calculations.minimum_stock(line.amc)]
-    return sorted(below, key=lambda line: (line.request.clinic.name, line.item.name))
+def clinic_items_below_minimum(*, clinic=None) -> QuerySet:
+    """The ``latest_clinic_lines`` where the clinic's last counted stock is below its minimum (one month of
+    AMC; ``calculations.minimum_stock`` in SQL), by clinic and item name: a clinic that reported a
+    stock-out (stock 0) with consumption is always below. One query, paged and counted by the database."""
+    return (
+        latest_clinic_lines(clinic=clinic)
+        .filter(stock_on_hand__lt=F("amc") * calculations.MIN_MONTHS_OF_STOCK)
+        .order_by("request__clinic__name", "item__name", "request__clinic_id", "item_id")
+    )
+
+
+def clinic_items_below_minimum_counts() -> dict[str, int]:
+    """``{"lines", "clinics"}``: how many items are below minimum, and at how many clinics. One query."""
+    return clinic_items_below_minimum().order_by().aggregate(
+        lines=Count("pk"), clinics=Count("request__clinic_id", distinct=True))
 
 
 # A correlated subquery rather than a JOIN and GROUP BY: PostgreSQL computes it only for the page of
@@ -331,7 +393,7 @@ def clinic_minimums(clinic) -> dict[int, int]:
     """``{item_id: minimum}`` at the clinic (one month of the AMC of its last submitted request). One query."""
     return {
         item_id: calculations.minimum_stock(amc)
-        for item_id, amc in latest_clinic_lines().filter(request__clinic=clinic).values_list("item_id", "amc")
+        for item_id, amc in latest_clinic_lines(clinic=clinic).values_list("item_id", "amc")
     }
 
 
@@ -492,14 +554,17 @@ def can_raise_restock_requests_at(user, clinic_id) -> bool:
 
 # --- Request pages: list, detail with its timeline and the clinic's history, home panels --------------------
 
-def restock_request_list(user, *, clinic=None, state: str = "", period: date | None = None,
-                         kind: str = "") -> QuerySet:
-    """The requests the user may see, filtered (``clinic``: a clinic or its id; ``period``: any day of the
-    month), newest period first, each with ``line_count``. One query (plus the paginator's count); the
-    pages and the API list both read it."""
+def restock_request_list(user, *, clinic=None, clinic_name: str = "", state: str = "",
+                         period: date | None = None, kind: str = "") -> QuerySet:
+    """The requests the user may see, filtered (``clinic``: a clinic or its id, for the API;
+    ``clinic_name``: part of the clinic's name, any case, for the page; ``period``: any day of the month),
+    newest period first, each with ``line_count``. One query (plus the paginator's count); the pages and the
+    API list both read it."""
     rows = restock_requests_visible_to(user)
     if clinic is not None:
         rows = rows.filter(clinic=clinic)
+    if clinic_name:
+        rows = rows.filter(clinic__name__icontains=clinic_name)
     if state:
         rows = rows.filter(state=state)
     if period is not None:

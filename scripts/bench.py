@@ -12,12 +12,14 @@
     ces.notifications engine (in-app entry and e-mail to a backend that only counts) by two processes at
     once; then every row must be sent and in its inbox and every e-mail sent once: the duplicates and the
     lost are counted (both 0, or the run fails).
-(c) Pharmacy: the pharmacy's queue and list of requests (as pharmacy) and the new monthly request form (as a
-    pasante) through django.test.Client, with 30 × scale clinics and ten times as many, each with 12 months of
-    requests of 40 lines: queries of one request (the same at both sizes: fixed) and the median latency of
-    20. Then 600 × scale approved requests dispatched by 8 processes at once, all against the same warehouse
-    lots: dispatches/s and ledger lines/s, and at the end no negative balance and every balance equal to
-    its ledger sum (printed, and asserted).
+(c) Pharmacy: every main page (the pharmacy's and the coordinator's home, the stock alerts, the request list
+    and queue, the reports page and the pharmacy's report previews, the new monthly request form) through
+    django.test.Client, with 30 × scale clinics (in a database of its own, ``<bench>_small``) and ten times
+    as many, each with 12 months of requests of 40 lines and of notices: queries of one request (the same at
+    both sizes: fixed), the median latency of 20 taken from the two sizes in turns, and their ratio. Then
+    600 × scale approved requests dispatched by 8 processes at once, all against the same warehouse lots:
+    dispatches/s and ledger lines/s, and at the end no negative balance and every balance equal to its ledger
+    sum (printed, and asserted).
 
 (d) HTTP throughput (``--only http``): gunicorn started with the Procfile's web command (so with
     ces/gunicorn.conf.py: 3 processes × 4 threads) on a free 127.0.0.1 port against the bench database,
@@ -68,6 +70,15 @@ def setup_django():
     import django
 
     django.setup()
+
+
+def ensure_database_named(name: str):
+    """``ensure_database`` for database ``name`` of the same server, and point the connection at it."""
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    ensure_database()
 
 
 def ensure_database():
@@ -357,10 +368,13 @@ def release_pasante():
 
 
 def pharmacy_reset():
-    """Empty the pharmacy's tables: each run starts from nothing."""
+    """Empty the pharmacy's tables (and the bench's notices): each run starts from nothing."""
     from django.db import connection
 
+    from ces.notifications.models import Notification
+
     release_pasante()
+    Notification.objects.filter(kind=NOTICE_KIND).delete()
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE pharmacy_restocklineevent, pharmacy_restockline, pharmacy_restockrequestevent, "
@@ -464,40 +478,127 @@ def generate_pharmacy(clinics: int):
                        CASE WHEN state = 'closed' THEN suggested END, ''
                   FROM g
                 """, [start, start + LINE_BATCH - 1])
-        cursor.execute("ANALYZE pharmacy_restockrequest, pharmacy_restockline, pharmacy_item")
+        # VACUUM as well: autovacuum would have passed over rows this old in any database that lives, and
+        # without the visibility map it sets no index-only scan is one (each would read the table too).
+        cursor.execute("VACUUM (ANALYZE) pharmacy_restockrequest, pharmacy_restockline, pharmacy_item")
+    generate_notification_history(clinics)
 
 
-def measure_page(client, url: str) -> tuple[int, float]:
-    """Queries of one request, and the median latency of ``PAGE_RUNS`` more (the first one warms up)."""
+NOTICES_PER_CLINIC_MONTH = 10  # the outbox's history grows with the clinics and the months, as the requests do
+NOTICE_KIND = "bench.pharmacy-history"
+
+
+def generate_notification_history(clinics: int):
+    """``NOTICES_PER_CLINIC_MONTH`` notices a clinic and month, sent to the pharmacist and read long ago, and one
+    a clinic that failed: what the coordinator's outbox panel counts."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    from ces.notifications.models import Notification
+    from clinics.models import Clinic
+
+    Notification.objects.filter(kind=NOTICE_KIND).delete()
+    pharmacist = pharmacy_people()[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH c AS (SELECT id FROM clinics_clinic WHERE name LIKE %(prefix)s ORDER BY id LIMIT %(clinics)s)
+            INSERT INTO {Notification._meta.db_table}
+                   (recipient_id, kind, subject_type_id, subject_id, occurrence, due_at, next_attempt_at, state,
+                    attempts, last_error, title, body, link, delivered_at, sent_at, read_at, emailed, created_at)
+            SELECT %(recipient)s, %(kind)s, %(type)s, c.id, 'm' || k || '/' || n, due, due,
+                   CASE WHEN k = 0 AND n = 0 THEN 'failed' ELSE 'sent' END, 1,
+                   CASE WHEN k = 0 AND n = 0 THEN 'SMTP 421' ELSE '' END, 'Aviso bench', '', '',
+                   CASE WHEN k = 0 AND n = 0 THEN NULL ELSE due END, CASE WHEN k = 0 AND n = 0 THEN NULL ELSE due END,
+                   CASE WHEN k = 0 AND n = 0 THEN NULL ELSE due END, false, due
+              FROM c CROSS JOIN generate_series(0, %(months)s - 1) AS k CROSS JOIN generate_series(0, %(per)s - 1) AS n
+                   CROSS JOIN LATERAL (SELECT now() - make_interval(months => k, hours => n) AS due) AS d
+            """,
+            {"prefix": BENCH_CLINIC + "%", "clinics": clinics, "months": PHARMACY_MONTHS,
+             "per": NOTICES_PER_CLINIC_MONTH, "recipient": pharmacist.pk, "kind": NOTICE_KIND,
+             "type": ContentType.objects.get_for_model(Clinic).pk})
+        cursor.execute(f"VACUUM (ANALYZE) {Notification._meta.db_table}")
+
+
+def use_database(name: str):
+    """Point the default connection at database ``name`` (of the same server) and connect, outside any timing."""
+    from django.db import connection
+
+    if connection.settings_dict["NAME"] != name:
+        connection.close()
+        connection.settings_dict["NAME"] = name
+    connection.ensure_connection()
+
+
+def measure_pages(sites: list[tuple[str, dict]], url: str) -> list[tuple[int, float]]:
+    """``(queries of one request, median latency of PAGE_RUNS more)`` of ``url`` at each site, a site being a
+    database and its logged-in client. The sites take turns request by request, so a machine busy with
+    something else slows each of them alike, and the ratio between sizes stays a property of the code."""
     import statistics
 
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    reset_queries()  # the log is a bounded deque: once full, its length no longer counts anything
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(PAGE_RUNS):
-        start = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - start)
+    counted, times = [], [[] for _ in sites]
+    for database, client in sites:
+        use_database(database)
+        reset_queries()  # the log is a bounded deque: once full, its length no longer counts anything
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)  # also the warm-up
         assert response.status_code == 200, (url, response.status_code)
-    return len(queries), statistics.median(times)
+        counted.append(len(queries))
+    for _ in range(PAGE_RUNS):
+        for (database, client), measured in zip(sites, times, strict=True):
+            use_database(database)
+            start = time.perf_counter()
+            response = client.get(url)
+            measured.append(time.perf_counter() - start)
+            assert response.status_code == 200, (url, response.status_code)
+    return [(n, statistics.median(t)) for n, t in zip(counted, times, strict=True)]
 
 
-def measure_pharmacy_pages() -> list[tuple]:
+# The main pages, as their people open them: (label, URL name, kwargs, who). Each is measured at both sizes.
+PHARMACY_PAGES = (
+    ("pharmacy home", "accounts:home", {}, "pharmacy"),
+    ("stock alerts: below minimum", "pharmacy:stock-below-minimum", {}, "pharmacy"),
+    ("stock alerts: expiring", "pharmacy:stock-expiring", {}, "pharmacy"),
+    ("request list", "pharmacy:request-list", {}, "pharmacy"),
+    ("request queue", "pharmacy:request-queue", {}, "pharmacy"),
+    ("coordinator home", "accounts:home", {}, "coordinator"),
+    ("reports page", "reports:report-list", {}, "coordinator"),
+    *[(f"report preview: {key}", "reports:report-detail", {"key": key}, "coordinator")
+      for key in ("restock-requests", "stockouts", "stock-on-hand", "consumption")],
+    ("new request form", "pharmacy:request-create", {}, "pasante"),
+)
+
+
+def pharmacy_clients() -> dict:
+    """A client logged in for each of the pages' people, in the database the connection points at."""
     from django.test import Client
-    from django.urls import reverse
+
+    from ces.accounts.roles import Role
 
     pharmacist, pasante, _ = pharmacy_people()
+    people = {"pharmacy": pharmacist, "pasante": pasante, "coordinator": bench_user(role=Role.COORDINATOR)}
+    clients = {}
+    for who, user in people.items():
+        clients[who] = Client(HTTP_HOST="localhost")
+        clients[who].force_login(user)
+    return clients
+
+
+def measure_pharmacy_pages(databases: list[str]) -> list[tuple]:
+    """``(label, who, [(queries, median) at each database])`` of each of ``PHARMACY_PAGES``."""
+    from django.urls import reverse
+
+    clients = []
+    for database in databases:
+        use_database(database)
+        clients.append(pharmacy_clients())
     rows = []
-    for name, user in (("pharmacy:request-queue", pharmacist), ("pharmacy:request-list", pharmacist),
-                       ("pharmacy:request-create", pasante)):
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(user)
-        rows.append((name, *measure_page(client, reverse(name))))
+    for label, name, kwargs, who in PHARMACY_PAGES:
+        sites = [(database, by[who]) for database, by in zip(databases, clients, strict=True)]
+        rows.append((label, who, measure_pages(sites, reverse(name, kwargs=kwargs))))
     return rows
 
 
@@ -901,20 +1002,28 @@ def bench_pharmacy(scale: float) -> list[str]:
 
     from pharmacy.models import RestockLine, StockMovement
 
-    pharmacy_reset()
     small = max(int(PHARMACY_CLINICS * scale), 2)
     sizes = (small, 10 * small)
-    pages: dict[str, list] = {}
+    # The smaller size in a database of its own beside the bench's, the larger in the bench's (where the
+    # dispatch below runs): both stay in place, and the pages are measured against the two in turns.
+    main = connection.settings_dict["NAME"]
+    databases = [f"{main}_small", main]
+    lines = []
     n = max(int(DISPATCHES * scale), 80)
     try:
-        for clinics in sizes:
+        for clinics, database in zip(sizes, databases, strict=True):
+            if database == main:
+                use_database(database)
+            else:
+                ensure_database_named(database)
+            pharmacy_reset()
             t = time.perf_counter()
             generate_pharmacy(clinics)
-            lines = RestockLine.objects.count()
-            print(f"generated {clinics} clinics × {PHARMACY_MONTHS} months of requests ({lines:,} lines) "
+            lines.append(RestockLine.objects.count())
+            print(f"generated {clinics} clinics × {PHARMACY_MONTHS} months of requests ({lines[-1]:,} lines) "
                   f"in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-            for name, queries, median in measure_pharmacy_pages():
-                pages.setdefault(name, []).append((queries, median, lines))
+        pages = {(label, who): runs for label, who, runs in measure_pharmacy_pages(databases)}
+        use_database(main)
         t = time.perf_counter()
         demand = generate_dispatches(n)
         print(f"generated {n:,} approved requests against {len(demand) * 5} warehouse lots "
@@ -923,21 +1032,22 @@ def bench_pharmacy(scale: float) -> list[str]:
         dispatch = run_dispatch_workers()
         check = ledger_check()
     finally:
+        use_database(main)
         release_pasante()
     assert dispatch["dispatched"] == n and dispatch["short"] == 0, dispatch
     assert check["negative"] == 0 and check["mismatched"] == 0 and check["balances"] == check["ledger"], check
     assert check["moved"] == check["lines_dispatched"] and check["expired_picked"] == 0, check
     ledger_lines = StockMovement.objects.filter(kind=StockMovement.Kind.DISPATCH_OUT).count()
 
-    lines = pages["pharmacy:request-queue"]
     out = [f"Pharmacy pages through django.test.Client: {sizes[0]} and {sizes[1]} clinics × {PHARMACY_MONTHS} months "
-           f"× {PHARMACY_ITEMS} lines ({lines[0][2]:,} and {lines[1][2]:,} lines); median of {PAGE_RUNS} requests"]
+           f"× {PHARMACY_ITEMS} lines ({lines[0]:,} and {lines[1]:,} lines); median of {PAGE_RUNS} requests, "
+           f"the two sizes in turns"]
     out += format_table(
-        ("Page (as)", f"queries ({sizes[0]} / {sizes[1]} clinics)", f"median ms ({sizes[0]} / {sizes[1]})"), [
-            (f"{name} ({who})", " / ".join(str(q) for q, _, _ in pages[name]),
-             " / ".join(f"{m * 1000:,.0f}" for _, m, _ in pages[name]))
-            for name, who in (("pharmacy:request-queue", "pharmacy"), ("pharmacy:request-list", "pharmacy"),
-                              ("pharmacy:request-create", "pasante"))
+        ("Page (as)", f"queries ({sizes[0]} / {sizes[1]} clinics)", f"median ms ({sizes[0]} / {sizes[1]})",
+         "ratio (goal <= 1.5)"), [
+            (f"{label} ({who})", " / ".join(str(q) for q, _ in runs),
+             " / ".join(f"{m * 1000:,.0f}" for _, m in runs), f"{runs[1][1] / runs[0][1]:.2f}x")
+            for (label, who), runs in pages.items()
         ])
     out.append("")
     out += format_table(("Dispatch (restock_request_dispatch)", "dispatches/s", "ledger lines/s", "seconds"), [(

@@ -60,6 +60,15 @@ def outbox_state_counts(user) -> dict[str, int]:
     return counts
 
 
+def outbox_failed_count(user) -> int:
+    """How many notifications failed, for the home panel: read from the ``notification_state_due`` index, so
+    it costs what failed and not the whole outbox's history (``outbox_state_counts`` reads every row). One
+    query; none for someone who may not see the outbox."""
+    if not can_see_outbox(user):
+        return 0
+    return Notification.objects.filter(state=Notification.State.FAILED).count()
+
+
 def rules_for(user) -> list[registry.ReminderRule]:
     """The kinds of notification this person may receive, for the preferences page."""
     return [rule for rule in registry.rules() if not rule.roles or user.roles & rule.roles]

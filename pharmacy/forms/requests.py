@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ces.core.forms import UNKNOWN_CHOICE
-from clinics.models import Clinic
 from pharmacy.models import RestockRequest
 
 WHOLE_NUMBER = {
@@ -36,10 +35,12 @@ class MonthInput(forms.DateInput):
 
 class RequestFilterForm(forms.Form):
     """The filters of the request list. Never invalid: an unknown value is simply ignored. Those who see one
-    clinic only get no clinic filter."""
+    clinic only get no clinic filter; the others search the clinics by name, as they type (a select of every
+    clinic, 950 of them, weighed more than the page and was no help to choose from)."""
 
-    clinic = forms.ModelChoiceField(label=_("Clinic"), required=False, queryset=Clinic.objects.none(),
-                                    empty_label=_("All clinics"), error_messages=UNKNOWN_CHOICE)
+    clinic = forms.CharField(label=_("Clinic"), required=False, max_length=100, strip=True,
+                             widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                                                           "placeholder": _("Part of its name")}))
     state = forms.ChoiceField(label=_("State"), required=False, error_messages=UNKNOWN_CHOICE,
                               choices=[("", _("All states")), *RestockRequest.State.choices])
     month = forms.DateField(label=_("Month"), required=False, widget=MonthInput, input_formats=["%Y-%m", "%m/%Y"],
@@ -47,12 +48,10 @@ class RequestFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False, error_messages=UNKNOWN_CHOICE,
                              choices=[("", _("Regular and emergency")), *RestockRequest.Kind.choices])
 
-    def __init__(self, *args, clinics=None, **kwargs):
+    def __init__(self, *args, clinic_search=False, **kwargs):
         super().__init__(*args, **kwargs)
-        if clinics is None:
+        if not clinic_search:
             del self.fields["clinic"]
-        else:
-            self.fields["clinic"].queryset = clinics
 
 
 class _PerLineForm(forms.Form):

@@ -432,3 +432,33 @@ def test_a_fill_rate_short_of_all_never_reads_100_percent():
     assert percent(99_999, 100_000) == Decimal("99.999")
     assert percent(1, 20_000) == Decimal("0.01") and percent(1, 300_000) == Decimal("0.0003")
     assert percent(10_001, 10_000) == Decimal("100.01")
+
+
+# --- The clinic filters offer a few clinics and find the others -------------------------------------------
+
+
+def offered(response, name) -> list[str]:
+    select = response.content.decode().split(f'name="{name}"')[1].split("</select>")[0]
+    return [part.split('"')[0] for part in select.split('<option value="')[1:]]
+
+
+@pytest.mark.parametrize("key, field, search", [("restock-requests", "clinic", "clinic_search"),
+                                                ("stock-on-hand", "location", "location_search")])
+def test_a_filter_offers_a_few_clinics_and_its_search_finds_any_other(client, network, coordinator, clinic_b,
+                                                                      key, field, search):
+    from pharmacy.reports import CLINIC_CHOICES
+
+    late = ClinicFactory(name="Zapata, la última")
+    for n in range(CLINIC_CHOICES):
+        ClinicFactory(name=f"Clínica de relleno {n:02d}")
+    client.force_login(coordinator)
+    url = reverse("reports:report-detail", args=[key])
+
+    first = offered(client.get(url), field)
+    found = offered(client.get(url, {search: "zapata"}), field)
+    chosen = client.get(url, {field: late.pk})
+
+    assert str(late.pk) not in first and len([v for v in first if v.isdigit()]) == CLINIC_CHOICES
+    assert [v for v in found if v.isdigit()] == [str(late.pk)]
+    assert chosen.status_code == 200 and str(late.pk) in offered(chosen, field)
+    assert f'<option value="{late.pk}" selected>' in chosen.content.decode()

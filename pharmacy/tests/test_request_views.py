@@ -114,18 +114,28 @@ def test_pharmacy_filters_the_requests_by_clinic_state_month_and_kind(pharmacy, 
         return {r.pk for r in response.context["page_obj"]}
 
     assert shown() == {a_now.pk, a_before.pk, a_emergency.pk, b_now.pk}
-    assert shown(clinic=clinic_b.pk) == {b_now.pk}
+    assert shown(clinic=clinic_b.name) == {b_now.pk}
+    assert shown(clinic=clinic_b.name[-4:].upper()) == {b_now.pk}  # part of the name, any case
     assert shown(state="draft") == {a_before.pk, b_now.pk}
     assert shown(month=PERIOD.strftime("%Y-%m")) == {a_now.pk, a_emergency.pk, b_now.pk}
     assert shown(month=months_before(PERIOD, 1).strftime("%m/%Y")) == {a_before.pk}
     assert shown(kind="emergency") == {a_emergency.pk}
-    assert shown(clinic=clinic_a.pk, state="submitted", kind="regular") == {a_now.pk}
+    assert shown(clinic=clinic_a.name, state="submitted", kind="regular") == {a_now.pk}
+    assert shown(clinic="no such clinic") == set()
+
+
+def test_the_clinic_filter_is_a_search_box_not_a_list_of_every_clinic(pharmacy, clinic_a, clinic_b, items):
+    restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
+    content = text(client_for(pharmacy).get(url("request-list"), {"clinic": "capi"}))
+    assert 'type="search" name="clinic" value="capi"' in content
+    assert "<option" not in content.split('name="clinic"')[1].split("</div>")[0]
+    assert clinic_b.name not in content and clinic_a.name in content
 
 
 def test_unknown_filter_values_are_ignored_not_an_error(pharmacy, clinic_a, items):
     request = restock_request_in_state(State.SUBMITTED, clinic=clinic_a, items=items)
     response = client_for(pharmacy).get(url("request-list"),
-                                        {"clinic": "999999", "state": "lost", "month": "soon", "kind": "?"})
+                                        {"clinic": "x" * 101, "state": "lost", "month": "soon", "kind": "?"})
     assert response.status_code == 200
     assert [r.pk for r in response.context["page_obj"]] == [request.pk]
 
@@ -145,9 +155,11 @@ def test_request_list_query_count_is_fixed(coordinator, pasante_a, clinic_a, ite
                                  period=months_before(PERIOD, n % 3))
         restock_request_in_state(State.DRAFT, clinic=clinic_a, items=items, period=months_before(PERIOD, n))
     wide, own = client_for(coordinator), client_for(pasante_a)
-    # clinic filter choices, count, page (with the number of items)
-    with django_assert_num_queries(LAYOUT_QUERIES + 3):
+    # count, page (with the number of items): the clinic filter is a search, it lists no clinic
+    with django_assert_num_queries(LAYOUT_QUERIES + 2):
         assert wide.get(url("request-list")).status_code == 200
+    with django_assert_num_queries(LAYOUT_QUERIES + 2):
+        assert wide.get(url("request-list"), {"clinic": clinic_a.name[:5]}).status_code == 200
     # count, page
     with django_assert_num_queries(LAYOUT_QUERIES + 2):
         assert own.get(url("request-list")).status_code == 200

@@ -203,6 +203,36 @@ def test_latest_clinic_lines_are_those_of_the_last_report_sent(item, other_item,
     assert rows == {(clinic_a, "Paracetamol"): 3, (clinic_a, "Amoxicilina"): 2, (clinic_b, "Paracetamol"): 6}
 
 
+def test_latest_clinic_lines_reach_back_only_for_an_item_the_last_report_left_out(item, other_item, clinic_a,
+                                                                                   clinic_b):
+    retired = ItemFactory(name="Retirado")
+    regular(clinic_a, APRIL, figures(item, stock_on_hand=1), figures(other_item, stock_on_hand=2),
+            figures(retired, stock_on_hand=3))
+    regular(clinic_a, MAY, figures(item, stock_on_hand=4), figures(retired, stock_on_hand=5))
+    june = regular(clinic_a, JUNE, figures(item, stock_on_hand=6))
+    services.restock_request_reject(request=june, reason="Revisa el conteo")  # sent once: it counts
+    regular(clinic_b, MAY, figures(other_item, stock_on_hand=7))
+    retired.active = False
+    retired.save()
+
+    def latest(**kwargs):
+        return {(line.request.clinic, line.item.name): (line.request.period, line.stock_on_hand)
+                for line in selectors.latest_clinic_lines(**kwargs)}
+
+    assert latest() == {(clinic_a, "Paracetamol"): (JUNE, 6), (clinic_a, "Amoxicilina"): (APRIL, 2),
+                        (clinic_b, "Amoxicilina"): (MAY, 7)}
+    assert latest(clinic=clinic_b) == {(clinic_b, "Amoxicilina"): (MAY, 7)}
+    assert latest(clinic=clinic_a.pk) == {(clinic_a, "Paracetamol"): (JUNE, 6), (clinic_a, "Amoxicilina"): (APRIL, 2)}
+
+
+def test_below_minimum_counts_the_items_and_the_clinics(item, other_item, clinic_a, clinic_b):
+    regular(clinic_a, MAY, figures(item, stock_on_hand=29), figures(other_item, stock_on_hand=0))
+    regular(clinic_b, MAY, figures(item, stock_on_hand=1), figures(other_item, stock_on_hand=30))
+    assert selectors.clinic_items_below_minimum_counts() == {"lines": 3, "clinics": 2}
+    regular(clinic_b, JUNE, figures(item, stock_on_hand=30), figures(other_item, stock_on_hand=30))
+    assert selectors.clinic_items_below_minimum_counts() == {"lines": 2, "clinics": 1}
+
+
 def test_clinic_items_below_minimum_is_strictly_below_one_month_of_amc(item, other_item, clinic_a, clinic_b):
     # First month, no stock-out: AMC is the consumption (30).
     regular(clinic_a, MAY, figures(item, stock_on_hand=29), figures(other_item, stock_on_hand=30))
@@ -216,12 +246,12 @@ def test_clinic_items_below_minimum_is_strictly_below_one_month_of_amc(item, oth
 def test_a_later_report_above_minimum_clears_the_clinic(item, clinic_a):
     regular(clinic_a, APRIL, figures(item, stock_on_hand=0))
     regular(clinic_a, MAY, figures(item, stock_on_hand=40))
-    assert selectors.clinic_items_below_minimum(clinic=clinic_a) == []
+    assert list(selectors.clinic_items_below_minimum(clinic=clinic_a)) == []
 
 
 def test_an_item_never_consumed_is_not_below_minimum(item, clinic_a):
     regular(clinic_a, MAY, figures(item, consumed=0, stock_on_hand=0))
-    assert selectors.clinic_items_below_minimum() == []
+    assert list(selectors.clinic_items_below_minimum()) == []
 
 
 # --- The queue and the history ---------------------------------------------------------------------
@@ -334,6 +364,8 @@ READS = {
                                                for line in selectors.latest_clinic_lines()]),
     "clinic_items_below_minimum": (1, lambda clinic: [(line.request.clinic.name, line.item.name)
                                                       for line in selectors.clinic_items_below_minimum()]),
+    "clinic_items_below_minimum_counts": (1, lambda clinic: selectors.clinic_items_below_minimum_counts()["lines"]),
+    "clinic_minimums": (1, lambda clinic: selectors.clinic_minimums(clinic)),
     "restock_history": (2, lambda clinic: [[line.item.name for line in r.lines.all()]
                                            for r in selectors.restock_history(clinic)]),
     "restock_form_prefill": (2, lambda clinic: selectors.restock_form_prefill(clinic, JULY)),

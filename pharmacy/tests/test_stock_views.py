@@ -304,7 +304,7 @@ def test_stock_below_minimum_query_count_is_fixed(pharmacy, pasante_a, clinic_a,
     )
     restock_request_submit(request=request, by=pasante_a)
     client = client_for(pharmacy)
-    with django_assert_num_queries(LAYOUT_QUERIES + 2):  # warehouse items, clinic lines
+    with django_assert_num_queries(LAYOUT_QUERIES + 3):  # warehouse items, clinic lines counted, their page
         response = client.get(url("stock-below-minimum"))
     assert response.status_code == 200
     assert text(response).count('data-testid="clinic-below-row"') == size

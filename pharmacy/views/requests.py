@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ces.core.pages import get_or_404, paginate, require, transition_page
-from clinics.selectors import clinics_visible_to
 from pharmacy import selectors, services
 from pharmacy.forms.requests import ApproveForm, ReceiveForm, RejectForm, RequestFilterForm
 from pharmacy.models import RestockRequest
@@ -64,10 +63,10 @@ def request_list(request):
     user = request.user
     require(selectors.can_use_pharmacy(user))
     reviewer = selectors.is_pharmacy_wide(user)
-    filters = RequestFilterForm(request.GET, clinics=clinics_visible_to(user).order_by("name") if reviewer else None)
+    filters = RequestFilterForm(request.GET, clinic_search=reviewer)
     filters.is_valid()
     data = filters.cleaned_data
-    rows = selectors.restock_request_list(user, clinic=data.get("clinic"), state=data.get("state", ""),
+    rows = selectors.restock_request_list(user, clinic_name=data.get("clinic", ""), state=data.get("state", ""),
                                           period=data.get("month"), kind=data.get("kind", ""))
     page_obj, query_string = paginate(request, rows, PAGE_SIZE)
     context = {"filters": filters, "page_obj": page_obj, "query_string": query_string, "reviewer": reviewer}

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from ces.notifications import selectors
 from ces.notifications.models import EmailPreference, Notification
 
 from .factories import NotificationFactory
@@ -217,3 +218,17 @@ def test_a_coordinators_home_page_tells_of_failed_notices(client, coordinator, s
     client.force_login(coordinator)
     page = client.get(reverse("accounts:home")).content.decode()
     assert f'{OUTBOX}?state=failed' in page
+
+
+def test_the_home_panel_counts_only_the_failed_notices(client, coordinator, pasante_a, sent_and_failed):
+    NotificationFactory(recipient=pasante_a, title="Otro error", state=Notification.State.FAILED)
+    NotificationFactory(recipient=pasante_a, title="Pendiente", state=Notification.State.PENDING)
+    client.force_login(coordinator)
+    response = client.get(reverse("accounts:home"))
+    assert response.status_code == 200
+    notices = next(ctx for panel, ctx in response.context["panels"] if panel.key == "notifications")
+    assert notices["failed"] == 2
+
+
+def test_the_failed_count_is_nothing_for_who_may_not_see_the_outbox(pharmacy, sent_and_failed):
+    assert selectors.outbox_failed_count(pharmacy) == 0
