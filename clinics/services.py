@@ -369,9 +369,8 @@ def host_family_stay_create(
                     guest_name=" ".join(guest_name.split()), first_night=first_night, last_night=last_night,
                     meals_per_day=meals_per_day, rate_per_night=family.rate_per_night,
                     rate_per_meal=family.rate_per_meal, recorded_by=by)
-    if first_night and last_night and last_night < first_night:
+    if last_night < first_night:
         raise ValidationError({"last_night": _("The last night cannot be before the first.")})
-    stay.full_clean()
     overlapping = list(family.stays.filter(first_night__lte=last_night, last_night__gte=first_night))
     if guest_staff is not None and HostStay.objects.filter(
             guest_staff=guest_staff, first_night__lte=last_night, last_night__gte=first_night).exists():
@@ -442,12 +441,16 @@ def host_family_payment_create(
     payment = HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(), method=method,
                           recorded_by=by)
     extension = host_receipt_check(receipt) if receipt else None
-    payment.full_clean(exclude=["receipt"])
     owed, paid = host_family_owed_and_paid(family, stays=stays or None)
     payment.excess = max(Decimal("0"), paid + amount - owed)
     if extension:
         payment.receipt.save(f"receipt.{extension}", receipt, save=False)
-    validate_and_save(payment)
+    try:
+        validate_and_save(payment)
+    except ValidationError:
+        if extension:  # refused: the file written a moment ago belongs to nothing
+            payment.receipt.storage.delete(payment.receipt.name)
+        raise
     if stays:
         payment.stays.set(stays)
     return payment
