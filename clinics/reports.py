@@ -193,8 +193,8 @@ WITH owed AS (
     SELECT family_id, date_trunc('month', paid_on)::date AS month, sum(amount) AS paid
     FROM clinics_hostpayment GROUP BY 1, 2
 ), months AS (
-    SELECT family_id, month, coalesce(owed, 0) AS owed, coalesce(paid, 0) AS paid,
-           sum(coalesce(owed, 0) - coalesce(paid, 0)) OVER (PARTITION BY family_id ORDER BY month) AS balance
+    SELECT family_id, month, coalesce(owed, 0.00) AS owed, coalesce(paid, 0.00) AS paid,
+           sum(coalesce(owed, 0.00) - coalesce(paid, 0.00)) OVER (PARTITION BY family_id ORDER BY month) AS balance
     FROM owed FULL OUTER JOIN paid USING (family_id, month)
 ), shown AS (
     SELECT c.name AS community, f.head_of_household AS family, f.id AS family_id, m.month, m.owed, m.paid,

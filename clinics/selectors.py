@@ -498,7 +498,7 @@ def host_family_list(user, *, search: str = "", community_id=None, active=None,
     """The families with ``owed`` (their stays' nights until today, at the stays' rates), ``paid`` (every
     payment) and ``balance`` (owed minus paid: above zero the coordination still owes them). One query."""
     today = today or timezone.localdate()
-    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=12, decimal_places=2))
+    zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
     owed = (HostStay.objects.filter(family=OuterRef("pk"), first_night__lte=today).order_by()
             .values("family").annotate(total=Sum(_stay_owed_until(today))).values("total"))
     paid = (HostPayment.objects.filter(family=OuterRef("pk")).order_by()
@@ -530,9 +530,9 @@ class HostMonth:
 
     family: HostFamily
     month: date
-    owed: Decimal = Decimal("0")
-    paid: Decimal = Decimal("0")
-    balance: Decimal = Decimal("0")  # owed minus paid, all months until this one included
+    owed: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+    balance: Decimal = Decimal("0.00")  # owed minus paid, all months until this one included
 
     @property
     def difference(self) -> Decimal:
@@ -564,7 +564,7 @@ def host_months(families, stays, payments) -> list[HostMonth]:
                                                     m.family.pk, m.month))
     running: dict[int, Decimal] = {}
     for month in months:
-        running[month.family.pk] = running.get(month.family.pk, Decimal("0")) + month.owed - month.paid
+        running[month.family.pk] = running.get(month.family.pk, Decimal("0.00")) + month.owed - month.paid
         month.balance = running[month.family.pk]
     return months
 
