@@ -306,6 +306,14 @@ def host_family_update(
     """Change a family's details. New rates apply to the stays recorded from now on; those already recorded
     keep the rates they were agreed at."""
     family = HostFamily.objects.select_for_update().get(pk=family.pk)
+    if rooms < family.rooms:
+        # Fewer rooms than guests on a night still to come would break the rule the stays were recorded under.
+        today = timezone.localdate()
+        coming = list(family.stays.filter(last_night__gte=today))
+        last = max((stay.last_night for stay in coming), default=today)
+        if _most_guests_at_once(coming, today, last) > rooms:
+            raise ValidationError({"rooms": _("More guests than that are booked on some night still to come: "
+                                              "move or shorten their stays first.")})
     family.community = community
     family.head_of_household = " ".join(head_of_household.split())
     family.phone = phone.strip()

@@ -94,6 +94,37 @@ def test_family_with_a_negative_rate_or_no_room_is_refused(clinic_a, field, valu
     assert counts() == before
 
 
+def test_family_cannot_have_fewer_rooms_than_guests_still_to_come(family):
+    family.rooms = 2
+    family.save()
+    today = timezone.localdate()
+    visitor_stay(family, today, today + timedelta(days=5), name="Uno")
+    visitor_stay(family, today + timedelta(days=5), today + timedelta(days=9), name="Dos")
+    details = {"community": family.community, "head_of_household": family.head_of_household,
+               "rate_per_night": family.rate_per_night, "rate_per_meal": family.rate_per_meal}
+
+    with pytest.raises(ValidationError) as exc:
+        services.host_family_update(family=family, rooms=1, **details)
+
+    assert "rooms" in exc.value.message_dict
+    family.refresh_from_db()
+    assert family.rooms == 2
+
+
+def test_family_may_have_fewer_rooms_once_its_guests_have_left(family):
+    family.rooms = 2
+    family.save()
+    visitor_stay(family, MAR_1, MAR_10, name="Uno")
+    visitor_stay(family, MAR_1, MAR_10, name="Dos")
+    details = {"community": family.community, "head_of_household": family.head_of_household,
+               "rate_per_night": family.rate_per_night, "rate_per_meal": family.rate_per_meal}
+
+    services.host_family_update(family=family, rooms=1, **details)
+
+    family.refresh_from_db()
+    assert family.rooms == 1
+
+
 # --- host_family_stay_create ----------------------------------------------------------------------------------
 
 
