@@ -480,3 +480,15 @@ def test_report_page_shows_the_rows(visitor_program, family):
 
     assert response.status_code == 200
     assert "Doña Lupita" in response.content.decode()
+
+
+def test_report_downloads_as_csv_with_its_totals(coordinator, family):
+    visitor_stay(family, MAR_1, MAR_1)  # 250
+    pay(family, Decimal("100"), paid_on=MAR_10)
+
+    response = client_for(coordinator).get(reverse("reports:report-csv", args=["host-family-balances"]))
+
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert response.status_code == 200
+    assert "Doña Lupita" in text and "Total of all families" in text
+    assert "250.00" in text and "150.00" in text
