@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from ces.core.pages import add_service_error, get_or_404, paginate, require
@@ -86,8 +87,10 @@ def host_stay_create(request, pk):
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, _("The stay of %(guest)s is recorded: $%(owed)s MXN for %(nights)d nights.") % {
-                "guest": stay.guest_name, "owed": stay.amount_owed, "nights": stay.nights})
+            messages.success(request, ngettext(
+                "The stay of %(guest)s is recorded: $%(owed)s MXN for %(nights)d night.",
+                "The stay of %(guest)s is recorded: $%(owed)s MXN for %(nights)d nights.",
+                stay.nights) % {"guest": stay.guest_name, "owed": stay.amount_owed, "nights": stay.nights})
             return redirect(family)
     return render(request, "clinics/hosts/stay_form.html", {"form": form, "family": family})
 
