@@ -124,8 +124,15 @@ class AssignmentAdmin(AdminRoleMixin, RecordedByMixin, admin.ModelAdmin):
 class HostStayInline(admin.TabularInline):
     model = HostStay
     extra = 0
-    fields = ["guest_kind", "guest_name", "staff", "start_date", "end_date", "meals_per_day"]
-    raw_id_fields = ["staff"]
+    fields = ["guest_kind", "guest_name", "guest_staff", "first_night", "last_night", "meals_per_day",
+              "rate_per_night", "rate_per_meal"]
+    raw_id_fields = ["guest_staff"]
+    # Stays are recorded through clinics.services (the rooms check); the admin only reads them.
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(HostFamily)
@@ -137,14 +144,20 @@ class HostFamilyAdmin(AdminRoleMixin, admin.ModelAdmin):
     autocomplete_fields = ["community"]
     inlines = [HostStayInline]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a family has history (stays, payments): deactivate it instead
+
 
 @admin.register(HostStay)
 class HostStayAdmin(AdminRoleMixin, admin.ModelAdmin):
-    list_display = ["guest_name", "family", "guest_kind", "start_date", "end_date", "meals_per_day"]
+    list_display = ["guest_name", "family", "guest_kind", "first_night", "last_night", "meals_per_day"]
     list_select_related = ["family__community"]
-    search_fields = ["guest_name", "family__head_of_household", "staff__full_name"]
-    list_filter = ["guest_kind", "start_date"]
-    autocomplete_fields = ["family", "staff"]
+    search_fields = ["guest_name", "family__head_of_household", "guest_staff__full_name"]
+    list_filter = ["guest_kind", "first_night"]
+    autocomplete_fields = ["family", "guest_staff"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a stay has history (and payments): nobody deletes it
 
 
 @admin.register(HostPayment)
@@ -156,8 +169,12 @@ class HostPaymentAdmin(AdminRoleMixin, RecordedByMixin, admin.ModelAdmin):
     list_filter = ["paid_on"]
     date_hierarchy = "paid_on"
     autocomplete_fields = ["family"]
-    raw_id_fields = ["stay"]
-    readonly_fields = ["recorded_by"]
+    raw_id_fields = ["stays"]
+    # The receipt is uploaded through the family's page, where its content is checked.
+    readonly_fields = ["recorded_by", "receipt", "excess"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a payment has history: nobody deletes it
 
 
 @admin.register(SupervisionVisit)

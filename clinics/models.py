@@ -1,12 +1,14 @@
 import re
+import uuid
 from datetime import date
+from decimal import Decimal
 
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower
@@ -271,6 +273,7 @@ class Assignment(models.Model):
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class HostFamily(models.Model):
     community = models.ForeignKey(
         Community, on_delete=models.PROTECT, related_name="host_families", verbose_name=_("community")
@@ -278,7 +281,7 @@ class HostFamily(models.Model):
     head_of_household = models.CharField(_("head of household"), max_length=200)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     address = models.CharField(_("address or directions"), max_length=255, blank=True)
-    rooms = models.PositiveSmallIntegerField(_("rooms for guests"), default=1)
+    rooms = models.PositiveSmallIntegerField(_("rooms for guests"), default=1, validators=[MinValueValidator(1)])
     rate_per_night = models.DecimalField(
         _("rate per night (MXN)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
     )
@@ -299,9 +302,17 @@ class HostFamily(models.Model):
             "community": self.community.name,
         }
 
+    def get_absolute_url(self):
+        return reverse("clinics:host-family-detail", args=[self.pk])
 
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class HostStay(models.Model):
-    """A guest (a pasante or a visitor) living with a host family between two dates."""
+    """A guest (a pasante or a visitor) sleeping at a host family's from the first night to the last (inclusive).
+
+    The rates are copied from the family when the stay is recorded: what is owed for it never changes when
+    the family's rates do later.
+    """
 
     class GuestKind(models.TextChoices):
         PASANTE = "pasante", _("Pasante")
@@ -311,52 +322,111 @@ class HostStay(models.Model):
         HostFamily, on_delete=models.PROTECT, related_name="stays", verbose_name=_("host family")
     )
     guest_kind = models.CharField(_("guest"), max_length=10, choices=GuestKind.choices)
-    staff = models.ForeignKey(
+    guest_staff = models.ForeignKey(
         Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="host_stays", verbose_name=_("pasante")
     )
     guest_name = models.CharField(_("guest name"), max_length=200)
-    start_date = models.DateField(_("from"))
-    end_date = models.DateField(_("until"), null=True, blank=True)
-    meals_per_day = models.PositiveSmallIntegerField(_("meals per day"), default=3)
+    first_night = models.DateField(_("first night"))
+    last_night = models.DateField(_("last night"))
+    meals_per_day = models.PositiveSmallIntegerField(
+        _("meals per day"), default=3, validators=[MaxValueValidator(5)]
+    )
+    rate_per_night = models.DecimalField(
+        _("rate per night (MXN)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    rate_per_meal = models.DecimalField(
+        _("rate per meal (MXN)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("host stay")
         verbose_name_plural = _("host stays")
-        ordering = ["-start_date"]
+        ordering = ["-first_night", "-pk"]
+        indexes = [models.Index(fields=["family", "first_night", "last_night"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                condition=Q(last_night__gte=F("first_night")),
                 name="host_stay_ends_after_start",
-                violation_error_message=_("The stay cannot end before it starts."),
+                violation_error_message=_("The last night cannot be before the first."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(guest_kind="pasante") | Q(guest_staff__isnull=False),
+                name="host_stay_pasante_named",
+                violation_error_message=_("Choose the pasante who stays with the family."),
             ),
         ]
 
     def __str__(self):
-        return f"{self.guest_name} · {self.family.head_of_household}"
+        return f"{self.guest_name} · {self.first_night:%d/%m/%Y}–{self.last_night:%d/%m/%Y}"
+
+    @property
+    def nights(self) -> int:
+        return (self.last_night - self.first_night).days + 1
+
+    @property
+    def meals(self) -> int:
+        return self.nights * self.meals_per_day
+
+    def owed_for(self, nights: int) -> Decimal:
+        """What ``nights`` nights of this stay cost, with their meals, at the stay's rates."""
+        return nights * (self.rate_per_night + self.meals_per_day * self.rate_per_meal)
+
+    @property
+    def amount_owed(self) -> Decimal:
+        return self.owed_for(self.nights)
 
 
+def host_receipt_path(payment, filename: str) -> str:
+    # The name the person's file had is never used: only the type its content showed (see
+    # services.host_receipt_check), under a random name, so no name can climb out of the folder.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    if extension not in {"jpg", "png", "pdf"}:
+        extension = "bin"
+    return f"private/host-receipts/{payment.family_id}/{uuid.uuid4().hex}.{extension}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class HostPayment(models.Model):
+    """Money paid to a host family, with the stays it covers and its receipt (served only by a view)."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        TRANSFER = "transfer", _("Bank transfer")
+        DEPOSIT = "deposit", _("Bank deposit")
+        OTHER = "other", _("Other")
+
     family = models.ForeignKey(
         HostFamily, on_delete=models.PROTECT, related_name="payments", verbose_name=_("host family")
     )
-    stay = models.ForeignKey(
-        HostStay, on_delete=models.PROTECT, null=True, blank=True, related_name="payments", verbose_name=_("stay")
-    )
+    stays = models.ManyToManyField(HostStay, blank=True, related_name="payments", verbose_name=_("stays it covers"))
     amount = models.DecimalField(
-        _("amount (MXN)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0.01)]
+        _("amount (MXN)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     paid_on = models.DateField(_("paid on"))
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices, default=Method.CASH)
     concept = models.CharField(_("concept"), max_length=200)
+    receipt = models.FileField(_("receipt"), upload_to=host_receipt_path, blank=True, max_length=200)
+    # How much more than what was owed the payment was when it was recorded (0 when it was not): allowed,
+    # and shown on the family's page so that someone looks at it.
+    excess = models.DecimalField(_("above what was owed (MXN)"), max_digits=10, decimal_places=2,
+                                 default=Decimal("0"), editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("payment to a host family")
         verbose_name_plural = _("payments to host families")
-        ordering = ["-paid_on"]
+        ordering = ["-paid_on", "-pk"]
+        indexes = [models.Index(fields=["family", "paid_on"])]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="host_payment_positive"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="host_payment_positive",
+                                   violation_error_message=_("The amount must be more than zero.")),
         ]
 
     def __str__(self):

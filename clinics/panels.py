@@ -45,3 +45,7 @@ def my_clinics(request):
           roles=[Role.PASANTE, Role.CHW], order=10)
 def my_clinic(request):
     return {"clinics": selectors.clinics_with_team(request.user)}
+
+# Host families (hosts10): the families with what each is owed, for those who pay them.
+menu.register(key="host-families", label=_("Host families"), url_name="clinics:host-family-list",
+              allowed=selectors.can_manage_host_families, order=35)

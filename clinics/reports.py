@@ -10,11 +10,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ces.accounts.roles import Role
-from ces.reports.registry import ChartData, Column, Report, Series, register
+from ces.reports.registry import ChartData, Column, Month, Report, Series, Sql, register
 
 from . import selectors
 from .forms.staffing import UNKNOWN_CHOICE, DateField, StaffFilterForm
-from .models import Assignment, Cadre, Clinic
+from .models import Assignment, Cadre, Clinic, Community
 
 CHART_MAX_MONTHS = 24
 
@@ -155,4 +155,102 @@ register(Report(
     rows=staff_rows,
     allowed=selectors.can_see_clinics,
     order=20,
+))
+
+
+# --- Host families: owed and paid by family and month (hosts10) ---------------------------------------------
+
+
+class HostFamilyReportForm(forms.Form):
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
+    community = forms.ModelChoiceField(label=_("Community"), required=False, queryset=Community.objects.none(),
+                                       empty_label=_("All communities"), error_messages=UNKNOWN_CHOICE)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = Community.objects.filter(host_families__isnull=False).distinct()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("The end of the period cannot be before its start."))
+        return data
+
+
+# Owed: every night of every stay in its month, with its meals, at the stay's rates. Paid: every payment
+# in the month of its date. The balance runs over all the family's months (those before the period too);
+# after each family's months comes its total over the period (its balance: the one at the period's end),
+# and last the total of all the families.
+HOST_FAMILY_MONTHS_SQL = """
+WITH owed AS (
+    SELECT s.family_id, date_trunc('month', night)::date AS month,
+           sum(s.rate_per_night + s.meals_per_day * s.rate_per_meal) AS owed
+    FROM clinics_hoststay s
+    CROSS JOIN LATERAL generate_series(s.first_night, s.last_night, interval '1 day') AS night
+    GROUP BY 1, 2
+), paid AS (
+    SELECT family_id, date_trunc('month', paid_on)::date AS month, sum(amount) AS paid
+    FROM clinics_hostpayment GROUP BY 1, 2
+), months AS (
+    SELECT family_id, month, coalesce(owed, 0.00) AS owed, coalesce(paid, 0.00) AS paid,
+           sum(coalesce(owed, 0.00) - coalesce(paid, 0.00)) OVER (PARTITION BY family_id ORDER BY month) AS balance
+    FROM owed FULL OUTER JOIN paid USING (family_id, month)
+), shown AS (
+    SELECT c.name AS community, f.head_of_household AS family, f.id AS family_id, m.month, m.owed, m.paid,
+           m.balance
+    FROM months m
+    JOIN clinics_hostfamily f ON f.id = m.family_id
+    JOIN clinics_community c ON c.id = f.community_id
+    WHERE %s AND (%s::date IS NULL OR m.month >= date_trunc('month', %s::date))
+      AND (%s::date IS NULL OR m.month <= %s::date)
+      AND (%s::bigint IS NULL OR f.community_id = %s::bigint)
+), family_totals AS (
+    SELECT community, family, family_id, NULL::date AS month, sum(owed) AS owed, sum(paid) AS paid,
+           (array_agg(balance ORDER BY month DESC))[1] AS balance
+    FROM shown GROUP BY community, family, family_id
+)
+SELECT community, family, month, owed, paid, balance FROM (
+    SELECT *, 0 AS grand FROM shown
+    UNION ALL SELECT *, 0 FROM family_totals
+    UNION ALL SELECT NULL, NULL, NULL, NULL, sum(owed), sum(paid), sum(balance), 1 FROM family_totals
+    HAVING count(*) > 0
+) AS report_rows
+ORDER BY grand, community, family, family_id, month NULLS LAST
+"""
+
+
+def host_family_month_rows(user, filters: dict) -> Sql:
+    community = filters.get("community")
+    community_id = community.pk if community else None
+    date_from, date_to = filters.get("date_from"), filters.get("date_to")
+    # The roles who may run the report see every family (selectors.host_families_visible_to); anyone else
+    # gets no row, should the report ever be opened to them.
+    allowed = selectors.can_manage_host_families(user)
+    return Sql(HOST_FAMILY_MONTHS_SQL, [allowed, date_from, date_from, date_to, date_to, community_id, community_id])
+
+
+def _host_month_cell(row):
+    if row[2] is not None:
+        return Month.of(row[2])
+    return str(_("Total")) if row[1] is not None else str(_("Total of all families"))
+
+
+register(Report(
+    key="host-family-balances",
+    title=_("Host families: owed and paid by month"),
+    description=_("What each host family was owed for its guests' nights and meals, and what it was paid, month "
+                  "by month, with each family's balance and the totals."),
+    columns=[
+        Column("community", _("Community"), lambda r: r[0] or ""),
+        Column("family", _("Family"), lambda r: r[1] or ""),
+        Column("month", _("Month"), _host_month_cell),
+        Column("owed", _("Owed (MXN)"), lambda r: r[3]),
+        Column("paid", _("Paid (MXN)"), lambda r: r[4]),
+        Column("balance", _("Balance (MXN)"), lambda r: r[5]),
+    ],
+    form=HostFamilyReportForm,
+    rows=host_family_month_rows,
+    allowed=selectors.can_manage_host_families,
+    order=30,
 ))

@@ -7,15 +7,30 @@ assignments active today; everyone else sees nothing.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import (
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Least, Lower
 from django.utils import timezone
 
 from ces.accounts.roles import CLINIC_ROLES, Role
 
 from .coverage import COVERAGE_DAYS, Segment, coverage_segments
-from .models import Assignment, Clinic, Patient, Staff, SupervisionVisit
+from .models import Assignment, Clinic, HostFamily, HostPayment, HostStay, Patient, Staff, SupervisionVisit
 
 # Roles allowed to see the patient registry at all (default-deny for pharmacy and visitors).
 PATIENT_WIDE_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
@@ -444,3 +459,147 @@ def assigned_throughout(*, staff, clinic, first_day: date, last_day: date, role:
             return True
         covered_until = max(covered_until, end)
     return False
+
+
+# --- Host families, their stays and payments (hosts10) ------------------------------------------------------
+
+# Roles that add and edit host families, record their stays and payments, and see what each is owed.
+HOST_FAMILY_ROLES = (Role.COORDINATOR, Role.VISITOR_PROGRAM, Role.ADMIN)
+
+
+def can_manage_host_families(user) -> bool:
+    """Host families, their stays, payments, receipts and balances: coordinators, the visitor program, admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*HOST_FAMILY_ROLES)
+
+
+def host_families_visible_to(user) -> QuerySet:
+    if not can_manage_host_families(user):
+        return HostFamily.objects.none()
+    return HostFamily.objects.all()
+
+
+def host_family_for(user, pk) -> HostFamily:
+    """The family, if the user may manage host families; ``HostFamily.DoesNotExist`` otherwise."""
+    return host_families_visible_to(user).select_related("community").get(pk=pk)
+
+
+def _stay_owed_until(day: date):
+    """SQL: what a stay has cost up to ``day`` (inclusive), its nights until then times its rates."""
+    nights = Func(Least(F("last_night"), Value(day, output_field=DateField())), F("first_night"),
+                  template="(%(expressions)s + 1)", arg_joiner=" - ", output_field=IntegerField())
+    return ExpressionWrapper(nights * (F("rate_per_night") + F("meals_per_day") * F("rate_per_meal")),
+                             output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+def host_family_list(user, *, search: str = "", community_id=None, active=None,
+                     today: date | None = None) -> QuerySet:
+    """The families with ``owed`` (their stays' nights until today, at the stays' rates), ``paid`` (every
+    payment) and ``balance`` (owed minus paid: above zero the coordination still owes them). One query."""
+    today = today or timezone.localdate()
+    zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+    owed = (HostStay.objects.filter(family=OuterRef("pk"), first_night__lte=today).order_by()
+            .values("family").annotate(total=Sum(_stay_owed_until(today))).values("total"))
+    paid = (HostPayment.objects.filter(family=OuterRef("pk")).order_by()
+            .values("family").annotate(total=Sum("amount")).values("total"))
+    families = (host_families_visible_to(user).select_related("community")
+                .annotate(owed=Coalesce(Subquery(owed), zero), paid=Coalesce(Subquery(paid), zero))
+                .annotate(balance=F("owed") - F("paid")))
+    if search:
+        families = families.filter(Q(head_of_household__icontains=search) | Q(community__name__icontains=search)
+                                   | Q(phone__icontains=search))
+    if community_id:
+        families = families.filter(community_id=community_id)
+    if active is not None:
+        families = families.filter(active=active)
+    return families.order_by("community__name", "head_of_household", "pk")
+
+
+def _month_of(day: date) -> date:
+    return date(day.year, day.month, 1)
+
+
+def _next_month_of(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+@dataclass
+class HostMonth:
+    """What a family was owed for the nights of a month and what it was paid in it (by payment date)."""
+
+    family: HostFamily
+    month: date
+    owed: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+    balance: Decimal = Decimal("0.00")  # owed minus paid, all months until this one included
+
+    @property
+    def difference(self) -> Decimal:
+        return self.owed - self.paid
+
+
+def host_months(families, stays, payments) -> list[HostMonth]:
+    """Owed and paid per family and month, from the stays (each night owed in its month, at the stay's
+    rates) and the payments (in the month they were paid), with the running balance. Pure: no query."""
+    by_key: dict[tuple[int, date], HostMonth] = {}
+    families = {family.pk: family for family in families}
+
+    def row(family_id, month):
+        key = (family_id, month)
+        if key not in by_key:
+            by_key[key] = HostMonth(family=families[family_id], month=month)
+        return by_key[key]
+
+    for stay in stays:
+        month = _month_of(stay.first_night)
+        while month <= stay.last_night:
+            first = max(stay.first_night, month)
+            last = min(stay.last_night, _next_month_of(month) - timedelta(days=1))
+            row(stay.family_id, month).owed += stay.owed_for((last - first).days + 1)
+            month = _next_month_of(month)
+    for payment in payments:
+        row(payment.family_id, _month_of(payment.paid_on)).paid += payment.amount
+    months = sorted(by_key.values(), key=lambda m: (m.family.community.name, m.family.head_of_household,
+                                                    m.family.pk, m.month))
+    running: dict[int, Decimal] = {}
+    for month in months:
+        running[month.family.pk] = running.get(month.family.pk, Decimal("0.00")) + month.owed - month.paid
+        month.balance = running[month.family.pk]
+    return months
+
+
+def host_family_detail(user, pk) -> HostFamily:
+    """The family with its stays (``stay_list``), payments (``payment_list``, with the stays each covers) and
+    its months (``months``, newest first). Four queries whatever their number."""
+    family = host_family_for(user, pk)
+    family.stay_list = list(family.stays.select_related("guest_staff").order_by("-first_night", "-pk"))
+    family.payment_list = list(family.payments.prefetch_related("stays").select_related("recorded_by")
+                               .order_by("-paid_on", "-pk"))
+    for stay in family.stay_list:
+        stay.family = family
+    family.months = list(reversed(host_months([family], family.stay_list, family.payment_list)))
+    return family
+
+
+def host_payment_for(user, pk) -> HostPayment:
+    return HostPayment.objects.filter(family__in=host_families_visible_to(user)).select_related("family").get(pk=pk)
+
+
+def host_family_month_rows(user, *, community=None, date_from: date | None = None,
+                           date_to: date | None = None) -> list[HostMonth]:
+    """Owed and paid by family and month for the families the user sees (the report). Three queries."""
+    families = host_families_visible_to(user).select_related("community")
+    if community is not None:
+        families = families.filter(community=community)
+    families = list(families)
+    stays = HostStay.objects.filter(family__in=[f.pk for f in families])
+    payments = HostPayment.objects.filter(family__in=[f.pk for f in families])
+    months = host_months(families, stays.only("family_id", "first_night", "last_night", "meals_per_day",
+                                              "rate_per_night", "rate_per_meal"),
+                         payments.only("family_id", "paid_on", "amount"))
+    if date_from:
+        months = [m for m in months if m.month >= _month_of(date_from)]
+    if date_to:
+        months = [m for m in months if m.month <= date_to]
+    return months

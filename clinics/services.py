@@ -7,13 +7,16 @@ moment still ends as the same ValidationError, never as a server error.
 """
 
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ces.accounts.roles import Role
 from ces.core.services import validate_and_save
@@ -243,20 +246,219 @@ def patient_create(
     return validate_and_save(patient)
 
 
-@transaction.atomic
-def host_stay_record(*, family: HostFamily, guest_kind: str, guest_name: str, start_date: date,
-                     end_date: date | None = None, staff: Staff | None = None, meals_per_day: int = 3) -> HostStay:
-    if guest_kind == HostStay.GuestKind.PASANTE and (staff is None or staff.cadre != Cadre.PASANTE):
-        raise ValidationError({"staff": _("Choose the pasante who stays with the family.")})
-    return validate_and_save(HostStay(family=family, guest_kind=guest_kind, guest_name=guest_name.strip(),
-                                      start_date=start_date, end_date=end_date, staff=staff,
-                                      meals_per_day=meals_per_day))
+# --- Host families, their stays and payments (hosts10) ------------------------------------------------------
+
+RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+# What a receipt's first bytes must be, by the extension it is stored under: the name and the type the
+# browser claims are never trusted.
+RECEIPT_SIGNATURES = {
+    "jpg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "pdf": (b"%PDF-",),
+}
+
+
+def _money(value) -> Decimal:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({"amount": _("Write an amount in pesos, for example 1500.50.")}) from exc
 
 
 @transaction.atomic
-def host_payment_record(*, family: HostFamily, amount, paid_on: date, concept: str, stay: HostStay | None = None,
-                        by=None) -> HostPayment:
-    if stay is not None and stay.family_id != family.pk:
-        raise ValidationError({"stay": _("This stay belongs to another family.")})
-    return validate_and_save(HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(),
-                                         stay=stay, recorded_by=by))
+def host_family_create(
+    *,
+    community,
+    head_of_household: str,
+    rate_per_night,
+    rate_per_meal,
+    phone: str = "",
+    address: str = "",
+    rooms: int = 1,
+    active: bool = True,
+    notes: str = "",
+) -> HostFamily:
+    return validate_and_save(HostFamily(
+        community=community, head_of_household=" ".join(head_of_household.split()), phone=phone.strip(),
+        address=address.strip(), rooms=rooms, rate_per_night=rate_per_night, rate_per_meal=rate_per_meal,
+        active=active, notes=notes.strip(),
+    ))
+
+
+HOST_FAMILY_FIELDS = ("community", "head_of_household", "phone", "address", "rooms", "rate_per_night",
+                      "rate_per_meal", "active", "notes")
+
+
+@transaction.atomic
+def host_family_update(
+    *,
+    family: HostFamily,
+    community,
+    head_of_household: str,
+    rate_per_night,
+    rate_per_meal,
+    phone: str = "",
+    address: str = "",
+    rooms: int = 1,
+    active: bool = True,
+    notes: str = "",
+) -> HostFamily:
+    """Change a family's details. New rates apply to the stays recorded from now on; those already recorded
+    keep the rates they were agreed at."""
+    family = HostFamily.objects.select_for_update().get(pk=family.pk)
+    if rooms < family.rooms:
+        # Fewer rooms than guests on a night still to come would break the rule the stays were recorded under.
+        today = timezone.localdate()
+        coming = list(family.stays.filter(last_night__gte=today))
+        last = max((stay.last_night for stay in coming), default=today)
+        if _most_guests_at_once(coming, today, last) > rooms:
+            raise ValidationError({"rooms": _("More guests than that are booked on some night still to come: "
+                                              "move or shorten their stays first.")})
+    family.community = community
+    family.head_of_household = " ".join(head_of_household.split())
+    family.phone = phone.strip()
+    family.address = address.strip()
+    family.rooms = rooms
+    family.rate_per_night = rate_per_night
+    family.rate_per_meal = rate_per_meal
+    family.active = active
+    family.notes = notes.strip()
+    return validate_and_save(family, update_fields=list(HOST_FAMILY_FIELDS))
+
+
+def _most_guests_at_once(stays, first_night: date, last_night: date) -> int:
+    """The largest number of ``stays`` sleeping at the family on any one night between the two (inclusive)."""
+    changes: dict[date, int] = {}
+    for stay in stays:
+        start = max(stay.first_night, first_night)
+        end = min(stay.last_night, last_night)
+        if start > end:
+            continue
+        changes[start] = changes.get(start, 0) + 1
+        changes[end + timedelta(days=1)] = changes.get(end + timedelta(days=1), 0) - 1
+    most = current = 0
+    for day in sorted(changes):
+        current += changes[day]
+        most = max(most, current)
+    return most
+
+
+@transaction.atomic
+def host_family_stay_create(
+    *,
+    family: HostFamily,
+    guest_kind: str,
+    first_night: date,
+    last_night: date,
+    guest_staff: Staff | None = None,
+    guest_name: str = "",
+    meals_per_day: int = 3,
+    by=None,
+) -> HostStay:
+    """Record a guest's stay with a family, at the family's rates of today (kept on the stay).
+
+    The guest is a pasante (``guest_staff``) or a visitor (``guest_name``; the visitors app calls this).
+    Refused when the family is not active, or when on some night the family would have more guests than
+    rooms. The family's row is locked while counting, so two people recording stays at the same moment
+    cannot both take the last room.
+    """
+    family = HostFamily.objects.select_for_update().select_related("community").get(pk=family.pk)
+    if not family.active:
+        raise ValidationError({"family": _("This family no longer hosts guests.")})
+    if guest_kind == HostStay.GuestKind.PASANTE:
+        if guest_staff is None or guest_staff.cadre != Cadre.PASANTE:
+            raise ValidationError({"guest_staff": _("Choose the pasante who stays with the family.")})
+        guest_name = guest_staff.full_name
+    elif guest_kind == HostStay.GuestKind.VISITOR:
+        guest_staff = None
+        if not guest_name.strip():
+            raise ValidationError({"guest_name": _("Write the name of the visitor.")})
+    stay = HostStay(family=family, guest_kind=guest_kind, guest_staff=guest_staff,
+                    guest_name=" ".join(guest_name.split()), first_night=first_night, last_night=last_night,
+                    meals_per_day=meals_per_day, rate_per_night=family.rate_per_night,
+                    rate_per_meal=family.rate_per_meal, recorded_by=by)
+    if last_night < first_night:
+        raise ValidationError({"last_night": _("The last night cannot be before the first.")})
+    overlapping = list(family.stays.filter(first_night__lte=last_night, last_night__gte=first_night))
+    if guest_staff is not None and HostStay.objects.filter(
+            guest_staff=guest_staff, first_night__lte=last_night, last_night__gte=first_night).exists():
+        raise ValidationError({"guest_staff": _("%(person)s already has a stay during those nights.") % {
+            "person": guest_staff.full_name}})
+    if _most_guests_at_once(overlapping, first_night, last_night) + 1 > family.rooms:
+        raise ValidationError({"first_night": ngettext(
+            "The family has %(rooms)d room and it is taken on some of those nights.",
+            "The family has %(rooms)d rooms and they are all taken on some of those nights.",
+            family.rooms) % {"rooms": family.rooms}})
+    return validate_and_save(stay)
+
+
+def host_receipt_check(receipt) -> str:
+    """The extension a receipt is stored under, from what its content is (JPEG, PNG or PDF, up to 10 MB).
+    A ValidationError on ``receipt`` otherwise."""
+    if receipt.size > RECEIPT_MAX_BYTES:
+        raise ValidationError({"receipt": _("The receipt is larger than 10 MB. Send a smaller photo or PDF.")})
+    receipt.seek(0)
+    head = receipt.read(16)
+    receipt.seek(0)
+    for extension, signatures in RECEIPT_SIGNATURES.items():
+        if head.startswith(signatures):
+            return extension
+    raise ValidationError({"receipt": _("The receipt must be a photo (JPEG or PNG) or a PDF.")})
+
+
+def host_family_owed_and_paid(family: HostFamily, *, stays=None) -> tuple[Decimal, Decimal]:
+    """What ``stays`` (all the family's stays by default) cost in total, and what has been paid for them:
+    the payments that cover one of them, or, for all the stays, every payment to the family."""
+    if stays is None:
+        owed = sum((stay.amount_owed for stay in family.stays.all()), Decimal("0"))
+        paid = family.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    else:
+        owed = sum((stay.amount_owed for stay in stays), Decimal("0"))
+        paid = (HostPayment.objects.filter(stays__in=stays).distinct()
+                .aggregate(total=Sum("amount"))["total"] or Decimal("0"))
+    return owed, paid
+
+
+@transaction.atomic
+def host_family_payment_create(
+    *,
+    family: HostFamily,
+    amount,
+    paid_on: date,
+    concept: str,
+    method: str = HostPayment.Method.CASH,
+    stays=(),
+    receipt=None,
+    by=None,
+) -> HostPayment:
+    """Record a payment to a family, with the stays it covers and its receipt (checked by its content).
+
+    A payment above what is owed is allowed (an advance, a tip agreed with the family) and its ``excess`` is
+    kept, which the family's page shows: owed and paid are those of the stays it covers, or of all the
+    family's stays when it names none.
+    """
+    family = HostFamily.objects.select_for_update().get(pk=family.pk)
+    amount = _money(amount)
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be more than zero.")})
+    if paid_on and paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("The payment date cannot be in the future.")})
+    stays = list(stays)
+    if any(stay.family_id != family.pk for stay in stays):
+        raise ValidationError({"stays": _("This stay belongs to another family.")})
+    payment = HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(), method=method,
+                          recorded_by=by)
+    extension = host_receipt_check(receipt) if receipt else None
+    owed, paid = host_family_owed_and_paid(family, stays=stays or None)
+    payment.excess = max(Decimal("0"), paid + amount - owed)
+    if extension:
+        payment.receipt.save(f"receipt.{extension}", receipt, save=False)
+    try:
+        validate_and_save(payment)
+    except ValidationError:
+        if extension:  # refused: the file written a moment ago belongs to nothing
+            payment.receipt.storage.delete(payment.receipt.name)
+        raise
+    if stays:
+        payment.stays.set(stays)
+    return payment

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import staffing
+from .views import hosts, staffing
 
 app_name = "clinics"
 
@@ -18,4 +18,12 @@ urlpatterns = [
     path("pacientes/", staffing.patient_list, name="patient-list"),
     path("pacientes/nuevo/", staffing.patient_create, name="patient-create"),
     path("pacientes/<int:pk>/", staffing.patient_detail, name="patient-detail"),
+    # --- Host families, their stays, payments and receipts (hosts10) ---
+    path("familias/", hosts.host_family_list, name="host-family-list"),
+    path("familias/nueva/", hosts.host_family_create, name="host-family-create"),
+    path("familias/<int:pk>/", hosts.host_family_detail, name="host-family-detail"),
+    path("familias/<int:pk>/editar/", hosts.host_family_edit, name="host-family-edit"),
+    path("familias/<int:pk>/estancias/nueva/", hosts.host_stay_create, name="host-stay-create"),
+    path("familias/<int:pk>/pagos/nuevo/", hosts.host_payment_create, name="host-payment-create"),
+    path("familias/pagos/<int:pk>/recibo/", hosts.host_payment_receipt, name="host-payment-receipt"),
 ]

@@ -369,6 +369,30 @@ PHARMACY_STOCK["pharmacy:catalogue-import"] = Row(
     note="POST without a file shows the form again with its error, writes nothing",
 )
 
+# --- Host families, their stays, payments and receipts (/clinicas/familias/, hosts10) ------------------------
+HOST_FAMILY_PAGE = expect(FORBIDDEN, coordinator=OK, visitor_program=OK, admin_user=OK)
+HOST_FAMILIES = {
+    "clinics:host-family-list": get(HOST_FAMILY_PAGE, note="coordinators, the visitor program and admins"),
+    "clinics:host-family-create": Row(
+        checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE},
+        note="an empty POST shows the form again with its errors and writes nothing",
+    ),
+    "clinics:host-family-detail": get(HOST_FAMILY_PAGE, obj="host_family"),
+    "clinics:host-family-edit": Row(checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE}, obj="host_family"),
+    "clinics:host-stay-create": Row(checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE}, obj="host_family"),
+    "clinics:host-payment-create": Row(checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE},
+                                       obj="host_family"),
+    "clinics:host-payment-receipt": get(
+        HOST_FAMILY_PAGE, obj="host_payment", note="the receipt file is never served from MEDIA_URL: only here"
+    ),
+    **{
+        f"admin:clinics_{model}_delete": get(
+            expect(LOGIN, admin_user=FORBIDDEN), note="nobody deletes a stay or a payment: they have history"
+        )
+        for model in ("hoststay", "hostpayment", "hostfamily")
+    },
+}
+
 # --- Development only ---------------------------------------------------------------------------------------
 DEVELOPMENT = {
     "^media/(?P<path>.*)$": get(
@@ -378,7 +402,7 @@ DEVELOPMENT = {
 
 POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
                          **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
-                         **DEVELOPMENT}
+                         **HOST_FAMILIES, **DEVELOPMENT}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

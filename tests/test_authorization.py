@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlparse
 
 import pytest
@@ -25,6 +26,7 @@ from ces.accounts.models import User
 from ces.notifications.tests.factories import NotificationFactory
 from ces.reports.models import Export
 from clinics.models import Assignment
+from clinics.services import host_family_create, host_family_payment_create, host_family_stay_create
 from clinics.tests.factories import CohortFactory, PatientFactory
 from pharmacy.models import StockMovement
 from pharmacy.services import (
@@ -103,6 +105,7 @@ def world(db, request, settings, tmp_path):
         "notification": NotificationFactory(recipient=users["pasante_a"]),
         "export": _finished_export(users["supervisor"]),
         **_pharmacy_objects(clinic, users),
+        **_host_family_objects(clinic),
     }
     return users, objects
 
@@ -119,6 +122,18 @@ def _pharmacy_objects(clinic, users):
     restock_request_submit(request=request, by=users["pasante_a"])
     count = stock_count_record(clinic=clinic, counts={lot.pk: 10}, by=users["pharmacy"])
     return {"restock_request": request, "item": item, "lot": lot, "stock_count": count}
+
+
+def _host_family_objects(clinic):
+    """A host family of clinic A's community, a visitor's stay and a payment with its receipt (hosts10)."""
+    family = host_family_create(community=clinic.community, head_of_household="Doña Capitana",
+                                rate_per_night=Decimal("150"), rate_per_meal=Decimal("50"))
+    stay = host_family_stay_create(family=family, guest_kind="visitor", guest_name="Jane Capitán",
+                                   first_night=timezone.localdate(), last_night=timezone.localdate())
+    receipt = ContentFile(b"%PDF-1.4 capitana", name="recibo.pdf")
+    payment = host_family_payment_create(family=family, amount=Decimal("200"), paid_on=timezone.localdate(),
+                                         concept="Hospedaje", stays=[stay], receipt=receipt)
+    return {"host_family": family, "host_payment": payment}
 
 
 def _finished_export(user):

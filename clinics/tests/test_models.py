@@ -194,9 +194,10 @@ def some_data(coordinator, pasante_a, supervisor):
     clinic = pasante_a.staff.assignments.get().clinic
     family = HostFamily.objects.create(community=clinic.community, head_of_household="Doña Lupita",
                                        rate_per_night=150, rate_per_meal=50)
-    stay = services.host_stay_record(family=family, guest_kind="pasante", guest_name="Ana",
-                                     staff=pasante_a.staff, start_date=date(2026, 2, 1))
-    services.host_payment_record(family=family, stay=stay, amount=100, paid_on=date(2026, 3, 1), concept="Marzo")
+    stay = services.host_family_stay_create(family=family, guest_kind="pasante", guest_staff=pasante_a.staff,
+                                            first_night=date(2026, 2, 1), last_night=date(2026, 2, 28))
+    services.host_family_payment_create(family=family, stays=[stay], amount=100, paid_on=date(2026, 3, 1),
+                                        concept="Marzo")
     services.supervision_visit_record(supervisor=supervisor.staff, clinic=clinic, visited_on=date(2026, 3, 1),
                                       notes="Visita")
     services.cohort_create(name="Promoción 2026", start_date=date(2026, 2, 1), end_date=date(2027, 1, 31))

@@ -2,7 +2,6 @@
 is a ValidationError with a message that writes nothing."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -27,7 +26,6 @@ from clinics.tests.factories import (
     ClinicFactory,
     CohortFactory,
     CommunityFactory,
-    HostFamilyFactory,
     PatientFactory,
     StaffFactory,
     UserFactory,
@@ -741,110 +739,6 @@ def test_staff_with_a_malformed_e_mail_is_refused(db):
         services.staff_create(full_name="Rosa Hernández", cadre=Cadre.NURSE, email="rosa@", with_account=True)
 
     assert "email" in exc.value.message_dict
-    assert counts() == before
-
-
-# --- host_stay_record and host_payment_record --------------------------------------------------------
-
-
-@pytest.fixture
-def family(clinic):
-    return HostFamilyFactory(community=clinic.community, head_of_household="Doña Lupita")
-
-
-def test_host_stay_of_a_pasante_is_recorded(family, pasante):
-    stay = services.host_stay_record(family=family, guest_kind="pasante", guest_name=f" {pasante.full_name} ",
-                                     staff=pasante, start_date=FEB_1, end_date=DEC_31, meals_per_day=2)
-
-    stay.refresh_from_db()
-    assert (stay.family, stay.staff, stay.guest_name, stay.meals_per_day) == (family, pasante, pasante.full_name, 2)
-
-
-def test_host_stay_of_a_visitor_needs_no_staff(family):
-    stay = services.host_stay_record(family=family, guest_kind="visitor", guest_name="Jane Doe", start_date=FEB_1)
-
-    assert stay.staff is None
-
-
-def test_host_stay_of_a_pasante_without_the_pasante_is_refused(family):
-    before = counts()
-
-    with pytest.raises(ValidationError) as exc:
-        services.host_stay_record(family=family, guest_kind="pasante", guest_name="Alguien", start_date=FEB_1)
-
-    assert "Choose the pasante" in messages_of(exc)
-    assert counts() == before
-
-
-def test_host_stay_of_a_pasante_naming_someone_else_is_refused(family):
-    before = counts()
-
-    with pytest.raises(ValidationError) as exc:
-        services.host_stay_record(family=family, guest_kind="pasante", guest_name="Alguien",
-                                  staff=StaffFactory(cadre=Cadre.DRIVER), start_date=FEB_1)
-
-    assert "Choose the pasante" in messages_of(exc)
-    assert counts()["HostStay"] == before["HostStay"]
-
-
-def test_host_stay_ending_before_it_starts_is_refused(family, pasante):
-    before = counts()
-
-    with pytest.raises(ValidationError) as exc:
-        services.host_stay_record(family=family, guest_kind="pasante", guest_name="Alguien", staff=pasante,
-                                  start_date=AUG_1, end_date=JUL_31)
-
-    assert "cannot end before it starts" in messages_of(exc)
-    assert counts() == before
-
-
-@pytest.fixture
-def stay(family, pasante):
-    return services.host_stay_record(family=family, guest_kind="pasante", guest_name=pasante.full_name,
-                                     staff=pasante, start_date=FEB_1)
-
-
-def test_host_payment_is_recorded(family, stay, coordinator):
-    payment = services.host_payment_record(family=family, stay=stay, amount=Decimal("1500.00"),
-                                           paid_on=date(2026, 3, 1), concept=" Marzo ", by=coordinator)
-
-    payment.refresh_from_db()
-    assert (payment.amount, payment.concept, payment.stay, payment.recorded_by) == (
-        Decimal("1500.00"), "Marzo", stay, coordinator)
-
-
-def test_host_payment_for_another_familys_stay_is_refused(family, stay):
-    other = HostFamilyFactory(community=family.community)
-    before = counts()
-
-    with pytest.raises(ValidationError) as exc:
-        services.host_payment_record(family=other, stay=stay, amount=Decimal("1500.00"), paid_on=date(2026, 3, 1),
-                                     concept="Marzo")
-
-    assert "another family" in messages_of(exc)
-    assert counts() == before
-
-
-@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-10.00")])
-def test_host_payment_of_nothing_is_refused(family, stay, amount):
-    before = counts()
-
-    with pytest.raises(ValidationError) as exc:
-        services.host_payment_record(family=family, stay=stay, amount=amount, paid_on=date(2026, 3, 1),
-                                     concept="Marzo")
-
-    assert "amount" in exc.value.message_dict
-    assert counts() == before
-
-
-def test_host_payment_without_concept_is_refused(family, stay):
-    before = counts()
-
-    with pytest.raises(ValidationError) as exc:
-        services.host_payment_record(family=family, stay=stay, amount=Decimal("10"), paid_on=date(2026, 3, 1),
-                                     concept="  ")
-
-    assert "concept" in exc.value.message_dict
     assert counts() == before
 
 

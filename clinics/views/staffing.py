@@ -85,6 +85,7 @@ def clinic_detail(request, pk):
         "today": today,
         "timeline": _timeline(clinic, today),
         "actions": clinic.actions,
+        "manage_host_families": selectors.can_manage_host_families(request.user),
     }
     return render(request, "clinics/clinic_detail.html", context)
 

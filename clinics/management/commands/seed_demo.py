@@ -260,7 +260,7 @@ class Command(BaseCommand):
                 self.assign(chw, self.clinics[name], Assignment.Role.CHW, start)
 
     def seed_host_families(self):
-        """Two host families per community; the current pasante lives with the first and pays monthly."""
+        """Two host families per community; the current pasante lives with the first, who is paid monthly."""
         for name in RURAL:
             community = self.communities[name]
             families = []
@@ -268,35 +268,38 @@ class Command(BaseCommand):
                 head = self.person_name(female=self.rng.random() < 0.5)
                 night = Decimal(self.rng.choice([100, 120, 150, 150, 180, 200]))
                 meal = Decimal(self.rng.choice([40, 45, 50, 60]))
-                family, _created = HostFamily.objects.get_or_create(
-                    community=community, head_of_household=head,
-                    defaults={"rooms": 1 + self.rng.randrange(2), "rate_per_night": night, "rate_per_meal": meal,
-                              "phone": self.phone(), "address": "Cerca de la clínica"},
-                )
-                families.append(family)
+                rooms = 1 + self.rng.randrange(2)
+                phone = self.phone()
+                family = HostFamily.objects.filter(community=community, head_of_household=head).first()
+                families.append(family or services.host_family_create(
+                    community=community, head_of_household=head, rooms=rooms, rate_per_night=night,
+                    rate_per_meal=meal, phone=phone, address="Cerca de la clínica"))
             pasante = self.holder(self.clinics[name], Assignment.Role.PASANTE, self.current.start_date)
             if pasante is None:
                 continue
-            stay = HostStay.objects.filter(family=families[0], staff=pasante).first() or services.host_stay_record(
-                family=families[0], guest_kind=HostStay.GuestKind.PASANTE, guest_name=pasante.full_name,
-                staff=pasante, start_date=self.current.start_date, end_date=self.current.end_date,
-            )
+            stay = HostStay.objects.filter(guest_staff=pasante).first()
+            if stay is None:
+                stay = services.host_family_stay_create(
+                    family=families[0], guest_kind=HostStay.GuestKind.PASANTE, guest_staff=pasante,
+                    first_night=self.current.start_date, last_night=self.current.end_date, meals_per_day=2,
+                    by=self.coordinator.user)
             self.seed_host_payments(stay)
 
     def seed_host_payments(self, stay: HostStay):
-        """One payment per month of the stay that has already ended (30 nights and 2 meals a day)."""
-        family = stay.family
-        amount = 30 * family.rate_per_night + 30 * stay.meals_per_day * family.rate_per_meal
-        month = stay.start_date
+        """One payment a month for the nights of the month before, on the 1st, until today."""
+        month = date(stay.first_night.year, stay.first_night.month, 1)
         while True:
             next_month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
             paid_on = next_month
-            if paid_on > self.today:
+            if paid_on > self.today or month > stay.last_night:
                 return
+            first = max(stay.first_night, month)
+            last = min(stay.last_night, next_month - timedelta(days=1))
             concept = f"Hospedaje y alimentación {month:%m/%Y}"
-            if not HostPayment.objects.filter(family=family, stay=stay, concept=concept).exists():
-                services.host_payment_record(family=family, stay=stay, amount=amount, paid_on=paid_on,
-                                             concept=concept, by=self.coordinator.user)
+            if not HostPayment.objects.filter(family=stay.family, concept=concept).exists():
+                services.host_family_payment_create(
+                    family=stay.family, stays=[stay], amount=stay.owed_for((last - first).days + 1),
+                    paid_on=paid_on, concept=concept, method=HostPayment.Method.TRANSFER, by=self.coordinator.user)
             month = next_month
 
     def seed_patients(self):
