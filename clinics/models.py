@@ -4,8 +4,7 @@ from datetime import date
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -14,6 +13,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from ces.accounts.roles import Role
 
 
 class DateRange(Func):
@@ -528,3 +529,7 @@ class Invitation(models.Model):
     @property
     def state(self) -> str:
         return self.state_at(timezone.now())
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [str(Role(role).label) if role in Role.values else role for role in self.roles]

@@ -120,6 +120,7 @@ class StaffActions:
     """What a person's page offers the reader."""
 
     manage_staffing: bool = False  # assign them, end or move their posts, open their cohort
+    manage_people: bool = False  # edit, deactivate, invite (people10)
 
 
 def staff_visible_to(user) -> QuerySet:
@@ -137,7 +138,7 @@ def staff_visible_to(user) -> QuerySet:
 def staff_directory(user, *, search: str = "", cadre: str = "", clinic_id=None, active=None) -> QuerySet:
     """The staff directory, filtered, with each person's current clinic in one extra query."""
     today = timezone.localdate()
-    qs = staff_visible_to(user).select_related("cohort", "user")
+    qs = staff_visible_to(user).select_related("cohort", "user").annotate(invitation_state=latest_invitation_state())
     if search:
         qs = qs.filter(Q(full_name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search))
     if cadre:
@@ -307,7 +308,7 @@ def staff_detail(user, pk) -> Staff:
     """``staff_for`` with ``actions`` (``StaffActions``: what the reader may do with the person). No more
     queries."""
     person = staff_for(user, pk)
-    person.actions = StaffActions(manage_staffing=can_manage_staffing(user))
+    person.actions = StaffActions(manage_staffing=can_manage_staffing(user), manage_people=can_manage_people(user))
     return person
 
 
@@ -444,3 +445,48 @@ def assigned_throughout(*, staff, clinic, first_day: date, last_day: date, role:
             return True
         covered_until = max(covered_until, end)
     return False
+
+
+# --- People and accounts (people10) ------------------------------------------------------------------------
+
+
+def can_manage_people(user) -> bool:
+    """Add, edit and deactivate people, invite them to log in, import a cohort's pasantes."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*STAFFING_ROLES)
+
+
+def latest_invitation_state(now=None):
+    """An expression for ``Staff``: the state of the person's latest invitation (``Invitation.State``), or
+    NULL when they were never invited. Computed in the same query as the people it annotates."""
+    from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
+
+    from .models import Invitation
+
+    now = now or timezone.now()
+    state = Case(
+        When(accepted_at__isnull=False, then=Value(Invitation.State.ACCEPTED)),
+        When(revoked_at__isnull=False, then=Value(Invitation.State.REVOKED)),
+        When(expires_at__lte=now, then=Value(Invitation.State.EXPIRED)),
+        default=Value(Invitation.State.SENT),
+        output_field=CharField(),
+    )
+    latest = Invitation.objects.filter(staff=OuterRef("pk")).order_by("-sent_at", "-pk").annotate(state=state)
+    return Subquery(latest.values("state")[:1], output_field=CharField())
+
+
+def person_invitations(staff: Staff) -> list:
+    """The person's invitations, latest first, each with ``current_state``. One query."""
+    now = timezone.now()
+    invitations = list(staff.invitations.select_related("sent_by").order_by("-sent_at", "-pk"))
+    for invitation in invitations:
+        invitation.current_state = invitation.state_at(now)
+    return invitations
+
+
+def staff_for_edit(user, pk) -> Staff:
+    """One person whom the user may edit; ``Staff.DoesNotExist`` otherwise."""
+    if not can_manage_people(user):
+        return Staff.objects.none().get(pk=pk)
+    return Staff.objects.select_related("cohort", "user").get(pk=pk)

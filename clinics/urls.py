@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import staffing
+from .views import people, staffing
 
 app_name = "clinics"
 
@@ -18,4 +18,11 @@ urlpatterns = [
     path("pacientes/", staffing.patient_list, name="patient-list"),
     path("pacientes/nuevo/", staffing.patient_create, name="patient-create"),
     path("pacientes/<int:pk>/", staffing.patient_detail, name="patient-detail"),
+    # --- People and accounts (people10) ---
+    path("personal/nuevo/", people.person_create, name="person-create"),
+    path("personal/<int:pk>/editar/", people.person_edit, name="person-edit"),
+    path("personal/<int:pk>/desactivar/", people.person_deactivate, name="person-deactivate"),
+    path("personal/<int:pk>/invitar/", people.person_invite, name="person-invite"),
+    path("invitacion/<str:token>/", people.invitation_accept, name="invitation-accept"),
+    path("promociones/<int:pk>/importar/", people.cohort_import, name="cohort-import"),
 ]
