@@ -457,6 +457,14 @@ def can_manage_people(user) -> bool:
     return user.has_role(*STAFFING_ROLES)
 
 
+def can_give_admin_role(user) -> bool:
+    """The administrator role is given by an administrator only (a coordinator cannot raise anyone above
+    herself); ``None`` is a command or the demo, run by whoever has the server."""
+    if user is None:
+        return True
+    return user.is_authenticated and user.has_role(Role.ADMIN)
+
+
 def latest_invitation_state(now=None):
     """An expression for ``Staff``: the state of the person's latest invitation (``Invitation.State``), or
     NULL when they were never invited. Computed in the same query as the people it annotates."""

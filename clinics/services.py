@@ -37,7 +37,7 @@ from .models import (
     Staff,
     SupervisionVisit,
 )
-from .selectors import patient_possible_duplicates
+from .selectors import can_give_admin_role, patient_possible_duplicates
 
 # Which cadre may hold which role at a clinic.
 ROLE_CADRES = {
@@ -277,6 +277,10 @@ INVITABLE_ROLES = tuple(role for role in Role.values if role != Role.APPLICANT)
 STAFF_FIELDS = ("full_name", "cadre", "email", "phone", "curp", "cohort", "notes")
 
 
+def invitable_roles_for(user) -> tuple[str, ...]:
+    return tuple(role for role in INVITABLE_ROLES if role != Role.ADMIN or can_give_admin_role(user))
+
+
 def _tidy_staff(staff: Staff) -> None:
     staff.full_name = " ".join(staff.full_name.split())
     staff.email = staff.email.strip().lower()
@@ -387,6 +391,8 @@ def invitation_send(*, staff: Staff, roles, by=None, base_url: str = "") -> tupl
     if refused:
         raise ValidationError({"roles": _("These roles cannot be given by invitation: %(roles)s.") % {
             "roles": ", ".join(refused)}})
+    if Role.ADMIN in roles and not can_give_admin_role(by):
+        raise ValidationError({"roles": _("Only an administrator can give the administrator role.")})
     User = get_user_model()
     user = staff.user
     if user is None:

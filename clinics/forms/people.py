@@ -9,7 +9,7 @@ from ces.core.csv_files import MAX_BYTES, too_large
 from ces.core.forms import UNKNOWN_CHOICE, DateField
 
 from ..models import Cadre, Cohort
-from ..services import INVITABLE_ROLES
+from ..services import INVITABLE_ROLES, invitable_roles_for
 
 
 class PersonForm(forms.Form):
@@ -36,6 +36,10 @@ class InvitationForm(forms.Form):
             "required": _("Choose at least one role."), **UNKNOWN_CHOICE},
         choices=[(role, Role(role).label) for role in INVITABLE_ROLES],
     )
+
+    def __init__(self, *args, by, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(role, Role(role).label) for role in invitable_roles_for(by)]
 
 
 class InvitationAcceptForm(SetPasswordForm):

@@ -202,6 +202,23 @@ def test_applicant_role_cannot_be_given(person):
     assert not User.objects.filter(email=person.email).exists()
 
 
+def test_only_an_admin_gives_the_admin_role(person, coordinator, admin_user):
+    with pytest.raises(ValidationError) as caught:
+        services.invitation_send(staff=person, roles=[Role.ADMIN], by=coordinator)
+    assert "roles" in caught.value.message_dict
+    assert not Invitation.objects.exists()
+    invitation, _token = services.invitation_send(staff=person, roles=[Role.ADMIN], by=admin_user)
+    assert invitation.roles == [Role.ADMIN]
+
+
+def test_the_invite_page_offers_the_admin_role_to_admins_only(person, coordinator, admin_user):
+    url = reverse("clinics:person-invite", args=[person.pk])
+    assert 'value="admin"' not in client_for(coordinator).get(url).content.decode()
+    assert 'value="admin"' in client_for(admin_user).get(url).content.decode()
+    assert 'value="visitor_program"' in client_for(coordinator).get(url).content.decode()
+    assert 'value="applicant"' not in client_for(admin_user).get(url).content.decode()
+
+
 def test_invitation_needs_an_email(cohort):
     staff = services.person_add(full_name="Sin Correo", cadre=Cadre.PASANTE, cohort=cohort)
     with pytest.raises(ValidationError) as caught:

@@ -92,7 +92,7 @@ def person_invite(request, pk):
     require(selectors.can_manage_people(request.user))
     person = get_or_404(selectors.staff_for_edit, request.user, pk)
     if request.method == "POST":
-        form = InvitationForm(request.POST)
+        form = InvitationForm(request.POST, by=request.user)
         if form.is_valid():
             try:
                 services.invitation_send(staff=person, roles=form.cleaned_data["roles"], by=request.user,
@@ -105,7 +105,7 @@ def person_invite(request, pk):
     else:
         current = sorted(person.user.roles) if person.user_id else []
         default = services.CADRE_ROLES.get(person.cadre)
-        form = InvitationForm(initial={"roles": current or ([default] if default else [])})
+        form = InvitationForm(by=request.user, initial={"roles": current or ([default] if default else [])})
     return render(request, "clinics/people/person_invite.html",
                   {"form": form, "person": person, "invitations": selectors.person_invitations(person)})
 
