@@ -518,3 +518,41 @@ def test_person_page_with_invitations_query_count_is_fixed(coordinator, person, 
     with django_assert_num_queries(LAYOUT_QUERIES + 3):
         response = client.get(person.get_absolute_url())
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_deactivate_post_query_count_is_fixed(coordinator, django_assert_num_queries, size):
+    staff = StaffFactory(cadre=Cadre.NURSE)
+    for _ in range(size):
+        AssignmentFactory(staff=staff, clinic=ClinicFactory(), role=Assignment.Role.NURSE,
+                          start_date=TODAY - timedelta(days=30), end_date=None)
+    client = client_for(coordinator)
+    # the person; then, in the transaction and its savepoints: lock, later posts, one UPDATE of the posts,
+    # save, withdraw invitations, close the account (if due): the same however many posts
+    with django_assert_num_queries(LAYOUT_QUERIES + 14):
+        response = client.post(reverse("clinics:person-deactivate", args=[staff.pk]), {"last_day": TODAY.isoformat()})
+    assert response.status_code == 302
+    assert not Assignment.objects.filter(staff=staff, end_date__isnull=True).exists()
+    assert staff.assignments.first().end_reason
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_person_create_post_query_count_is_fixed(coordinator, cohort, django_assert_num_queries, size):
+    StaffFactory.create_batch(size, cadre=Cadre.PASANTE, cohort=cohort)
+    client = client_for(coordinator)
+    # cohort choice, known e-mail, full_clean (with the cohort and the e-mail constraint), savepoints, insert
+    with django_assert_num_queries(LAYOUT_QUERIES + 11):
+        response = client.post(reverse("clinics:person-create"), {
+            "full_name": "Iván Pérez", "cadre": Cadre.PASANTE, "email": "ivan@example.mx", "cohort": cohort.pk})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_invite_post_query_count_is_fixed(coordinator, person, django_assert_num_queries, size):
+    for _ in range(size):
+        services.invitation_send(staff=person, roles=[Role.PASANTE])
+    client = client_for(coordinator)
+    # the person, the lock, the account's groups, one UPDATE withdrawing every earlier invitation, the insert
+    with django_assert_num_queries(LAYOUT_QUERIES + 18):
+        response = client.post(reverse("clinics:person-invite", args=[person.pk]), {"roles": [Role.PASANTE]})
+    assert response.status_code == 302
