@@ -556,3 +556,33 @@ def test_invite_post_query_count_is_fixed(coordinator, person, django_assert_num
     with django_assert_num_queries(LAYOUT_QUERIES + 18):
         response = client.post(reverse("clinics:person-invite", args=[person.pk]), {"roles": [Role.PASANTE]})
     assert response.status_code == 302
+
+
+def test_the_staff_list_and_the_person_page_agree_on_every_state(coordinator, cohort):
+    states = {}
+    for state in ["sent", "accepted", "expired", "revoked"]:
+        staff = StaffFactory(cadre=Cadre.PASANTE, cohort=cohort, full_name=f"Persona {state}")
+        invitation, token = services.invitation_send(staff=staff, roles=[Role.PASANTE])
+        if state == "accepted":
+            services.invitation_accept(token=token, password="maiz-y-frijol-2027")
+        elif state == "expired":
+            Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(days=8),
+                                                               expires_at=timezone.now() - timedelta(days=1))
+        elif state == "revoked":
+            services.person_deactivate(staff=staff)
+        states[staff.pk] = state
+    response = client_for(coordinator).get(reverse("clinics:staff-list"))
+    listed = {person.pk: person.invitation_state for person in response.context["page_obj"] if person.pk in states}
+    assert listed == states
+    for pk, state in states.items():
+        invitation = Invitation.objects.filter(staff_id=pk).first()
+        assert invitation.state == state
+
+
+def test_the_beat_task_closes_the_accounts_due(pasante_a):
+    from clinics.tasks import close_accounts_due
+
+    Staff.objects.filter(user=pasante_a).update(active=False, last_day=TODAY - timedelta(days=1))
+    assert close_accounts_due() == 1
+    pasante_a.refresh_from_db()
+    assert not pasante_a.is_active
