@@ -45,3 +45,11 @@ def my_clinics(request):
           roles=[Role.PASANTE, Role.CHW], order=10)
 def my_clinic(request):
     return {"clinics": selectors.clinics_with_team(request.user)}
+
+
+@register(key="clinics-invitations-pending", title=_("Invitations not accepted yet"),
+          template="clinics/panels/invitations_pending.html", roles=[Role.COORDINATOR], order=30)
+def invitations_pending(request):
+    """People and accounts (people10): invitations sent or expired, to remind or resend."""
+    people = selectors.invitations_pending(request.user, limit=PANEL_ROWS + 1)
+    return {"people": people[:PANEL_ROWS], "more": len(people) > PANEL_ROWS}

@@ -498,3 +498,22 @@ def staff_for_edit(user, pk) -> Staff:
     if not can_manage_people(user):
         return Staff.objects.none().get(pk=pk)
     return Staff.objects.select_related("cohort", "user").get(pk=pk)
+
+
+def invitations_pending(user, *, limit: int = 10) -> list[Staff]:
+    """Active people whose latest invitation is not accepted yet (sent or expired), expired first: whom the
+    coordination may have to remind or invite again. ``invitation_state`` set on each. One query."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .models import Invitation
+
+    if not can_manage_people(user):
+        return []
+    waiting = [Invitation.State.EXPIRED, Invitation.State.SENT]
+    return list(
+        Staff.objects.filter(active=True).annotate(invitation_state=latest_invitation_state())
+        .filter(invitation_state__in=waiting)
+        .annotate(expired_first=Case(When(invitation_state=Invitation.State.EXPIRED, then=Value(0)), default=Value(1),
+                                     output_field=IntegerField()))
+        .order_by("expired_first", Lower("full_name"))[:limit]
+    )

@@ -586,3 +586,23 @@ def test_the_beat_task_closes_the_accounts_due(pasante_a):
     assert close_accounts_due() == 1
     pasante_a.refresh_from_db()
     assert not pasante_a.is_active
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_invitations_panel_shows_expired_first_in_one_query(coordinator, cohort, rf, django_assert_num_queries,
+                                                            size):
+    from clinics import panels
+
+    _people(size, cohort)
+    late = StaffFactory(cadre=Cadre.PASANTE, cohort=cohort, full_name="Zacarías Tarde")
+    invitation, _token = services.invitation_send(staff=late, roles=[Role.PASANTE])
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(days=8),
+                                                       expires_at=timezone.now() - timedelta(days=1))
+    request = rf.get("/")
+    request.user = coordinator
+    assert coordinator.roles
+    with django_assert_num_queries(1):
+        context = panels.invitations_pending(request)
+    assert context["people"][0] == late
+    assert context["people"][0].invitation_state == Invitation.State.EXPIRED
+    assert len(context["people"]) == min(size // 2 + 1, panels.PANEL_ROWS)
