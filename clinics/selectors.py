@@ -496,7 +496,7 @@ def person_invitations(staff: Staff) -> list:
 def staff_for_edit(user, pk) -> Staff:
     """One person whom the user may edit; ``Staff.DoesNotExist`` otherwise."""
     if not can_manage_people(user):
-        return Staff.objects.none().get(pk=pk)
+        raise Staff.DoesNotExist
     return Staff.objects.select_related("cohort", "user").get(pk=pk)
 
 
