@@ -29,4 +29,9 @@ app.conf.beat_schedule = {
         "task": "ces.core.tasks.purge_idempotency_records",
         "schedule": 3600.0,
     },
+    # A deactivated person's account closes the day after their last day (clinics, people10).
+    "close-accounts-due": {
+        "task": "clinics.tasks.close_accounts_due",
+        "schedule": 900.0,
+    },
 }

@@ -139,6 +139,8 @@ ACCOUNT_PRESERVE_USERNAME_CASING = False
 # only their own account, never a colleague's.
 LOGIN_FAILURES_PER_ACCOUNT = 5
 LOGIN_LOCK_MINUTES = 15
+# How long an invitation link to set a password stays valid (people10).
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 ACCOUNT_RATE_LIMITS = {
     "login": "60/m/ip",
     # The account's rate first: allauth stops at the first rate refused, so hammering a locked account

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -15,6 +15,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from ces.accounts.roles import Role
 
 
 class DateRange(Func):
@@ -139,6 +141,7 @@ class Cadre(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Staff(models.Model):
     """Everyone who works for the network, with a User when they log in."""
 
@@ -164,12 +167,27 @@ class Staff(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
+    # people10: CURP (optional) and the last day of a deactivated person; their account closes the day after.
+    curp = models.CharField(
+        _("CURP"),
+        max_length=18,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d$",
+                                   _("A CURP has 18 characters, e.g. GOMA850312MCSNRR09."))],
+    )
+    last_day = models.DateField(_("last day"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff member")
         verbose_name_plural = _("staff")
         ordering = ["full_name"]
         indexes = [models.Index(Lower("full_name"), name="staff_full_name_lower")]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~Q(email=""), name="staff_email_unique",
+                violation_error_message=_("Someone in the staff directory already has this e-mail address."),
+            ),
+        ]
 
     def __str__(self):
         return self.full_name
@@ -526,3 +544,62 @@ class Patient(models.Model):
             raise ValidationError({"birth_date": _("The date of birth cannot be in the future.")})
         if self.curp:
             self.curp = self.curp.upper().strip()
+
+
+# --- People and accounts (people10) ------------------------------------------------------------------------
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Invitation(models.Model):
+    """A one-time link that lets a person set their password and log in with the roles chosen for them.
+
+    Only the SHA-256 of the token is stored: the link in the e-mail is the one copy of the token. A resend
+    makes a new invitation and revokes the open ones, so an older link stops working.
+    """
+
+    class State(models.TextChoices):
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Replaced or withdrawn")
+
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("person"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invitations",
+                             verbose_name=_("user account"))
+    email = models.EmailField(_("e-mail"))
+    roles = ArrayField(models.CharField(max_length=20), verbose_name=_("roles"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("sent_at")), name="invitation_expires_after_sent"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} · {self.sent_at:%Y-%m-%d}"
+
+    def state_at(self, moment) -> str:
+        if self.accepted_at:
+            return self.State.ACCEPTED
+        if self.revoked_at:
+            return self.State.REVOKED
+        if self.expires_at <= moment:
+            return self.State.EXPIRED
+        return self.State.SENT
+
+    @property
+    def state(self) -> str:
+        return self.state_at(timezone.now())
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [str(Role(role).label) if role in Role.values else role for role in self.roles]

@@ -49,3 +49,10 @@ def my_clinic(request):
 # Host families (hosts10): the families with what each is owed, for those who pay them.
 menu.register(key="host-families", label=_("Host families"), url_name="clinics:host-family-list",
               allowed=selectors.can_manage_host_families, order=35)
+
+@register(key="clinics-invitations-pending", title=_("Invitations not accepted yet"),
+          template="clinics/panels/invitations_pending.html", roles=[Role.COORDINATOR], order=30)
+def invitations_pending(request):
+    """People and accounts (people10): invitations sent or expired, to remind or resend."""
+    people = selectors.invitations_pending(request.user, limit=PANEL_ROWS + 1)
+    return {"people": people[:PANEL_ROWS], "more": len(people) > PANEL_ROWS}

@@ -135,6 +135,7 @@ class StaffActions:
     """What a person's page offers the reader."""
 
     manage_staffing: bool = False  # assign them, end or move their posts, open their cohort
+    manage_people: bool = False  # edit, deactivate, invite (people10)
 
 
 def staff_visible_to(user) -> QuerySet:
@@ -152,7 +153,7 @@ def staff_visible_to(user) -> QuerySet:
 def staff_directory(user, *, search: str = "", cadre: str = "", clinic_id=None, active=None) -> QuerySet:
     """The staff directory, filtered, with each person's current clinic in one extra query."""
     today = timezone.localdate()
-    qs = staff_visible_to(user).select_related("cohort", "user")
+    qs = staff_visible_to(user).select_related("cohort", "user").annotate(invitation_state=latest_invitation_state())
     if search:
         qs = qs.filter(Q(full_name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search))
     if cadre:
@@ -322,7 +323,7 @@ def staff_detail(user, pk) -> Staff:
     """``staff_for`` with ``actions`` (``StaffActions``: what the reader may do with the person). No more
     queries."""
     person = staff_for(user, pk)
-    person.actions = StaffActions(manage_staffing=can_manage_staffing(user))
+    person.actions = StaffActions(manage_staffing=can_manage_staffing(user), manage_people=can_manage_people(user))
     return person
 
 
@@ -603,3 +604,73 @@ def host_family_month_rows(user, *, community=None, date_from: date | None = Non
     if date_to:
         months = [m for m in months if m.month <= date_to]
     return months
+# --- People and accounts (people10) ------------------------------------------------------------------------
+
+
+def can_manage_people(user) -> bool:
+    """Add, edit and deactivate people, invite them to log in, import a cohort's pasantes."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*STAFFING_ROLES)
+
+
+def can_give_admin_role(user) -> bool:
+    """The administrator role is given by an administrator only (a coordinator cannot raise anyone above
+    herself); ``None`` is a command or the demo, run by whoever has the server."""
+    if user is None:
+        return True
+    return user.is_authenticated and user.has_role(Role.ADMIN)
+
+
+def latest_invitation_state(now=None):
+    """An expression for ``Staff``: the state of the person's latest invitation (``Invitation.State``), or
+    NULL when they were never invited. Computed in the same query as the people it annotates."""
+    from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
+
+    from .models import Invitation
+
+    now = now or timezone.now()
+    state = Case(
+        When(accepted_at__isnull=False, then=Value(Invitation.State.ACCEPTED)),
+        When(revoked_at__isnull=False, then=Value(Invitation.State.REVOKED)),
+        When(expires_at__lte=now, then=Value(Invitation.State.EXPIRED)),
+        default=Value(Invitation.State.SENT),
+        output_field=CharField(),
+    )
+    latest = Invitation.objects.filter(staff=OuterRef("pk")).order_by("-sent_at", "-pk").annotate(state=state)
+    return Subquery(latest.values("state")[:1], output_field=CharField())
+
+
+def person_invitations(staff: Staff) -> list:
+    """The person's invitations, latest first, each with ``current_state``. One query."""
+    now = timezone.now()
+    invitations = list(staff.invitations.select_related("sent_by").order_by("-sent_at", "-pk"))
+    for invitation in invitations:
+        invitation.current_state = invitation.state_at(now)
+    return invitations
+
+
+def staff_for_edit(user, pk) -> Staff:
+    """One person whom the user may edit; ``Staff.DoesNotExist`` otherwise."""
+    if not can_manage_people(user):
+        raise Staff.DoesNotExist
+    return Staff.objects.select_related("cohort", "user").get(pk=pk)
+
+
+def invitations_pending(user, *, limit: int = 10) -> list[Staff]:
+    """Active people whose latest invitation is not accepted yet (sent or expired), expired first: whom the
+    coordination may have to remind or invite again. ``invitation_state`` set on each. One query."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .models import Invitation
+
+    if not can_manage_people(user):
+        return []
+    waiting = [Invitation.State.EXPIRED, Invitation.State.SENT]
+    return list(
+        Staff.objects.filter(active=True).annotate(invitation_state=latest_invitation_state())
+        .filter(invitation_state__in=waiting)
+        .annotate(expired_first=Case(When(invitation_state=Invitation.State.EXPIRED, then=Value(0)), default=Value(1),
+                                     output_field=IntegerField()))
+        .order_by("expired_first", Lower("full_name"))[:limit]
+    )

@@ -6,20 +6,26 @@ to the form, the API answers 400 with it. A constraint that a concurrent request
 moment still ends as the same ValidationError, never as a server error.
 """
 
+import hashlib
+import secrets
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ces.accounts.roles import Role
-from ces.core.services import validate_and_save
+from ces.core.services import ILLEGAL_TRANSITION, validate_and_save
 
 from .models import (
     Assignment,
@@ -29,11 +35,12 @@ from .models import (
     HostFamily,
     HostPayment,
     HostStay,
+    Invitation,
     Patient,
     Staff,
     SupervisionVisit,
 )
-from .selectors import patient_possible_duplicates
+from .selectors import can_give_admin_role, patient_possible_duplicates
 
 # Which cadre may hold which role at a clinic.
 ROLE_CADRES = {
@@ -462,3 +469,213 @@ def host_family_payment_create(
     if stays:
         payment.stays.set(stays)
     return payment
+def host_payment_record(*, family: HostFamily, amount, paid_on: date, concept: str, stay: HostStay | None = None,
+                        by=None) -> HostPayment:
+    if stay is not None and stay.family_id != family.pk:
+        raise ValidationError({"stay": _("This stay belongs to another family.")})
+    return validate_and_save(HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(),
+                                         stay=stay, recorded_by=by))
+
+
+# --- People and accounts (people10) ------------------------------------------------------------------------
+# A person is added, edited and deactivated here, never deleted; their login comes from an invitation.
+
+# The roles an invitation may give: every role but applicant (applicants sign themselves up).
+INVITABLE_ROLES = tuple(role for role in Role.values if role != Role.APPLICANT)
+STAFF_FIELDS = ("full_name", "cadre", "email", "phone", "curp", "cohort", "notes")
+
+
+def invitable_roles_for(user) -> tuple[str, ...]:
+    return tuple(role for role in INVITABLE_ROLES if role != Role.ADMIN or can_give_admin_role(user))
+
+
+def _tidy_staff(staff: Staff) -> None:
+    staff.full_name = " ".join(staff.full_name.split())
+    staff.email = staff.email.strip().lower()
+    staff.phone = staff.phone.strip()
+    staff.curp = staff.curp.strip().upper()
+
+
+def _refuse_known_email(staff: Staff) -> None:
+    """Say so when another person of the directory already has the e-mail (the constraint stays the last word)."""
+    if not staff.email:
+        return
+    other = Staff.objects.filter(email__iexact=staff.email).exclude(pk=staff.pk).first()
+    if other is not None:
+        raise ValidationError({"email": _("%(person)s already has this e-mail address.") % {
+            "person": other.full_name}})
+
+
+@transaction.atomic
+def person_add(*, full_name: str, cadre: str, email: str = "", phone: str = "", curp: str = "",
+               cohort: Cohort | None = None, notes: str = "", by=None) -> Staff:
+    """Add a person to the staff directory, without a login (``invitation_send`` gives them one)."""
+    staff = Staff(full_name=full_name, cadre=cadre, email=email, phone=phone, curp=curp, cohort=cohort, notes=notes)
+    _tidy_staff(staff)
+    _refuse_known_email(staff)
+    return validate_and_save(staff)
+
+
+@transaction.atomic
+def person_update(*, staff: Staff, by=None, **changes) -> Staff:
+    """Correct a person's details (any of ``STAFF_FIELDS``). Their account's name, e-mail and phone follow."""
+    unknown = set(changes) - set(STAFF_FIELDS)
+    if unknown:
+        raise TypeError(f"person_update() got unexpected fields {sorted(unknown)}")
+    staff = Staff.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
+    for name, value in changes.items():
+        setattr(staff, name, value)
+    _tidy_staff(staff)
+    _refuse_known_email(staff)
+    if staff.user_id and not staff.email:
+        raise ValidationError({"email": _("This person logs in with their e-mail address: it cannot be left empty.")})
+    validate_and_save(staff, update_fields=list(changes))
+    user = staff.user
+    if user is not None:
+        User = get_user_model()
+        if User.objects.filter(email__iexact=staff.email).exclude(pk=user.pk).exists():
+            raise ValidationError({"email": _("There is already an account with this e-mail address.")})
+        user.full_name, user.email, user.phone = staff.full_name, staff.email, staff.phone
+        validate_and_save(user, update_fields=["full_name", "email", "phone"])
+    return staff
+
+
+@transaction.atomic
+def person_deactivate(*, staff: Staff, last_day: date | None = None, by=None) -> Staff:
+    """Deactivate a person from ``last_day`` (today by default): their open assignments end that day and
+    their account closes the day after (now, if that day has come; else ``accounts_close_due`` closes it).
+    Their pending invitations are withdrawn. Nothing is deleted: the history stays."""
+    today = timezone.localdate()
+    last_day = last_day or today
+    staff = Staff.objects.select_for_update().get(pk=staff.pk)
+    if not staff.active:
+        raise ValidationError(_("%(person)s is already inactive.") % {"person": staff.full_name},
+                              code=ILLEGAL_TRANSITION)
+    later = staff.assignments.filter(start_date__gt=last_day).select_related("clinic").order_by("start_date").first()
+    if later is not None:
+        raise ValidationError({"last_day": _(
+            "%(person)s has a post at %(clinic)s starting on %(start)s, after this day. Choose a later last day."
+        ) % {"person": staff.full_name, "clinic": later.clinic.name, "start": later.start_date.strftime("%d/%m/%Y")}})
+    # One UPDATE, however many posts: each starts on or before the last day, so ending it then breaks no rule
+    # (shortening a post never makes an overlap); the history triggers record each row all the same.
+    staff.assignments.filter(start_date__lte=last_day).exclude(end_date__lte=last_day).update(
+        end_date=last_day, end_reason=_("Deactivated"))
+    staff.active = False
+    staff.last_day = last_day
+    validate_and_save(staff, update_fields=["active", "last_day"])
+    Invitation.objects.filter(staff=staff, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+    accounts_close_due(today=today, staff_ids=[staff.pk])
+    return staff
+
+
+def accounts_close_due(*, today: date | None = None, staff_ids=None) -> int:
+    """Close the accounts of the people whose last day is before ``today``; returns how many. Safe to run twice."""
+    today = today or timezone.localdate()
+    due = Staff.objects.filter(active=False, last_day__lt=today, user__is_active=True)
+    if staff_ids is not None:
+        due = due.filter(pk__in=staff_ids)
+    return get_user_model().objects.filter(pk__in=due.values("user_id")).update(is_active=False)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_send(*, staff: Staff, roles, by=None, base_url: str = "") -> tuple[Invitation, str]:
+    """Invite a person to log in with ``roles``: their account (made now if they have none, with no password)
+    gets exactly those roles, and an e-mail in their language carries a one-time link to set a password.
+    Any earlier open invitation stops working. Returns the invitation and the link's token (only in the
+    e-mail otherwise: the database keeps its hash)."""
+    staff = Staff.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
+    roles = sorted(set(roles))
+    if not staff.active:
+        raise ValidationError(_("%(person)s is no longer active.") % {"person": staff.full_name})
+    if not staff.email:
+        raise ValidationError({"email": _("Add the person's e-mail address first: the invitation goes there.")})
+    if not roles:
+        raise ValidationError({"roles": _("Choose at least one role.")})
+    refused = [role for role in roles if role not in INVITABLE_ROLES]
+    if refused:
+        raise ValidationError({"roles": _("These roles cannot be given by invitation: %(roles)s.") % {
+            "roles": ", ".join(refused)}})
+    if Role.ADMIN in roles and not can_give_admin_role(by):
+        raise ValidationError({"roles": _("Only an administrator can give the administrator role.")})
+    User = get_user_model()
+    user = staff.user
+    if user is None:
+        user = User.objects.filter(email__iexact=staff.email).first()
+        if user is not None and Staff.objects.filter(user=user).exists():
+            raise ValidationError({"email": _("This e-mail address is the login of someone else.")})
+        if user is None:
+            try:
+                with transaction.atomic():
+                    user = User.objects.create_user(email=staff.email, password=None, full_name=staff.full_name,
+                                                    phone=staff.phone)
+            except IntegrityError as exc:  # the same address, created at the same moment
+                raise ValidationError({"email": _("There is already an account with this e-mail address.")}) from exc
+        staff.user = user
+        staff.save(update_fields=["user"])
+    groups = [Group.objects.get_or_create(name=role)[0] for role in roles]
+    user.groups.remove(*user.groups.filter(name__in=Role.values).exclude(name__in=roles))
+    user.groups.add(*groups)
+    now = timezone.now()
+    Invitation.objects.filter(staff=staff, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = validate_and_save(Invitation(
+        staff=staff, user=user, email=staff.email, roles=roles, token_hash=_token_hash(token), sent_at=now,
+        expires_at=now + timedelta(days=settings.INVITATION_DAYS), sent_by=by))
+    link = base_url + reverse("clinics:invitation-accept", args=[token])
+    transaction.on_commit(lambda: _invitation_mail(invitation, link))
+    return invitation, token
+
+
+def _invitation_mail(invitation: Invitation, link: str) -> None:
+    language = invitation.user.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {"invitation": invitation, "link": link, "days": settings.INVITATION_DAYS,
+                   "expires": timezone.localtime(invitation.expires_at)}
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _("Your access to CES Operaciones")
+        body = render_to_string("clinics/people/invitation_email.txt", context)
+    send_mail(subject, body, None, [invitation.email])
+
+
+class InvitationInvalid(ValidationError):
+    """A token that is wrong, used or withdrawn: one message for all, so a guess learns nothing."""
+
+    def __init__(self):
+        super().__init__(_("This link is not valid or has already been used. Ask the coordination for a new "
+                           "invitation."), code="invalid")
+
+
+class InvitationExpired(ValidationError):
+    def __init__(self):
+        super().__init__(_("This invitation has expired. Ask the coordination to send you a new one."),
+                         code="expired")
+
+
+def invitation_by_token(token: str, *, for_update: bool = False) -> Invitation:
+    """The open invitation of ``token``; ``InvitationInvalid`` or ``InvitationExpired`` otherwise."""
+    invitations = Invitation.objects.select_related("user", "staff")
+    if for_update:
+        invitations = invitations.select_for_update(of=("self",))
+    invitation = invitations.filter(token_hash=_token_hash(token or "")).first()
+    if invitation is None or invitation.accepted_at or invitation.revoked_at or not invitation.user.is_active:
+        raise InvitationInvalid()
+    if invitation.expires_at <= timezone.now():
+        raise InvitationExpired()
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str) -> Invitation:
+    """Set the invited person's password and mark the invitation used (once: a second try is refused)."""
+    invitation = invitation_by_token(token, for_update=True)
+    user = invitation.user
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return invitation

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import hosts, staffing
+from .views import hosts, people, staffing
 
 app_name = "clinics"
 
@@ -26,4 +26,11 @@ urlpatterns = [
     path("familias/<int:pk>/estancias/nueva/", hosts.host_stay_create, name="host-stay-create"),
     path("familias/<int:pk>/pagos/nuevo/", hosts.host_payment_create, name="host-payment-create"),
     path("familias/pagos/<int:pk>/recibo/", hosts.host_payment_receipt, name="host-payment-receipt"),
+    # --- People and accounts (people10) ---
+    path("personal/nuevo/", people.person_create, name="person-create"),
+    path("personal/<int:pk>/editar/", people.person_edit, name="person-edit"),
+    path("personal/<int:pk>/desactivar/", people.person_deactivate, name="person-deactivate"),
+    path("personal/<int:pk>/invitar/", people.person_invite, name="person-invite"),
+    path("invitacion/<str:token>/", people.invitation_accept, name="invitation-accept"),
+    path("promociones/<int:pk>/importar/", people.cohort_import, name="cohort-import"),
 ]

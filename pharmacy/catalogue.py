@@ -11,9 +11,6 @@ A file that cannot be read as a catalogue at all (too large, empty, not a CSV, m
 raises ``ValidationError`` and writes nothing.
 """
 
-import csv
-import io
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -21,9 +18,10 @@ from django.db import IntegrityError, transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from .models import Item
+# The file is read by ces.core.csv_files, as every import reads it; MAX_BYTES and too_large stay importable from here.
+from ces.core.csv_files import MAX_BYTES, plain_name, read_rows, too_large  # noqa: F401
 
-MAX_BYTES = 2 * 1024 * 1024
+from .models import Item
 
 # Every column, in the order of the file we ship; each with the names accepted for it in the header
 # (compared without accents, case or spacing: "Concentración" and "concentracion" are the same).
@@ -69,13 +67,6 @@ class CatalogueImportReport:
         return self.created + self.updated
 
 
-def _plain(text: str) -> str:
-    """Lower case, no accents, words joined by underscores: how header names are compared."""
-    text = unicodedata.normalize("NFKD", text.strip().lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return "_".join(text.replace("-", " ").replace(".", " ").split())
-
-
 def header_name(column: str) -> str:
     return f"{HEADERS[column]} ({COLUMNS[column][0]})"
 
@@ -85,71 +76,11 @@ def _column_label(column: str) -> str:
     return str(Item._meta.get_field(column).verbose_name)
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (a BOM is dropped) or, failing that, Windows-1252 as Excel writes it in Mexico."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        # Five bytes have no character in Windows-1252; Latin-1 reads them all.
-        return data.decode("latin-1")
-
-
-def too_large(size: int) -> ValidationError:
-    """The message for a file over ``MAX_BYTES``; the page and the command check the size before reading."""
-    return ValidationError(
-        _("The file is too large (%(size)s MB); the limit is %(limit)d MB. Split it into smaller files.")
-        % {"size": f"{size / 1024 / 1024:.1f}", "limit": MAX_BYTES // 1024 // 1024},
-        code="too_large",
-    )
-
-
-def _not_a_csv():
-    return ValidationError(
-        _("This file is not a CSV file. In Excel, use “Save as” and choose “CSV UTF-8” or “CSV (comma delimited)”."),
-        code="not_csv",
-    )
-
-
-def _read_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header's columns and the data rows with the line each starts on; refuses what is not a catalogue."""
-    if len(data) > MAX_BYTES:
-        raise too_large(len(data))
-    if data.startswith(b"PK\x03\x04"):
-        raise ValidationError(
-            _("This is an Excel workbook, not a CSV file. In Excel, use “Save as” and choose “CSV UTF-8”."),
-            code="not_csv",
-        )
-    if b"\x00" in data:
-        raise _not_a_csv()
-    text = _decode(data)
-    if not text.strip():
-        raise ValidationError(_("The file is empty."), code="empty")
-    first_line = next(line for line in text.splitlines() if line.strip())
-    delimiter = max((";", ",", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header, rows, line = None, [], 1
-    try:
-        for row in reader:
-            if header is None:
-                if any(cell.strip() for cell in row):
-                    header = row
-            elif any(cell.strip() for cell in row):
-                rows.append((line, row))
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        raise _not_a_csv() from exc
-    return header or [], rows
-
-
 def _columns(header: list[str]) -> dict[str, int]:
     """``{column: index}`` for the columns the header names; refuses a header that misses required ones."""
     found: dict[str, int] = {}
     for index, name in enumerate(header):
-        column = ALIASES.get(_plain(name))
+        column = ALIASES.get(plain_name(name))
         if column is not None and column not in found:
             found[column] = index
     missing = [column for column in REQUIRED_COLUMNS if column not in found]
@@ -164,7 +95,7 @@ def _columns(header: list[str]) -> dict[str, int]:
 
 
 def _boolean(value: str) -> bool | None:
-    plain = _plain(value)
+    plain = plain_name(value)
     if plain in YES:
         return True
     if plain in NO:
@@ -240,7 +171,7 @@ def catalogue_import(*, data: bytes) -> CatalogueImportReport:
     a catalogue) writes nothing. Columns left out of the file (the warehouse minimum) keep the
     values already on file.
     """
-    header, rows = _read_rows(data)
+    header, rows = read_rows(data, MAX_BYTES)
     columns = _columns(header)
     if not rows:
         raise ValidationError(_("The file has column names but no rows to import."), code="empty")

@@ -177,6 +177,21 @@ CLINICS = {
     "clinics:patient-detail": get(
         expect(OK, pasante_b=NOTFOUND, **cells(("pharmacy", "visitor_program", *NO_ROLE), FORBIDDEN)), obj="patient"
     ),
+    # --- People and accounts (people10): coordinators and admins; the invitation link is anyone's ---
+    "clinics:person-create": Row(checks={"GET": MANAGERS_ONLY, "POST": MANAGERS_ONLY},
+                                 note="an empty POST shows the form again with its errors, writes nothing"),
+    "clinics:person-edit": Row(checks={"GET": MANAGERS_ONLY, "POST": MANAGERS_ONLY}, obj="staff",
+                               note="an empty POST is a form error"),
+    "clinics:person-deactivate": Row(checks={"GET": MANAGERS_ONLY, "POST": MANAGERS_ONLY}, obj="staff",
+                                     note="an empty POST has no last day: a form error, nobody deactivated"),
+    "clinics:person-invite": Row(checks={"GET": MANAGERS_ONLY, "POST": MANAGERS_ONLY}, obj="staff",
+                                 note="an empty POST chooses no role: a form error, nothing sent"),
+    "clinics:invitation-accept": Row(
+        checks={"GET": EVERYONE, "POST": EVERYONE}, kwargs={"token": "not-a-real-token"},
+        note="a wrong token: the same page for everyone, which offers nothing and tells nothing",
+    ),
+    "clinics:cohort-import": Row(checks={"GET": MANAGERS_ONLY, "POST": MANAGERS_ONLY}, obj="cohort",
+                                 note="a POST without a file is a form error, writes nothing"),
 }
 
 # --- API (/api/v1/) -----------------------------------------------------------------------------------------

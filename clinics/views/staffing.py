@@ -107,7 +107,8 @@ def staff_list(request):
     )
     page_obj, query_string = paginate(request, staff, PAGE_SIZE)
     return render(request, "clinics/staff_list.html",
-                  {"filters": filters, "page_obj": page_obj, "query_string": query_string})
+                  {"filters": filters, "page_obj": page_obj, "query_string": query_string,
+                   "can_manage_people": selectors.can_manage_people(request.user)})
 
 
 @login_required
@@ -122,6 +123,7 @@ def staff_detail(request, pk):
         "person": person,
         "assignments": assignments,
         "actions": person.actions,
+        "invitations": selectors.person_invitations(person) if person.actions.manage_people else [],
     }
     return render(request, "clinics/staff_detail.html", context)
 

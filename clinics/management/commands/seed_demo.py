@@ -162,6 +162,7 @@ class Command(BaseCommand):
         self.seed_patients()
         self.seed_supervision_visits()
         self.seed_visitor_accounts()
+        self.seed_people()
 
     def seed_communities(self) -> dict[str, Community]:
         communities = {}
@@ -223,6 +224,23 @@ class Command(BaseCommand):
                              ("Beatriz Gómez Solís", MATERNAL_HOME), ("Araceli Domínguez Cruz", "Letrero")]:
             self.assign(self.staff(name, Cadre.NURSE), self.clinics[clinic], Assignment.Role.NURSE, start)
         return coordinator
+
+    def seed_people(self):
+        """People and accounts (people10): an incoming pasante invited to log in (the invitation pending on
+        their page and the staff list), and a nurse who left (deactivated: posts ended, history kept)."""
+        invited = (Staff.objects.filter(cohort=self.incoming, cadre=Cadre.PASANTE, active=True)
+                   .order_by("pk").first())
+        if invited is not None and not invited.invitations.exists():
+            if not invited.email:
+                invited = services.person_update(staff=invited, email="pasante.entrante@" + DEMO_DOMAIN)
+            services.invitation_send(staff=invited, roles=[Role.PASANTE], by=self.coordinator.user,
+                                     base_url=settings.SITE_URL)
+        leaver = self.staff("Guadalupe Hernández Ruiz", Cadre.NURSE)
+        if leaver.active:
+            self.assign(leaver, self.clinics[HOSPITAL], Assignment.Role.NURSE, self.current.start_date)
+            services.person_deactivate(staff=leaver, last_day=max(self.today - timedelta(days=10),
+                                                                  self.current.start_date),
+                                       by=self.coordinator.user)
 
     def seed_pasantes(self):
         """A pasante per rural clinic now; the incoming cohort placed in most clinics but not all."""
