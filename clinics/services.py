@@ -366,30 +366,32 @@ class PlacementRefused(ValidationError):
 
 
 @transaction.atomic
-def cohort_place(*, cohort: Cohort, choices: dict, by=None) -> list[Assignment]:
-    """Place a cohort's pasantes in one go: ``choices`` maps a clinic id to the pasante chosen for it. Each
-    pasante fills the clinic's first gap in the cohort's year (``cohort_placement``), through
-    ``assignment_create`` and its rules. Every row is tried, so each refusal is known; if any row is refused,
-    ``PlacementRefused`` says why per clinic and nothing is saved."""
+def cohort_place(*, cohort: Cohort, choices: dict[int, int], by=None) -> list[Assignment]:
+    """Place a cohort's pasantes in one go: ``choices`` maps a clinic id to the id of the pasante chosen for
+    it. Each pasante fills the clinic's first gap in the cohort's year (``cohort_placement``), through
+    ``assignment_create`` and its rules and messages. Every row is tried, so each refusal is known; if any
+    row is refused, ``PlacementRefused`` says why per clinic and nothing is saved."""
     clinics = {clinic.pk: clinic for clinic in cohort_placement(cohort).clinics}
+    people = Staff.objects.select_related("cohort").in_bulk(list(choices.values()))
     created, refused = [], {}
-    for clinic_id, staff in choices.items():
-        clinic = clinics.get(clinic_id)
+    for clinic_id, staff_id in choices.items():
+        clinic, staff = clinics.get(clinic_id), people.get(staff_id)
         if clinic is None:
             refused[clinic_id] = [_("This clinic is not an active rural clinic.")]
-            continue
-        if clinic.placement_gap is None:
+        elif clinic.placement_gap is None:
             refused[clinic_id] = [_("This clinic already has a pasante for the whole cohort year.")]
-            continue
-        if staff.cohort_id != cohort.pk or staff.cadre != Cadre.PASANTE:
+        elif staff is None:
+            refused[clinic_id] = [_("Choose one of the options in the list.")]
+        elif staff.cohort_id != cohort.pk or staff.cadre != Cadre.PASANTE:
             refused[clinic_id] = [_("%(person)s is not a pasante of this cohort.") % {"person": staff.full_name}]
-            continue
-        gap = clinic.placement_gap
-        try:
-            created.append(assignment_create(staff=staff, clinic=clinic, role=Assignment.Role.PASANTE,
-                                             start_date=gap.start, end_date=gap.end, end_with_cohort=False, by=by))
-        except ValidationError as exc:
-            refused[clinic_id] = exc.messages
+        else:
+            gap = clinic.placement_gap
+            try:
+                created.append(assignment_create(staff=staff, clinic=clinic, role=Assignment.Role.PASANTE,
+                                                 start_date=gap.start, end_date=gap.end, end_with_cohort=False,
+                                                 by=by))
+            except ValidationError as exc:
+                refused[clinic_id] = exc.messages
     if refused:
         raise PlacementRefused(refused)
     return created

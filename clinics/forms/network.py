@@ -73,37 +73,31 @@ class SupervisionSettingsForm(forms.Form):
     )
 
 
+class _PasanteChoiceField(forms.ChoiceField):
+    """Offers the unplaced pasantes, and accepts any person's id: one offered when the page was drawn may have
+    been placed since, and the service then says where, beside the row."""
+
+    def valid_value(self, value):
+        return str(value).isdigit()
+
+
 class CohortPlacementForm(forms.Form):
     """One select per clinic with a gap in the cohort's year, offering the cohort's unplaced pasantes. Field
-    ``clinic-<id>``; an empty choice leaves the clinic for later. ``choices()`` gives {clinic id: Staff}."""
+    ``clinic-<id>``; an empty choice leaves the clinic for later. ``choices()`` gives {clinic id: staff id}."""
 
     def __init__(self, *args, placement, **kwargs):
         super().__init__(*args, **kwargs)
-        self.staff_by_id = {str(person.pk): person for person in placement.unplaced}
         options = [("", _("— leave for later —")), *((str(p.pk), p.full_name) for p in placement.unplaced)]
         self.rows = []
         for clinic in placement.clinics:
-            name = f"clinic-{clinic.pk}"
-            if clinic.placement_gap is not None:
-                self.fields[name] = forms.ChoiceField(label=clinic.name, required=False, choices=options,
-                                                      error_messages=UNKNOWN_CHOICE)
-            self.rows.append((clinic, name if clinic.placement_gap is not None else None))
+            name = f"clinic-{clinic.pk}" if clinic.placement_gap is not None else None
+            if name:
+                self.fields[name] = _PasanteChoiceField(label=clinic.name, required=False, choices=options,
+                                                        error_messages=UNKNOWN_CHOICE)
+            self.rows.append((clinic, name))
 
-    def clean(self):
-        cleaned = super().clean()
-        seen = {}
-        for name, value in cleaned.items():
-            if not value:
-                continue
-            if value in seen:
-                person = self.staff_by_id[value].full_name
-                self.add_error(name, _("%(person)s is already chosen for another clinic.") % {"person": person})
-            seen[value] = name
-        return cleaned
-
-    def choices(self) -> dict:
-        return {int(name.removeprefix("clinic-")): self.staff_by_id[value]
-                for name, value in self.cleaned_data.items() if value}
+    def choices(self) -> dict[int, int]:
+        return {int(name.removeprefix("clinic-")): int(value) for name, value in self.cleaned_data.items() if value}
 
     def bound_rows(self):
         """(clinic, bound field or None) in the order of the page."""
