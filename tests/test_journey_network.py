@@ -74,3 +74,13 @@ def test_coordinator_creates_and_places_next_years_cohort(page, live_server, coo
     expect(page.locator("[data-testid=coverage-covered]")).to_be_visible()
     expect(page.locator("[data-testid=upcoming]")).to_contain_text("Itzel Moreno Cruz")
     assert Assignment.objects.get(staff=first).start_date == start
+
+    # The other network pages fit the phone too.
+    for path in (reverse("clinics:community-list"), reverse("clinics:community-create"),
+                 reverse("clinics:clinic-edit", args=[clinic_a.pk]), reverse("clinics:supervision-overdue"),
+                 reverse("clinics:cohort-create")):
+        page.goto(live_server.url + path)
+        expect(page.locator("h1")).to_be_visible()
+        assert_fits_the_screen(page)
+    page.goto(live_server.url + reverse("clinics:community-list"))
+    page.screenshot(path="/tmp/n10/communities-360.png", full_page=True)
