@@ -78,7 +78,8 @@ class _PasanteChoiceField(forms.ChoiceField):
     been placed since, and the service then says where, beside the row."""
 
     def valid_value(self, value):
-        return str(value).isdigit()
+        # An id the database can hold (a longer one would be a DataError, not a message).
+        return str(value).isdigit() and len(str(value)) <= 9
 
 
 class CohortPlacementForm(forms.Form):

@@ -386,6 +386,20 @@ def test_an_empty_placement_asks_for_a_choice(coordinator, next_cohort):
     assert "Choose a pasante for at least one clinic." in text(response)
 
 
+@pytest.mark.parametrize("value", ["abc", "-1", "9" * 30])
+def test_a_choice_that_is_no_person_is_refused_beside_its_row(coordinator, next_cohort, value):
+    [clinic] = _rural_clinics(1)
+    _pasantes(next_cohort, 1)
+
+    response = client_for(coordinator).post(reverse("clinics:cohort-placement", args=[next_cohort.pk]),
+                                            {f"clinic-{clinic.pk}": value})
+
+    assert response.status_code == 200
+    row = text(response).split(f'data-clinic="{clinic.pk}"')[1].split("</li>")[0]
+    assert "Choose one of the options in the list." in row
+    assert not Assignment.objects.filter(clinic=clinic).exists()
+
+
 def test_supervisor_cannot_place_a_cohort(supervisor, next_cohort):
     clinics = _rural_clinics(1)
     pasantes = _pasantes(next_cohort, 1)
