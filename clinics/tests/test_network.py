@@ -537,3 +537,19 @@ def test_supervision_panels_and_page_query_counts_are_fixed(coordinator, supervi
     with django_assert_num_queries(LAYOUT_QUERIES + 3):
         response = client.get(reverse("clinics:supervision-overdue"))
     assert text(response).count('data-testid="supervision-row"') == size + 1  # and the supervisor's clinic A
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_placing_the_same_pasante_at_once_place_them_once():
+    from tests.kit import run_concurrently
+
+    cohort = CohortFactory(start_date=TODAY + timedelta(days=60), end_date=TODAY + timedelta(days=424))
+    clinics = _rural_clinics(2)
+    [pasante] = _pasantes(cohort, 1)
+
+    outcomes = run_concurrently(
+        lambda i: services.cohort_place(cohort=cohort, choices={clinics[i].pk: pasante.pk}), 2)
+
+    assert Assignment.objects.filter(staff=pasante).count() == 1
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], services.PlacementRefused)
