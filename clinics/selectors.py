@@ -337,6 +337,7 @@ def cohort_roster(pk):
         .prefetch_related(Prefetch("assignments", queryset=posts, to_attr="pasante_assignments"))
         .order_by(Lower("full_name"))
     )
+    cohort.unplaced_count = sum(1 for person in cohort.roster if person.active and not person.pasante_assignments)
     return cohort
 
 

@@ -292,6 +292,16 @@ def test_placement_page_lists_every_gap_and_the_unplaced(coordinator, next_cohor
     assert f'name="clinic-{clinics[0].pk}"' in body
 
 
+def test_cohort_page_says_how_many_are_still_unplaced(coordinator, next_cohort):
+    [clinic] = _rural_clinics(1)
+    pasantes = _pasantes(next_cohort, 3)
+    services.cohort_place(cohort=next_cohort, choices={clinic.pk: pasantes[0].pk})
+
+    body = text(client_for(coordinator).get(next_cohort.get_absolute_url()))
+
+    assert "2 pasantes still unplaced" in body.split('data-testid="cohort-unplaced"')[1].split("</p>")[0]
+
+
 def test_placing_the_whole_cohort_saves_every_row(coordinator, next_cohort):
     clinics = _rural_clinics(3)
     pasantes = _pasantes(next_cohort, 3)
