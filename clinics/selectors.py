@@ -8,14 +8,14 @@ assignments active today; everyone else sees nothing.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ces.accounts.roles import CLINIC_ROLES, Role
 
 from .coverage import COVERAGE_DAYS, Segment, coverage_segments
-from .models import Assignment, Clinic, Patient, Staff, SupervisionVisit
+from .models import Assignment, Cadre, Clinic, Cohort, Patient, Staff, SupervisionSettings, SupervisionVisit
 
 # Roles allowed to see the patient registry at all (default-deny for pharmacy and visitors).
 PATIENT_WIDE_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
@@ -464,8 +464,6 @@ def community_for(user, pk):
 
 def community_directory(user, *, search: str = "") -> QuerySet:
     """The communities the user may see, by name, each with ``clinic_count``. One query."""
-    from django.db.models import Count
-
     communities = communities_visible_to(user)
     if search:
         communities = communities.filter(Q(name__icontains=search) | Q(municipality__icontains=search))
@@ -475,8 +473,6 @@ def community_directory(user, *, search: str = "") -> QuerySet:
 def supervision_settings():
     """The supervision settings row with who changed it last, or the defaults (unsaved) when the row is
     missing. One query, and never a write: a GET must not create the row (migration 0002 does)."""
-    from .models import SupervisionSettings
-
     return SupervisionSettings.objects.select_related("updated_by").filter(pk=1).first() or SupervisionSettings(pk=1)
 
 
@@ -499,8 +495,6 @@ def supervision_status(last_visit: date | None, *, every_days: int, today: date)
 def clinics_supervision(user, *, overdue_only: bool = False, today: date | None = None) -> list[Clinic]:
     """The active supervised clinics the user sees, each with ``supervision`` (``SupervisionStatus``), the
     most overdue first. Two queries (the settings, the clinics with their last visit)."""
-    from django.db.models import Max
-
     today = today or timezone.localdate()
     every_days = supervision_settings().visit_every_days
     clinics = list(
@@ -536,8 +530,6 @@ def cohort_placement(cohort) -> CohortPlacement:
     """What placing ``cohort`` needs: every active rural clinic with its coverage over the cohort's year and
     ``placement_gap``, the first day-run of that year with no pasante (None when covered throughout); and the
     cohort's active pasantes who hold no pasante post during the year. Three queries, whatever the sizes."""
-    from .models import Cadre
-
     start, end = cohort.start_date, cohort.end_date
     posts = (Assignment.objects.filter(role=Assignment.Role.PASANTE, start_date__lte=end)
              .filter(Q(end_date__isnull=True) | Q(end_date__gte=start)).select_related("staff"))
@@ -557,6 +549,4 @@ def cohort_placement(cohort) -> CohortPlacement:
 
 def cohort_for(pk):
     """One cohort (cohorts are for those who manage staffing: the view checks); ``Cohort.DoesNotExist``."""
-    from .models import Cohort
-
     return Cohort.objects.get(pk=pk)
