@@ -563,3 +563,13 @@ def test_two_coordinators_placing_the_same_pasante_at_once_place_them_once():
     assert Assignment.objects.filter(staff=pasante).count() == 1
     refused = [o for o in outcomes if isinstance(o, Exception)]
     assert len(refused) == 1 and isinstance(refused[0], services.PlacementRefused)
+
+
+def test_the_api_gives_how_a_community_agreed_and_its_capacity(coordinator):
+    from tests.kit import api_client_for
+
+    community = services.community_create(**COMMUNITY)
+
+    data = api_client_for(coordinator).get(reverse("api:community-detail", args=[community.pk])).json()
+
+    assert (data["visitors_agreement_kind"], data["visitor_capacity"]) == ("assembly_minutes", 4)
