@@ -68,10 +68,14 @@ def _community_field(**kwargs):
 
 
 class CommunitySerializer(serializers.ModelSerializer):
+    # Empty when the community receives no visitors (or has not said how it agreed).
+    visitors_agreement_kind = serializers.ChoiceField(choices=Community.Agreement.choices, allow_blank=True,
+                                                      read_only=True)
+
     class Meta:
         model = Community
         fields = ["id", "name", "municipality", "travel_minutes", "road_notes", "latitude", "longitude",
-                  "accepts_visitors", "visitors_agreed_on"]
+                  "accepts_visitors", "visitors_agreed_on", "visitors_agreement_kind", "visitor_capacity"]
         read_only_fields = fields
 
 

@@ -30,7 +30,14 @@ def _inclusive_range(start="start_date", end="end_date"):
     return DateRange(start, end, Value("[]"))
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Community(models.Model):
+    class Agreement(models.TextChoices):
+        ASSEMBLY_MINUTES = "assembly_minutes", _("Community assembly minutes")
+        LETTER = "letter", _("Letter from the authorities")
+        VERBAL = "verbal", _("Verbal agreement with the authorities")
+        OTHER = "other", _("Other")
+
     name = models.CharField(_("name"), max_length=120, unique=True)
     municipality = models.CharField(_("municipality"), max_length=120)
     travel_minutes = models.PositiveIntegerField(
@@ -42,6 +49,13 @@ class Community(models.Model):
     accepts_visitors = models.BooleanField(_("accepts visitors"), default=False)
     visitors_agreed_on = models.DateField(_("visitors agreed on"), null=True, blank=True)
     visitors_agreement = models.TextField(_("how the community agreed"), blank=True)
+    # db_default: rows written by raw SQL (scripts/bench.py) need no value.
+    visitors_agreement_kind = models.CharField(
+        _("agreement recorded in"), max_length=20, choices=Agreement.choices, blank=True, db_default=""
+    )
+    visitor_capacity = models.PositiveSmallIntegerField(
+        _("visitors it can receive at once"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("community")
@@ -52,10 +66,19 @@ class Community(models.Model):
         return self.name
 
     def clean(self):
+        errors = {}
         if self.accepts_visitors and not self.visitors_agreed_on:
-            raise ValidationError(
-                {"visitors_agreed_on": _("Say when the community agreed to receive visitors.")}
-            )
+            errors["visitors_agreed_on"] = _("Say when the community agreed to receive visitors.")
+        if self.accepts_visitors and not self.visitors_agreement_kind:
+            errors["visitors_agreement_kind"] = _("Say how the community agreed: assembly minutes, a letter...")
+        if self.visitors_agreed_on and self.visitors_agreed_on > timezone.localdate():
+            errors["visitors_agreed_on"] = _("The date of the agreement cannot be in the future.")
+        if errors:
+            raise ValidationError(errors)
+
+
+# The Secretaría de Salud's establishment code: state and institution (5 letters), then 6 digits.
+CLUES_RE = r"^[A-Z]{5}[0-9]{6}$"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -75,7 +98,7 @@ class Clinic(models.Model):
         _("MoH code (CLUES)"),
         max_length=20,
         blank=True,
-        validators=[RegexValidator(r"^[A-Z0-9]{5,20}$", _("Use capital letters and digits only."))],
+        validators=[RegexValidator(CLUES_RE, _("A CLUES code has 5 capital letters and 6 digits, e.g. CSSSA019201."))],
     )
     active = models.BooleanField(_("active"), default=True)
 
@@ -85,7 +108,8 @@ class Clinic(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["moh_code"], condition=~Q(moh_code=""), name="clinic_moh_code_unique"
+                fields=["moh_code"], condition=~Q(moh_code=""), name="clinic_moh_code_unique",
+                violation_error_message=_("This CLUES code is already used by another clinic."),
             ),
         ]
 
@@ -603,3 +627,34 @@ class Invitation(models.Model):
     @property
     def role_labels(self) -> list[str]:
         return [str(Role(role).label) if role in Role.values else role for role in self.roles]
+
+
+# --- Clinics and communities, cohorts, supervisors (network10) -------------------------------------------
+
+
+class SupervisionSettings(models.Model):
+    """How often the coordination wants each clinic visited by a supervisor: one row, made by a migration and
+    read with ``selectors.supervision_settings()``, which never writes (the defaults when the row is missing)."""
+
+    visit_every_days = models.PositiveSmallIntegerField(
+        _("a supervision visit every (days)"), default=30,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text=_("A clinic whose last visit is older than this is flagged as overdue."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("supervision settings")
+        verbose_name_plural = _("supervision settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="supervisionsettings_single_row"),
+            models.CheckConstraint(condition=Q(visit_every_days__gte=7) & Q(visit_every_days__lte=365),
+                                   name="supervisionsettings_days_range"),
+        ]
+
+    def __str__(self):
+        return str(self._meta.verbose_name)

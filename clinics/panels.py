@@ -38,7 +38,14 @@ def assignments_ending(request):
 @register(key="clinics-my-clinics", title=_("My clinics"), template="clinics/panels/my_clinics.html",
           roles=[Role.SUPERVISOR], order=10)
 def my_clinics(request):
-    return {"clinics": list(selectors.clinics_with_last_visit(request.user))}
+    return {"clinics": selectors.clinics_supervision(request.user)}
+
+
+@register(key="clinics-supervision-overdue", title=_("Supervision overdue"),
+          template="clinics/panels/supervision_overdue.html", roles=[Role.COORDINATOR], order=30)
+def supervision_overdue(request):
+    clinics = selectors.clinics_supervision(request.user, overdue_only=True)
+    return {"clinics": clinics[:PANEL_ROWS], "more": max(len(clinics) - PANEL_ROWS, 0)}
 
 
 @register(key="clinics-my-clinic", title=_("My clinic"), template="clinics/panels/my_clinic.html",

@@ -10,12 +10,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import (
+    Count,
     DateField,
     DecimalField,
     ExpressionWrapper,
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -30,7 +32,19 @@ from django.utils import timezone
 from ces.accounts.roles import CLINIC_ROLES, Role
 
 from .coverage import COVERAGE_DAYS, Segment, coverage_segments
-from .models import Assignment, Clinic, HostFamily, HostPayment, HostStay, Patient, Staff, SupervisionVisit
+from .models import (
+    Assignment,
+    Cadre,
+    Clinic,
+    Cohort,
+    HostFamily,
+    HostPayment,
+    HostStay,
+    Patient,
+    Staff,
+    SupervisionSettings,
+    SupervisionVisit,
+)
 
 # Roles allowed to see the patient registry at all (default-deny for pharmacy and visitors).
 PATIENT_WIDE_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
@@ -128,6 +142,7 @@ class ClinicActions:
 
     manage_staffing: bool = False  # assign, end and move
     record_supervision: bool = False
+    manage_network: bool = False  # edit the clinic and its community, close or reopen it
 
 
 @dataclass(frozen=True)
@@ -236,9 +251,11 @@ def clinic_detail(user, pk, *, today: date | None = None) -> Clinic:
     clinic.recent_visits = list(
         SupervisionVisit.objects.filter(clinic=clinic).select_related("supervisor")[:5]
     )
+    clinic.supervision = clinic_supervision(clinic, clinic.recent_visits, today=today)
     clinic.actions = ClinicActions(
         manage_staffing=can_manage_staffing(user),
         record_supervision=can_record_supervision(user, clinic, in_reach=True),
+        manage_network=can_manage_network(user),
     )
     return clinic
 
@@ -350,6 +367,7 @@ def cohort_roster(pk):
         .prefetch_related(Prefetch("assignments", queryset=posts, to_attr="pasante_assignments"))
         .order_by(Lower("full_name"))
     )
+    cohort.unplaced_count = sum(1 for person in cohort.roster if person.active and not person.pasante_assignments)
     return cohort
 
 
@@ -359,13 +377,6 @@ def assignments_ending(user, *, days: int = 60, today: date | None = None) -> Qu
     return assignments_visible_to(user).filter(
         end_date__gte=today, end_date__lte=today + timedelta(days=days)
     ).order_by("end_date", "clinic__name")
-
-
-def clinics_with_last_visit(user) -> QuerySet:
-    """The clinics the user sees, each with ``last_visit``: the date of the latest supervision visit."""
-    from django.db.models import Max
-
-    return clinics_visible_to(user).annotate(last_visit=Max("supervision_visits__visited_on")).order_by("name")
 
 
 def clinics_with_team(user, *, today: date | None = None) -> list[Clinic]:
@@ -674,3 +685,112 @@ def invitations_pending(user, *, limit: int = 10) -> list[Staff]:
                                      output_field=IntegerField()))
         .order_by("expired_first", Lower("full_name"))[:limit]
     )
+
+
+# --- Clinics and communities, cohorts, supervisors (network10) ---------------------------------------------
+
+# The kinds of clinic a supervisor visits: every kind with patients (the central office has none).
+SUPERVISED_KINDS = (Clinic.Kind.RURAL_CLINIC, Clinic.Kind.HOSPITAL, Clinic.Kind.MATERNAL_HOME)
+
+
+def can_manage_network(user) -> bool:
+    """Create and edit communities and clinics, open and close clinics, set the supervision frequency:
+    coordinators and admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*STAFFING_ROLES)
+
+
+def community_for(user, pk):
+    """One community, if the user may see it; ``Community.DoesNotExist`` otherwise."""
+    return communities_visible_to(user).get(pk=pk)
+
+
+def community_directory(user, *, search: str = "") -> QuerySet:
+    """The communities the user may see, by name, each with ``clinic_count``. One query."""
+    communities = communities_visible_to(user)
+    if search:
+        communities = communities.filter(Q(name__icontains=search) | Q(municipality__icontains=search))
+    return communities.annotate(clinic_count=Count("clinics")).order_by("name", "pk")
+
+
+def supervision_settings():
+    """The supervision settings row with who changed it last, or the defaults (unsaved) when the row is
+    missing. One query, and never a write: a GET must not create the row (migration 0002 does)."""
+    return SupervisionSettings.objects.select_related("updated_by").filter(pk=1).first() or SupervisionSettings(pk=1)
+
+
+@dataclass(frozen=True)
+class SupervisionStatus:
+    last_visit: date | None
+    due_on: date | None  # the last day the next visit is on time; None: never visited, due now
+    overdue: bool
+
+
+def supervision_status(last_visit: date | None, *, every_days: int, today: date) -> SupervisionStatus:
+    """Whether a clinic last visited on ``last_visit`` is overdue, when a visit is due every ``every_days``
+    days. A clinic never visited is overdue."""
+    if last_visit is None:
+        return SupervisionStatus(None, None, True)
+    due_on = last_visit + timedelta(days=every_days)
+    return SupervisionStatus(last_visit, due_on, today > due_on)
+
+
+def clinics_supervision(user, *, overdue_only: bool = False, today: date | None = None) -> list[Clinic]:
+    """The active supervised clinics the user sees, each with ``supervision`` (``SupervisionStatus``), the
+    most overdue first. Two queries (the settings, the clinics with their last visit)."""
+    today = today or timezone.localdate()
+    every_days = supervision_settings().visit_every_days
+    clinics = list(
+        clinics_visible_to(user).filter(active=True, kind__in=SUPERVISED_KINDS).select_related("community")
+        .annotate(last_visit=Max("supervision_visits__visited_on")).order_by("name")
+    )
+    for clinic in clinics:
+        clinic.supervision = supervision_status(clinic.last_visit, every_days=every_days, today=today)
+    if overdue_only:
+        clinics = [c for c in clinics if c.supervision.overdue]
+    # Never visited first, then the oldest visit.
+    clinics.sort(key=lambda c: (c.last_visit is not None, c.last_visit or today, c.name))
+    return clinics
+
+
+def clinic_supervision(clinic: Clinic, recent_visits, *, today: date) -> SupervisionStatus | None:
+    """The supervision status of one clinic from its visits, latest first (None for a clinic nobody
+    supervises). One query, the settings."""
+    if not (clinic.active and clinic.kind in SUPERVISED_KINDS):
+        return None
+    last = recent_visits[0].visited_on if recent_visits else None
+    return supervision_status(last, every_days=supervision_settings().visit_every_days, today=today)
+
+
+@dataclass
+class CohortPlacement:
+    cohort: object
+    clinics: list  # active rural clinics, each with ``placement_gap`` (a Segment or None) and ``coverage``
+    unplaced: list  # the cohort's active pasantes without a pasante post in the cohort's year
+
+
+def cohort_placement(cohort) -> CohortPlacement:
+    """What placing ``cohort`` needs: every active rural clinic with its coverage over the cohort's year and
+    ``placement_gap``, the first day-run of that year with no pasante (None when covered throughout); and the
+    cohort's active pasantes who hold no pasante post during the year. Three queries, whatever the sizes."""
+    start, end = cohort.start_date, cohort.end_date
+    posts = (Assignment.objects.filter(role=Assignment.Role.PASANTE, start_date__lte=end)
+             .filter(Q(end_date__isnull=True) | Q(end_date__gte=start)).select_related("staff"))
+    clinics = list(
+        Clinic.objects.filter(active=True, kind=Clinic.Kind.RURAL_CLINIC).select_related("community")
+        .prefetch_related(Prefetch("assignments", queryset=posts, to_attr="pasante_assignments")).order_by("name")
+    )
+    for clinic in clinics:
+        clinic.coverage = coverage_segments(clinic.pasante_assignments, start, end)
+        clinic.placement_gap = next((s for s in clinic.coverage if s.is_gap), None)
+    placed = posts.values("staff_id")
+    unplaced = list(
+        cohort.members.filter(cadre=Cadre.PASANTE, active=True).exclude(pk__in=placed).order_by(Lower("full_name"))
+    )
+    return CohortPlacement(cohort=cohort, clinics=clinics, unplaced=unplaced)
+
+
+def cohort_for(pk):
+    """One cohort (cohorts are for those who manage staffing: the view checks); ``Cohort.DoesNotExist``."""
+    return Cohort.objects.get(pk=pk)

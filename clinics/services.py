@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,15 +32,17 @@ from .models import (
     Cadre,
     Clinic,
     Cohort,
+    Community,
     HostFamily,
     HostPayment,
     HostStay,
     Invitation,
     Patient,
     Staff,
+    SupervisionSettings,
     SupervisionVisit,
 )
-from .selectors import can_give_admin_role, patient_possible_duplicates
+from .selectors import can_give_admin_role, cohort_placement, patient_possible_duplicates
 
 # Which cadre may hold which role at a clinic.
 ROLE_CADRES = {
@@ -679,3 +681,144 @@ def invitation_accept(*, token: str, password: str) -> Invitation:
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     return invitation
+
+
+# --- Clinics and communities, cohorts, supervisors (network10) ---------------------------------------------
+
+COMMUNITY_FIELDS = ("name", "municipality", "travel_minutes", "road_notes", "latitude", "longitude",
+                    "accepts_visitors", "visitors_agreed_on", "visitors_agreement_kind", "visitors_agreement",
+                    "visitor_capacity")
+
+
+def _community_fill(community, fields: dict) -> None:
+    unknown = set(fields) - set(COMMUNITY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown community fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = value.strip()
+        setattr(community, name, value)
+    if not community.accepts_visitors:
+        # A community that no longer receives visitors keeps no capacity that a planner could count on.
+        community.visitor_capacity = None
+    community.name = " ".join(community.name.split())
+
+
+@transaction.atomic
+def community_create(*, by=None, **fields) -> Community:
+    """Add a community. ``fields`` are those of ``COMMUNITY_FIELDS``; a community that accepts visitors says
+    since when and how it agreed (``Community.clean``)."""
+    community = Community()
+    _community_fill(community, fields)
+    return validate_and_save(community)
+
+
+@transaction.atomic
+def community_update(*, community, by=None, **fields) -> Community:
+    """Change a community's details (any of ``COMMUNITY_FIELDS``). Its history keeps the earlier values."""
+    community = Community.objects.select_for_update().get(pk=community.pk)
+    _community_fill(community, fields)
+    return validate_and_save(community)
+
+
+def _clinic_fill(clinic: Clinic, *, community, name: str, kind: str, moh_code: str) -> None:
+    clinic.community = community
+    clinic.name = " ".join(name.split())
+    clinic.kind = kind
+    clinic.moh_code = moh_code.strip().upper().replace(" ", "")
+
+
+@transaction.atomic
+def clinic_create(*, community, name: str, kind: str, moh_code: str = "", by=None) -> Clinic:
+    """Open a clinic. Its CLUES code, when given, is checked and must be the clinic's own."""
+    clinic = Clinic(active=True)
+    _clinic_fill(clinic, community=community, name=name, kind=kind, moh_code=moh_code)
+    return validate_and_save(clinic)
+
+
+@transaction.atomic
+def clinic_update(*, clinic: Clinic, community, name: str, kind: str, moh_code: str = "", by=None) -> Clinic:
+    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    _clinic_fill(clinic, community=community, name=name, kind=kind, moh_code=moh_code)
+    return validate_and_save(clinic, update_fields=["community", "name", "kind", "moh_code"])
+
+
+@transaction.atomic
+def clinic_deactivate(*, clinic: Clinic, by=None) -> Clinic:
+    """Close a clinic: it leaves coverage and the pickers, its pages and history stay. Refused while someone
+    still holds or is to hold a post there (end or move those first), so nobody is left posted to a closed
+    clinic."""
+    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    if not clinic.active:
+        raise ValidationError(_("This clinic is already inactive."), code=ILLEGAL_TRANSITION)
+    today = timezone.localdate()
+    open_posts = clinic.assignments.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).count()
+    if open_posts:
+        raise ValidationError(ngettext(
+            "%(count)d assignment at this clinic is current or coming: end or move it first.",
+            "%(count)d assignments at this clinic are current or coming: end or move them first.",
+            open_posts) % {"count": open_posts})
+    clinic.active = False
+    return validate_and_save(clinic, update_fields=["active"])
+
+
+@transaction.atomic
+def clinic_reactivate(*, clinic: Clinic, by=None) -> Clinic:
+    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    if clinic.active:
+        raise ValidationError(_("This clinic is already active."), code=ILLEGAL_TRANSITION)
+    clinic.active = True
+    return validate_and_save(clinic, update_fields=["active"])
+
+
+class PlacementRefused(ValidationError):
+    """Some rows of a cohort placement were refused; nothing was saved. ``rows``: clinic id -> messages."""
+
+    def __init__(self, rows: dict[int, list[str]]):
+        self.rows = rows
+        super().__init__(ngettext(
+            "%(count)d row could not be placed, so nothing was saved. Correct it and save again.",
+            "%(count)d rows could not be placed, so nothing was saved. Correct them and save again.",
+            len(rows)) % {"count": len(rows)})
+
+
+@transaction.atomic
+def cohort_place(*, cohort: Cohort, choices: dict[int, int], by=None) -> list[Assignment]:
+    """Place a cohort's pasantes in one go: ``choices`` maps a clinic id to the id of the pasante chosen for
+    it. Each pasante fills the clinic's first gap in the cohort's year (``cohort_placement``), through
+    ``assignment_create`` and its rules and messages. Every row is tried, so each refusal is known; if any
+    row is refused, ``PlacementRefused`` says why per clinic and nothing is saved."""
+    clinics = {clinic.pk: clinic for clinic in cohort_placement(cohort).clinics}
+    people = Staff.objects.select_related("cohort").in_bulk(list(choices.values()))
+    created, refused = [], {}
+    for clinic_id, staff_id in choices.items():
+        clinic, staff = clinics.get(clinic_id), people.get(staff_id)
+        if clinic is None:
+            refused[clinic_id] = [_("This clinic is not an active rural clinic.")]
+        elif clinic.placement_gap is None:
+            refused[clinic_id] = [_("This clinic already has a pasante for the whole cohort year.")]
+        elif staff is None:
+            refused[clinic_id] = [_("Choose one of the options in the list.")]
+        elif staff.cohort_id != cohort.pk or staff.cadre != Cadre.PASANTE:
+            refused[clinic_id] = [_("%(person)s is not a pasante of this cohort.") % {"person": staff.full_name}]
+        else:
+            gap = clinic.placement_gap
+            try:
+                created.append(assignment_create(staff=staff, clinic=clinic, role=Assignment.Role.PASANTE,
+                                                 start_date=gap.start, end_date=gap.end, end_with_cohort=False,
+                                                 by=by))
+            except ValidationError as exc:
+                refused[clinic_id] = exc.messages
+    if refused:
+        raise PlacementRefused(refused)
+    return created
+
+
+@transaction.atomic
+def supervision_settings_update(*, visit_every_days: int, by=None) -> SupervisionSettings:
+    """Set how often each clinic should have a supervision visit."""
+    row = SupervisionSettings.objects.select_for_update().filter(pk=1).first() or SupervisionSettings(pk=1)
+    row.visit_every_days = visit_every_days
+    row.updated_by = by if by is not None and by.is_authenticated else None
+    row.updated_at = timezone.now()
+    return validate_and_save(row)

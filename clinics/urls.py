@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import hosts, people, staffing
+from .views import hosts, network, people, staffing
 
 app_name = "clinics"
 
@@ -33,4 +33,16 @@ urlpatterns = [
     path("personal/<int:pk>/invitar/", people.person_invite, name="person-invite"),
     path("invitacion/<str:token>/", people.invitation_accept, name="invitation-accept"),
     path("promociones/<int:pk>/importar/", people.cohort_import, name="cohort-import"),
+    # --- network10: communities, clinics, cohorts and their placement, supervision overdue ---
+    path("comunidades/", network.community_list, name="community-list"),
+    path("comunidades/nueva/", network.community_create, name="community-create"),
+    path("comunidades/<int:pk>/editar/", network.community_edit, name="community-edit"),
+    path("nueva/", network.clinic_create, name="clinic-create"),
+    path("<int:pk>/editar/", network.clinic_edit, name="clinic-edit"),
+    path("<int:pk>/desactivar/", network.clinic_deactivate, name="clinic-deactivate"),
+    path("<int:pk>/reactivar/", network.clinic_reactivate, name="clinic-reactivate"),
+    path("promociones/nueva/", network.cohort_create, name="cohort-create"),
+    path("promociones/<int:pk>/colocar/", network.cohort_placement, name="cohort-placement"),
+    path("supervision/", network.supervision_overdue, name="supervision-overdue"),
+    path("supervision/ajustes/", network.supervision_settings, name="supervision-settings"),
 ]

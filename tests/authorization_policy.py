@@ -415,9 +415,30 @@ DEVELOPMENT = {
     ),
 }
 
+# --- clinics: communities, clinics, cohorts and their placement, supervision (network10) -------------------
+MANAGERS_WRITE = {"GET": MANAGERS_ONLY, "POST": MANAGERS_ONLY}
+MANAGERS_TRANSITION = {"GET": expect(NOT_ALLOWED), "POST": MANAGERS_ONLY}
+CLINICS_NETWORK = {
+    "clinics:community-list": get(expect(OK, **cells(NO_ROLE, FORBIDDEN)), hides=("pasante_b",)),
+    "clinics:community-create": Row(checks=MANAGERS_WRITE, note="POST empty: the form again with its errors"),
+    "clinics:community-edit": Row(checks=MANAGERS_WRITE, obj="community"),
+    "clinics:clinic-create": Row(checks=MANAGERS_WRITE),
+    "clinics:clinic-edit": Row(checks=MANAGERS_WRITE, obj="clinic"),
+    "clinics:clinic-deactivate": Row(checks=MANAGERS_TRANSITION, obj="clinic",
+                                     note="POST only; clinic A still has posts, so it is refused and nothing changes"),
+    "clinics:clinic-reactivate": Row(checks=MANAGERS_TRANSITION, obj="clinic",
+                                     note="POST only; clinic A is active, so it is refused and nothing changes"),
+    "clinics:cohort-create": Row(checks=MANAGERS_WRITE),
+    "clinics:cohort-placement": Row(checks=MANAGERS_WRITE, obj="cohort",
+                                    note="POST empty: asks for at least one choice, saves nothing"),
+    "clinics:supervision-overdue": get(expect(FORBIDDEN, coordinator=OK, admin_user=OK, supervisor=OK,
+                                              visitor_program=OK)),
+    "clinics:supervision-settings": Row(checks=MANAGERS_WRITE),
+}
+
 POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
                          **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
-                         **HOST_FAMILIES, **DEVELOPMENT}
+                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

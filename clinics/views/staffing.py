@@ -72,7 +72,9 @@ def clinic_list(request):
     )
     page_obj, query_string = paginate(request, clinics, PAGE_SIZE)
     return render(request, "clinics/clinic_list.html",
-                  {"filters": filters, "page_obj": page_obj, "query_string": query_string})
+                  {"filters": filters, "page_obj": page_obj, "query_string": query_string,
+                   "can_manage_network": selectors.can_manage_network(request.user),
+                   "can_see_supervision": selectors.can_see_pasante_roster(request.user)})
 
 
 @login_required

@@ -1,9 +1,10 @@
 """``manage.py seed_demo``: the demo network, and one login per role.
 
 Idempotent: every row is found by its natural key before it is created, so running it twice leaves
-the same data. Writes go through ``clinics.services`` where a service exists (cohorts, staff and
-their accounts, assignments, patients, host stays and payments, supervision visits); communities,
-clinics and host families have no service yet and are created with ``get_or_create``.
+the same data. Writes go through ``clinics.services`` where a service exists (communities, clinics,
+cohorts, staff and their accounts, assignments, patients, host stays and payments, supervision visits);
+host families have no service yet and are created with ``get_or_create``. The incoming cohort is left
+unplaced at a few clinics, so its placement page (Promociones → the cohort → Colocar) has work to do.
 
 Names and numbers come from ``random.Random(2026)``: the same data on every machine. Dates follow
 the social-service year that contains today (February to January), so the demo never goes stale. A demo
@@ -165,34 +166,31 @@ class Command(BaseCommand):
         self.seed_people()
 
     def seed_communities(self) -> dict[str, Community]:
+        existing = {community.name: community for community in Community.objects.all()}
         communities = {}
-        for place in COMMUNITIES:
-            communities[place.name], _created = Community.objects.get_or_create(
-                name=place.name,
-                defaults={
-                    "municipality": place.municipality,
-                    "travel_minutes": place.travel_minutes,
-                    "road_notes": place.road_notes,
-                    "accepts_visitors": place.visitors_since is not None,
-                    "visitors_agreed_on": place.visitors_since,
-                    "visitors_agreement": "Votación en asamblea comunitaria, asentada en el acta ejidal."
-                    if place.visitors_since else "",
-                },
+        for n, place in enumerate(COMMUNITIES):
+            communities[place.name] = existing.get(place.name) or services.community_create(
+                name=place.name, municipality=place.municipality, travel_minutes=place.travel_minutes,
+                road_notes=place.road_notes, accepts_visitors=place.visitors_since is not None,
+                visitors_agreed_on=place.visitors_since,
+                visitors_agreement_kind=(Community.Agreement.ASSEMBLY_MINUTES if n % 3 else Community.Agreement.LETTER)
+                if place.visitors_since else "",
+                visitors_agreement="Votación en asamblea comunitaria, asentada en el acta ejidal."
+                if place.visitors_since else "",
+                visitor_capacity=2 + n % 3 if place.visitors_since else None,
             )
         return communities
 
     def seed_clinics(self) -> dict[str, Clinic]:
+        existing = {clinic.name: clinic for clinic in Clinic.objects.all()}
         clinics = {}
         for n, name in enumerate(RURAL, start=1):
-            clinics[name], _created = Clinic.objects.get_or_create(
-                name=f"Clínica {name}",
-                defaults={"community": self.communities[name], "kind": Clinic.Kind.RURAL_CLINIC,
-                          "moh_code": f"CSSSA0192{n:02d}"},
-            )
+            clinics[name] = existing.get(f"Clínica {name}") or services.clinic_create(
+                community=self.communities[name], name=f"Clínica {name}", kind=Clinic.Kind.RURAL_CLINIC,
+                moh_code=f"CSSSA0192{n:02d}")
         for name, kind, code in TOWN_CLINICS:
-            clinics[name], _created = Clinic.objects.get_or_create(
-                name=name, defaults={"community": self.communities[CENTRAL_TOWN], "kind": kind, "moh_code": code}
-            )
+            clinics[name] = existing.get(name) or services.clinic_create(
+                community=self.communities[CENTRAL_TOWN], name=name, kind=kind, moh_code=code)
         return clinics
 
     def seed_cohorts(self) -> tuple[Cohort, Cohort]:
