@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import staffing
+from .views import patients, staffing
 
 app_name = "clinics"
 
@@ -15,7 +15,7 @@ urlpatterns = [
     path("asignaciones/nueva/", staffing.assignment_create, name="assignment-create"),
     path("asignaciones/<int:pk>/terminar/", staffing.assignment_end, name="assignment-end"),
     path("asignaciones/<int:pk>/mover/", staffing.assignment_move, name="assignment-move"),
-    path("pacientes/", staffing.patient_list, name="patient-list"),
-    path("pacientes/nuevo/", staffing.patient_create, name="patient-create"),
-    path("pacientes/<int:pk>/", staffing.patient_detail, name="patient-detail"),
+    path("pacientes/", patients.patient_list, name="patient-list"),
+    path("pacientes/nuevo/", patients.patient_create, name="patient-create"),
+    path("pacientes/<int:pk>/", patients.patient_detail, name="patient-detail"),
 ]
