@@ -18,4 +18,8 @@ urlpatterns = [
     path("pacientes/", patients.patient_list, name="patient-list"),
     path("pacientes/nuevo/", patients.patient_create, name="patient-create"),
     path("pacientes/<int:pk>/", patients.patient_detail, name="patient-detail"),
+    # --- Patients: edit and merge (patients10) ---
+    path("pacientes/<int:pk>/editar/", patients.patient_edit, name="patient-edit"),
+    path("pacientes/<int:pk>/fusionar/", patients.patient_merge_pick, name="patient-merge-pick"),
+    path("pacientes/<int:pk>/fusionar/<int:merged_pk>/", patients.patient_merge, name="patient-merge"),
 ]

@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ces.core.pages import add_service_error, get_or_404, paginate, require
+from ces.core.forms import SearchForm
+from ces.core.pages import add_service_error, get_or_404, paginate, require, show_errors
 
 from .. import selectors, services
-from ..forms.patients import PatientFilterForm, PatientForm
+from ..forms.patients import PatientEditForm, PatientFilterForm, PatientForm
 
 PAGE_SIZE = 25
 
@@ -67,6 +68,68 @@ def patient_create(request):
 @login_required
 def patient_detail(request, pk):
     require(selectors.can_see_patients(request.user))
-    patient = get_or_404(selectors.patient_for, request.user, pk)
+    patient = get_or_404(selectors.patient_detail, request.user, pk)
+    survivor = patient.merged_into
+    if survivor is not None and selectors.patients_visible_to(request.user).filter(pk=survivor.pk).exists():
+        messages.info(request, _("%(merged)s (record %(pk)s) was merged into this record.") % {
+            "merged": patient.full_name, "pk": patient.pk})
+        return redirect(survivor)
     return render(request, "clinics/patient_detail.html",
                   {"patient": patient, "age": patient.age_on(timezone.localdate())})
+
+
+# --- Edit and merge (patients10) ------------------------------------------------------------------------
+
+
+@login_required
+def patient_edit(request, pk):
+    require(selectors.can_edit_patients(request.user))
+    patient = get_or_404(selectors.patient_for, request.user, pk)
+    if request.method == "POST":
+        form = PatientEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.patient_update(patient=patient, **form.cleaned_data, by=request.user)
+            except services.PossibleDuplicate as exc:
+                form.add_error(None, exc)
+                form.offer_duplicates(exc.candidates)
+            except ValidationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("The details of %(name)s are saved.") % {"name": patient.full_name})
+                return redirect(patient)
+    else:
+        form = PatientEditForm(initial={name: getattr(patient, name) for name in
+                                        ("given_names", "family_names", "sex", "birth_date", "curp", "phone")})
+    return render(request, "clinics/patients/patient_edit.html", {"form": form, "patient": patient})
+
+
+@login_required
+def patient_merge_pick(request, pk):
+    """Choose the other record of the same person: the likely ones first, then a search."""
+    require(selectors.can_merge_patients(request.user))
+    patient = get_or_404(selectors.patient_for, request.user, pk)
+    filters = SearchForm(request.GET)
+    filters.is_valid()
+    search = filters.cleaned_data.get("q", "").strip()
+    candidates = selectors.patient_merge_candidates(request.user, patient, search=search)
+    return render(request, "clinics/patients/patient_merge_pick.html",
+                  {"patient": patient, "filters": filters, "candidates": candidates, "search": search})
+
+
+@login_required
+def patient_merge(request, pk, merged_pk):
+    """Both records side by side; on POST, ``merged_pk`` is merged into ``pk``, which survives."""
+    require(selectors.can_merge_patients(request.user))
+    survivor = get_or_404(selectors.patient_for, request.user, pk)
+    merged = get_or_404(selectors.patient_for, request.user, merged_pk)
+    if request.method == "POST":
+        try:
+            services.patient_merge(survivor=survivor, merged=merged, by=request.user)
+        except ValidationError as exc:
+            show_errors(request, exc)
+        else:
+            messages.success(request, _("%(merged)s (record %(merged_pk)s) is merged into this record.") % {
+                "merged": merged.full_name, "merged_pk": merged.pk})
+            return redirect(survivor)
+    return render(request, "clinics/patients/patient_merge.html", {"survivor": survivor, "merged": merged})
