@@ -138,9 +138,9 @@ def test_the_patient_page_shows_who_changed_what_from_what_to_what(pasante_a, su
     trail = body.split('data-testid="patient-trail"')[1]
     entries = trail.split('data-testid="trail-entry"')[1:]
     assert len(entries) == 3  # newest first: the supervisor's, the pasante's, the registration
-    assert supervisor.full_name in entries[0] and "“Pérez” → “Pérez López”" in entries[0]
+    assert supervisor.full_name in entries[0] and "apellidos: «Pérez» → «Pérez López»" in entries[0]
     assert "961" not in entries[0]  # the phone did not change the second time
-    assert pasante_a.full_name in entries[1] and "“961 000 0000” → “961 111 2222”" in entries[1]
+    assert pasante_a.full_name in entries[1] and "teléfono: «961 000 0000» → «961 111 2222»" in entries[1]
     assert "registrado" in entries[2]
 
 
