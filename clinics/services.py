@@ -281,8 +281,8 @@ def patient_update(
     by=None,
 ) -> Patient:
     """Correct a patient's details (the clinic and community stay). The audit history records the change
-    and who made it (the request's context). A change that makes the record look like another patient of
-    the community (same name and birth date) is refused with ``PossibleDuplicate`` unless the person
+    and who made it (the request's context). A change of name or birth date that makes the record look like
+    another patient of the community (same name and birth date) is refused with ``PossibleDuplicate`` unless the person
     confirms a different patient: two records of one person are merged (``patient_merge``), not left
     side by side. A merged record is not edited: its person lives on in the record it was merged into."""
     with _audited_as(by):
@@ -301,6 +301,7 @@ def _patient_update(*, patient, given_names, family_names, sex, birth_date, curp
     if patient.merged_into_id is not None:
         raise ValidationError(_("This record was merged into another one; edit that one instead."),
                               code="merged")
+    identity = (name_key(patient.given_names), name_key(patient.family_names), patient.birth_date)
     patient.given_names = " ".join(given_names.split())
     patient.family_names = " ".join(family_names.split())
     patient.sex = sex
@@ -308,6 +309,10 @@ def _patient_update(*, patient, given_names, family_names, sex, birth_date, curp
     patient.curp = curp.strip().upper()
     patient.phone = phone.strip()
     patient.full_clean()
+    if (name_key(patient.given_names), name_key(patient.family_names), patient.birth_date) == identity:
+        # Name and birth date unchanged (a phone corrected, an accent added): no new look-alike to check.
+        return validate_and_save(patient, update_fields=["given_names", "family_names", "sex", "birth_date",
+                                                         "curp", "phone"])
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [
             f"patient:{patient.community_id}:{name_key(patient.given_names)}:{name_key(patient.family_names)}:"

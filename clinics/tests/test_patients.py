@@ -418,3 +418,13 @@ def test_patient_search_ignores_accents(pasante_a, clinic_a):
     PatientFactory(clinic=clinic_a, given_names="José", family_names="Núñez")
 
     assert [p.given_names for p in selectors.patient_list(pasante_a, search="jose nunez")] == ["José"]
+
+
+def test_correcting_only_the_phone_of_a_record_with_a_look_alike_needs_no_confirmation(pasante_a, clinic_a):
+    PatientFactory(clinic=clinic_a, given_names="José", family_names="Gómez", birth_date=date(1990, 4, 1))
+    patient = PatientFactory(clinic=clinic_a, given_names="JOSE", family_names="GOMEZ", birth_date=date(1990, 4, 1),
+                             duplicate_reviewed=True)
+
+    assert _edit(pasante_a, patient, phone="961 123 4567", given_names="JOSÉ").status_code == 302
+    patient.refresh_from_db()
+    assert (patient.given_names, patient.phone) == ("JOSÉ", "961 123 4567")
