@@ -607,5 +607,5 @@ def patient_merge_candidates(user, patient: Patient, *, search: str = "") -> lis
     found = []
     if search:
         found = list(patients_search(others.exclude(pk__in=[c.pk for c in likely]), search)
-                     .order_by("family_names", "given_names", "pk")[:20 - len(likely)])
-    return likely + found
+                     .order_by("family_names", "given_names", "pk")[:20])
+    return (likely + found)[:20]

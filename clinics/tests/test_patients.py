@@ -428,3 +428,34 @@ def test_correcting_only_the_phone_of_a_record_with_a_look_alike_needs_no_confir
     assert _edit(pasante_a, patient, phone="961 123 4567", given_names="JOSÉ").status_code == 302
     patient.refresh_from_db()
     assert (patient.given_names, patient.phone) == ("JOSÉ", "961 123 4567")
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_edit_post_query_count_is_fixed(pasante_a, clinic_a, django_assert_num_queries, size):
+    PatientFactory.create_batch(size, clinic=clinic_a, given_names="Rosa", family_names="Díaz",
+                                duplicate_reviewed=True)
+    patient = PatientFactory(clinic=clinic_a, given_names="Rosa", family_names="Diaz")
+    client = client_for(pasante_a)
+    # EDIT_QUERIES: the patient in reach, the row locked, full_clean (clinic, community, CURP), the lock of the
+    # name, the community, the look-alikes, full_clean again and the save (validate_and_save), each write with
+    # its audit context
+    with django_assert_num_queries(LAYOUT_QUERIES + EDIT_QUERIES):
+        response = client.post(reverse("clinics:patient-edit", args=[patient.pk]),
+                               _details(patient, given_names="Rosa Elena", confirm_not_duplicate="on"))
+    assert response.status_code == 302
+
+
+EDIT_QUERIES = 20
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_merge_pick_query_count_is_fixed(coordinator, clinic_a, django_assert_num_queries, size):
+    patient = PatientFactory(clinic=clinic_a, given_names="Rosa", family_names="Díaz")
+    PatientFactory.create_batch(size, clinic=clinic_a, given_names="Rosa", family_names="Diaz",
+                                birth_date=patient.birth_date, duplicate_reviewed=True)
+    PatientFactory.create_batch(size, clinic=clinic_a, given_names="Rosa María", family_names="Díaz")
+    client = client_for(coordinator)
+    # the patient, the likely ones (clinic included), the search
+    with django_assert_num_queries(LAYOUT_QUERIES + 3):
+        response = client.get(reverse("clinics:patient-merge-pick", args=[patient.pk]), {"q": "rosa"})
+    assert text(response).count('data-testid="merge-candidate"') == min(2 * size, 20)
