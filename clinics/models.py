@@ -529,6 +529,12 @@ class Patient(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # Set when the person entering it saw the possible duplicates and confirmed a different person.
     duplicate_reviewed = models.BooleanField(_("confirmed not a duplicate"), default=False)
+    # Set by ``clinics.services.patient_merge``: this record was the same person as ``merged_into``, which
+    # now holds everything that pointed here. The row stays, with its history; lists and pickers hide it.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records",
+        verbose_name=_("merged into"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

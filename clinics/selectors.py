@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import (
+    CharField,
     Count,
     DateField,
     DecimalField,
@@ -278,6 +279,14 @@ def segment_geometry(segment: Segment, start: date, days: int = COVERAGE_DAYS) -
 
 
 def patients_visible_to(user) -> QuerySet:
+    """The live records the user may see: a record merged into another one (``Patient.merged_into``) is left
+    out of every list and picker; ``patient_records_in_reach`` still finds it."""
+    return patient_records_in_reach(user).filter(merged_into__isnull=True)
+
+
+def patient_records_in_reach(user) -> QuerySet:
+    """The patient records of the user's reach, merged ones included (a merged record's page says where the
+    person went)."""
     if not user.is_authenticated:
         return Patient.objects.none()
     if user.roles & PATIENT_WIDE_ROLES:
@@ -302,12 +311,26 @@ def patient_for(user, pk) -> Patient:
     return patients_visible_to(user).select_related("clinic", "community").get(pk=pk)
 
 
+class Unaccent(Func):
+    """PostgreSQL's ``unaccent(text)`` (the extension clinics' migration 0002 creates): "José" is "Jose"."""
+
+    function = "unaccent"
+    output_field = CharField()
+
+
+def _name_key(expression):
+    return Lower(Unaccent(expression))
+
+
 def patient_possible_duplicates(*, community, given_names: str, family_names: str, birth_date) -> QuerySet:
-    """Patients of the same community with the same name (any case, outer spaces ignored) and birth date."""
-    return Patient.objects.annotate(g=Lower("given_names"), f=Lower("family_names")).filter(
+    """Live patients of the same community with the same name and birth date: case and accents ignored
+    ("MARÍA" is "maria"), as are spaces around and between the words. Merged records are not candidates:
+    the person they were is already registered as the record they were merged into."""
+    return Patient.objects.annotate(g=_name_key("given_names"), f=_name_key("family_names")).filter(
         community=community,
-        g=" ".join(given_names.split()).lower(),
-        f=" ".join(family_names.split()).lower(),
+        merged_into__isnull=True,
+        g=_name_key(Value(" ".join(given_names.split()))),
+        f=_name_key(Value(" ".join(family_names.split()))),
         birth_date=birth_date,
     )
 
@@ -395,7 +418,10 @@ def patients_search(patients: QuerySet, search: str) -> QuerySet:
     words = search.split()
     by_name = Q()
     for word in words:
-        by_name &= Q(given_names__icontains=word) | Q(family_names__icontains=word)
+        # Accents ignored as in the duplicate check: "Jose" finds "José".
+        word = name_key(word)
+        by_name &= Q(given_key__contains=word) | Q(family_key__contains=word)
+    patients = patients.annotate(given_key=_name_key("given_names"), family_key=_name_key("family_names"))
     return patients.filter(by_name | Q(curp__istartswith=search.strip()))
 
 
@@ -794,3 +820,143 @@ def cohort_placement(cohort) -> CohortPlacement:
 def cohort_for(pk):
     """One cohort (cohorts are for those who manage staffing: the view checks); ``Cohort.DoesNotExist``."""
     return Cohort.objects.get(pk=pk)
+
+
+# --- Patients: edit with its audit trail, merge (patients10) ----------------------------------------------
+
+# Roles that correct a patient's details, in the clinics they see (``patients_visible_to``). A CHW reads the
+# registry of their clinic but leaves its corrections to the pasante.
+PATIENT_EDIT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SUPERVISOR, Role.PASANTE)
+# Merging two records is a coordinator's decision: it moves rows of every app between patients.
+PATIENT_MERGE_ROLES = (Role.COORDINATOR, Role.ADMIN)
+# The fields the audit trail shows, in this order (the others are bookkeeping).
+PATIENT_TRAIL_FIELDS = ("given_names", "family_names", "sex", "birth_date", "curp", "phone", "clinic",
+                        "community", "duplicate_reviewed", "merged_into")
+
+
+def name_key(text: str) -> str:
+    """``text`` as the duplicate check compares it, in Python: lower case, no accents, single spaces."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", " ".join(text.split()))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def can_edit_patients(user) -> bool:
+    """Correct a patient's details: coordinators and admins (any patient), supervisors and pasantes (those
+    of their clinics, as ``patients_visible_to`` says)."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*PATIENT_EDIT_ROLES)
+
+
+def can_merge_patients(user) -> bool:
+    """Merge two records of the same person: coordinators and admins."""
+    if not user.is_authenticated:
+        return False
+    return user.has_role(*PATIENT_MERGE_ROLES)
+
+
+@dataclass(frozen=True)
+class PatientActions:
+    """What a patient's page offers the reader (the pages and services behind them still check)."""
+
+    edit: bool = False
+    merge: bool = False
+
+
+def patient_record_for(user, pk) -> Patient:
+    """One record of the user's reach, merged or not, with clinic, community and the record it was merged
+    into; ``Patient.DoesNotExist`` otherwise. One query."""
+    return (patient_records_in_reach(user).select_related("clinic", "community", "merged_into")
+            .get(pk=pk))
+
+
+def patient_detail(user, pk) -> Patient:
+    """``patient_record_for`` with ``actions`` (``PatientActions``) and ``trail`` (``patient_trail``): a fixed
+    number of queries whatever the length of the history."""
+    patient = patient_record_for(user, pk)
+    live = patient.merged_into_id is None
+    patient.actions = PatientActions(edit=live and can_edit_patients(user),
+                                     merge=live and can_merge_patients(user))
+    patient.trail = patient_trail(patient)
+    return patient
+
+
+def patient_trail(patient: Patient) -> list[dict]:
+    """The record's audit trail, newest first: ``{"at", "by", "label", "changes": [(field label, old, new)]}``
+    for its registration and every change since, read from its pghistory events. Who: the user the request
+    recorded in the event's context (None for a command or the shell). Values as the pages show them (a
+    clinic by name, a date as dd/mm/yyyy). Five queries: events, then users, clinics, communities and
+    patients named in them, each in one go."""
+    from django.contrib.auth import get_user_model
+
+    from .models import Community
+
+    events = list(
+        patient.events.order_by("pgh_id").values("pgh_label", "pgh_created_at", "pgh_context__metadata",
+                                                 *[f"{name}_id" if name in _PATIENT_TRAIL_FKS else name
+                                                   for name in PATIENT_TRAIL_FIELDS])
+    )
+    ids = {name: set() for name in ("user", *_PATIENT_TRAIL_FKS)}
+    for event in events:
+        ids["user"].add((event["pgh_context__metadata"] or {}).get("user"))
+        for name in _PATIENT_TRAIL_FKS:
+            ids[name].add(event[f"{name}_id"])
+    named = {
+        "user": get_user_model().objects.in_bulk(ids["user"] - {None}),
+        "clinic": Clinic.objects.in_bulk(ids["clinic"] - {None}),
+        "community": Community.objects.in_bulk(ids["community"] - {None}),
+        "merged_into": Patient.objects.in_bulk(ids["merged_into"] - {None}),
+    }
+    trail, previous = [], None
+    for event in events:
+        values = {name: _trail_value(name, event, named) for name in PATIENT_TRAIL_FIELDS}
+        if previous is None:
+            changes = []
+        else:
+            changes = [(Patient._meta.get_field(name).verbose_name, previous[name], values[name])
+                       for name in PATIENT_TRAIL_FIELDS if values[name] != previous[name]]
+        previous = values
+        if event["pgh_label"] == "update" and not changes:
+            continue
+        trail.append({"at": event["pgh_created_at"], "label": event["pgh_label"], "changes": changes,
+                      "by": named["user"].get((event["pgh_context__metadata"] or {}).get("user"))})
+    trail.reverse()
+    return trail
+
+
+_PATIENT_TRAIL_FKS = ("clinic", "community", "merged_into")
+
+
+def _trail_value(name: str, event: dict, named: dict) -> str:
+    from django.utils.translation import gettext as _
+
+    if name in _PATIENT_TRAIL_FKS:
+        obj = named[name].get(event[f"{name}_id"])
+        return str(obj) if obj is not None else "—"
+    value = event[name]
+    if name == "sex":
+        return str(Patient.Sex(value).label) if value in Patient.Sex.values else value
+    if name == "duplicate_reviewed":
+        return _("yes") if value else _("no")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return value or "—"
+
+
+def patient_merge_candidates(user, patient: Patient, *, search: str = "") -> list[Patient]:
+    """The live records ``patient`` could be merged with, first those of the same name and birth date in its
+    community (accents and case ignored), then those matching ``search``: at most 20 in all, clinic
+    included. Two queries."""
+    others = patients_visible_to(user).exclude(pk=patient.pk).select_related("clinic")
+    likely = list(others.filter(pk__in=patient_possible_duplicates(
+        community=patient.community, given_names=patient.given_names, family_names=patient.family_names,
+        birth_date=patient.birth_date).values("pk")).order_by("pk")[:20])
+    for candidate in likely:
+        candidate.likely = True
+    found = []
+    if search:
+        found = list(patients_search(others.exclude(pk__in=[c.pk for c in likely]), search)
+                     .order_by("family_names", "given_names", "pk")[:20])
+    return (likely + found)[:20]

@@ -6,11 +6,13 @@ to the form, the API answers 400 with it. A constraint that a concurrent request
 moment still ends as the same ValidationError, never as a server error.
 """
 
+import contextlib
 import hashlib
 import secrets
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+import pghistory
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
@@ -42,7 +44,7 @@ from .models import (
     SupervisionSettings,
     SupervisionVisit,
 )
-from .selectors import can_give_admin_role, cohort_placement, patient_possible_duplicates
+from .selectors import can_give_admin_role, cohort_placement, name_key, patient_possible_duplicates
 
 # Which cadre may hold which role at a clinic.
 ROLE_CADRES = {
@@ -245,7 +247,7 @@ def patient_create(
     # per name and birth date until this transaction ends.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                       [f"patient:{community.pk}:{given_names.lower()}:{family_names.lower()}:{birth_date}"])
+                       [f"patient:{community.pk}:{name_key(given_names)}:{name_key(family_names)}:{birth_date}"])
     candidates = patient_possible_duplicates(community=community, given_names=given_names,
                                              family_names=family_names, birth_date=birth_date)
     if candidates.exists():
@@ -822,3 +824,146 @@ def supervision_settings_update(*, visit_every_days: int, by=None) -> Supervisio
     row.updated_by = by if by is not None and by.is_authenticated else None
     row.updated_at = timezone.now()
     return validate_and_save(row)
+
+
+# --- Patients: edit and merge (patients10) -----------------------------------------------------------------
+
+
+@transaction.atomic
+def patient_update(
+    *,
+    patient: Patient,
+    given_names: str,
+    family_names: str,
+    sex: str,
+    birth_date: date,
+    curp: str = "",
+    phone: str = "",
+    confirm_not_duplicate: bool = False,
+    by=None,
+) -> Patient:
+    """Correct a patient's details (the clinic and community stay). The audit history records the change
+    and who made it (the request's context). A change of name or birth date that makes the record look like
+    another patient of the community (same name and birth date) is refused with ``PossibleDuplicate`` unless the person
+    confirms a different patient: two records of one person are merged (``patient_merge``), not left
+    side by side. A merged record is not edited: its person lives on in the record it was merged into."""
+    with _audited_as(by):
+        return _patient_update(patient=patient, given_names=given_names, family_names=family_names, sex=sex,
+                               birth_date=birth_date, curp=curp, phone=phone,
+                               confirm_not_duplicate=confirm_not_duplicate)
+
+
+def _audited_as(by):
+    """The audit context names ``by`` as who made the change, also outside a request (a command, a task)."""
+    return pghistory.context(user=by.pk) if by is not None else contextlib.nullcontext()
+
+
+def _patient_update(*, patient, given_names, family_names, sex, birth_date, curp, phone, confirm_not_duplicate):
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.merged_into_id is not None:
+        raise ValidationError(_("This record was merged into another one; edit that one instead."),
+                              code="merged")
+    identity = (name_key(patient.given_names), name_key(patient.family_names), patient.birth_date)
+    patient.given_names = " ".join(given_names.split())
+    patient.family_names = " ".join(family_names.split())
+    patient.sex = sex
+    patient.birth_date = birth_date
+    patient.curp = curp.strip().upper()
+    patient.phone = phone.strip()
+    patient.full_clean()
+    if (name_key(patient.given_names), name_key(patient.family_names), patient.birth_date) == identity:
+        # Name and birth date unchanged (a phone corrected, an accent added): no new look-alike to check.
+        return validate_and_save(patient, update_fields=["given_names", "family_names", "sex", "birth_date",
+                                                         "curp", "phone"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [
+            f"patient:{patient.community_id}:{name_key(patient.given_names)}:{name_key(patient.family_names)}:"
+            f"{patient.birth_date}"])
+    candidates = patient_possible_duplicates(
+        community=patient.community, given_names=patient.given_names, family_names=patient.family_names,
+        birth_date=patient.birth_date,
+    ).exclude(pk=patient.pk)
+    if candidates.exists():
+        if not confirm_not_duplicate:
+            raise PossibleDuplicate(candidates.select_related("clinic")[:10])
+        patient.duplicate_reviewed = True
+    return validate_and_save(patient, update_fields=["given_names", "family_names", "sex", "birth_date", "curp",
+                                                     "phone", "duplicate_reviewed"])
+
+
+def _rows_pointing_at_patients():
+    """Every foreign key of any app that points at Patient, as (model, field name): found from Patient's
+    reverse relations, hidden ones (``related_name="+"``, many-to-many tables) included, so a later app's
+    rows follow a merge without this module knowing the app. The audit events are left where they are:
+    each record keeps its own history."""
+    import pghistory.models
+
+    found = []
+    for relation in Patient._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)):
+            continue
+        model = relation.related_model
+        if issubclass(model, pghistory.models.Event) or model._meta.proxy:
+            continue
+        found.append((model, relation.field.name))
+    return found
+
+
+@transaction.atomic
+def patient_merge(*, survivor: Patient, merged: Patient, by=None) -> Patient:
+    """``merged`` was the same person as ``survivor``: every row of any app that points at ``merged``
+    now points at ``survivor``, and ``merged`` stays, marked ``merged_into`` the survivor (hidden from lists
+    and pickers, its page leads to the survivor). The survivor keeps its details, and takes the merged
+    record's CURP and phone where it has none. Both records keep their history, and the rows moved are
+    recorded in theirs. All of it or nothing.
+
+    Refused: a record into itself; a record already merged, or into one (merge into the record it went to);
+    two records with different CURPs (a CURP is one person's; two of them are two people, or a typing
+    mistake to correct first); a man and a woman (two people, or the sex to correct first).
+    """
+    if survivor.pk == merged.pk:
+        raise ValidationError(_("A record cannot be merged into itself."), code="merge_self")
+    with _audited_as(by):
+        return _patient_merge(survivor=survivor, merged=merged)
+
+
+def _patient_merge(*, survivor: Patient, merged: Patient) -> Patient:
+    # Both rows locked in a fixed order: two coordinators merging the same pair either way round wait
+    # for each other, and the second one finds the first's result.
+    locked = Patient.objects.select_for_update().in_bulk([survivor.pk, merged.pk])
+    survivor, merged = locked[survivor.pk], locked[merged.pk]
+    if merged.merged_into_id is not None:
+        raise ValidationError(_("%(name)s was already merged into another record.") % {"name": merged.full_name},
+                              code="merge_merged")
+    if survivor.merged_into_id is not None:
+        raise ValidationError(_("%(name)s was merged into another record: merge into that one.") % {
+            "name": survivor.full_name}, code="merge_into_merged")
+    if survivor.curp and merged.curp and survivor.curp != merged.curp:
+        raise ValidationError(_("The two records have different CURPs (%(a)s and %(b)s): they are two people, "
+                                "or one CURP is wrong and must be corrected first.") % {
+            "a": survivor.curp, "b": merged.curp}, code="merge_curp")
+    if survivor.sex != merged.sex:
+        raise ValidationError(_("One record is of a woman and the other of a man: they are two people, or the "
+                                "sex must be corrected first."), code="merge_sex")
+    for model, field in _rows_pointing_at_patients():
+        try:
+            with transaction.atomic():
+                model._base_manager.filter(**{field: merged}).update(**{field: survivor})
+        except IntegrityError as exc:
+            # A row that may exist once per patient (a one-to-one, a unique pair) is there for both.
+            raise ValidationError(_("Both records have their own %(what)s, which a patient can have only once: "
+                                    "resolve it before merging.") % {"what": model._meta.verbose_name},
+                                  code="merge_conflict") from exc
+    taken = []
+    if not survivor.curp and merged.curp:
+        survivor.curp, merged.curp = merged.curp, ""
+        taken.append("curp")
+    if not survivor.phone and merged.phone:
+        survivor.phone = merged.phone
+        taken.append("phone")
+    merged.merged_into = survivor
+    # The CURP leaves the merged record before it reaches the survivor (it is unique).
+    validate_and_save(merged, update_fields=["merged_into", "curp"])
+    if taken:
+        validate_and_save(survivor, update_fields=taken)
+    return survivor

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import hosts, network, people, staffing
+from .views import hosts, network, patients, people, staffing
 
 app_name = "clinics"
 
@@ -15,9 +15,9 @@ urlpatterns = [
     path("asignaciones/nueva/", staffing.assignment_create, name="assignment-create"),
     path("asignaciones/<int:pk>/terminar/", staffing.assignment_end, name="assignment-end"),
     path("asignaciones/<int:pk>/mover/", staffing.assignment_move, name="assignment-move"),
-    path("pacientes/", staffing.patient_list, name="patient-list"),
-    path("pacientes/nuevo/", staffing.patient_create, name="patient-create"),
-    path("pacientes/<int:pk>/", staffing.patient_detail, name="patient-detail"),
+    path("pacientes/", patients.patient_list, name="patient-list"),
+    path("pacientes/nuevo/", patients.patient_create, name="patient-create"),
+    path("pacientes/<int:pk>/", patients.patient_detail, name="patient-detail"),
     # --- Host families, their stays, payments and receipts (hosts10) ---
     path("familias/", hosts.host_family_list, name="host-family-list"),
     path("familias/nueva/", hosts.host_family_create, name="host-family-create"),
@@ -45,4 +45,8 @@ urlpatterns = [
     path("promociones/<int:pk>/colocar/", network.cohort_placement, name="cohort-placement"),
     path("supervision/", network.supervision_overdue, name="supervision-overdue"),
     path("supervision/ajustes/", network.supervision_settings, name="supervision-settings"),
+    # --- Patients: edit and merge (patients10) ---
+    path("pacientes/<int:pk>/editar/", patients.patient_edit, name="patient-edit"),
+    path("pacientes/<int:pk>/fusionar/", patients.patient_merge_pick, name="patient-merge-pick"),
+    path("pacientes/<int:pk>/fusionar/<int:merged_pk>/", patients.patient_merge, name="patient-merge"),
 ]

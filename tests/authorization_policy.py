@@ -436,9 +436,21 @@ CLINICS_NETWORK = {
     "clinics:supervision-settings": Row(checks=MANAGERS_WRITE),
 }
 
+# --- Patients: edit and merge (patients10) -------------------------------------------------------------------
+PATIENTS10 = {
+    "clinics:patient-edit": get(
+        expect(FORBIDDEN, coordinator=OK, admin_user=OK, supervisor=OK, pasante_a=OK, pasante_b=NOTFOUND),
+        obj="patient", note="pasantes and supervisors of the patient's clinic, coordinators; a CHW reads only",
+    ),
+    "clinics:patient-merge-pick": get(MANAGERS_ONLY, obj="patient", note="merging is a coordinator's decision"),
+    "clinics:patient-merge": get(
+        MANAGERS_ONLY, obj="patient", note="the confirmation page; merged_pk is a second patient of clinic A",
+    ),
+}
+
 POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
                          **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
-                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK}
+                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

@@ -101,6 +101,7 @@ def world(db, request, settings, tmp_path):
         "cohort": staff.cohort,
         "assignment": Assignment.objects.get(staff=staff, clinic=clinic),
         "patient": PatientFactory(clinic=clinic, given_names="Rosalba", family_names="Tzeltal Pérez"),
+        "merged": PatientFactory(clinic=clinic, given_names="Rosalva", family_names="Tzeltal Pérez"),
         "user": users["admin_user"],
         "notification": NotificationFactory(recipient=users["pasante_a"]),
         "export": _finished_export(users["supervisor"]),

@@ -23,8 +23,6 @@ from ..forms.staffing import (
     AssignmentEndForm,
     AssignmentMoveForm,
     ClinicFilterForm,
-    PatientFilterForm,
-    PatientForm,
     StaffFilterForm,
     SupervisionVisitForm,
 )
@@ -251,56 +249,3 @@ def supervision_create(request, pk):
     else:
         form = SupervisionVisitForm(pick_supervisor=pick_supervisor, initial={"visited_on": timezone.localdate()})
     return render(request, "clinics/supervision_form.html", {"form": form, "clinic": clinic})
-
-
-# --- Patients -----------------------------------------------------------------------------------------------
-
-
-@login_required
-def patient_list(request):
-    require(selectors.can_see_patients(request.user))
-    filters = PatientFilterForm(request.GET, clinics=selectors.clinics_visible_to(request.user))
-    filters.is_valid()
-    patients = selectors.patient_list(request.user, search=filters.cleaned_data.get("q", "").strip(),
-                                      clinic=filters.cleaned_data.get("clinic"))
-    page_obj, query_string = paginate(request, patients, PAGE_SIZE)
-    return render(request, "clinics/patient_list.html",
-                  {"filters": filters, "page_obj": page_obj, "query_string": query_string})
-
-
-@login_required
-def patient_create(request):
-    require(selectors.can_see_patients(request.user))
-    clinics = selectors.clinics_visible_to(request.user).filter(active=True)
-    if request.method == "POST":
-        form = PatientForm(request.POST, clinics=clinics)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                patient = services.patient_create(
-                    clinic=data["clinic"], community=data["clinic"].community, given_names=data["given_names"],
-                    family_names=data["family_names"], sex=data["sex"], birth_date=data["birth_date"],
-                    curp=data["curp"], phone=data["phone"], confirm_not_duplicate=data["confirm_not_duplicate"],
-                    by=request.user,
-                )
-            except services.PossibleDuplicate as exc:
-                form.add_error(None, exc)
-                form.offer_duplicates(exc.candidates)
-            except ValidationError as exc:
-                add_service_error(form, exc)
-            else:
-                messages.success(request, _("%(name)s is registered.") % {"name": patient.full_name})
-                return redirect(patient)
-    else:
-        form = PatientForm(clinics=clinics)
-        if clinics.count() == 1:
-            form.initial["clinic"] = clinics.get().pk
-    return render(request, "clinics/patient_form.html", {"form": form})
-
-
-@login_required
-def patient_detail(request, pk):
-    require(selectors.can_see_patients(request.user))
-    patient = get_or_404(selectors.patient_for, request.user, pk)
-    return render(request, "clinics/patient_detail.html",
-                  {"patient": patient, "age": patient.age_on(timezone.localdate())})

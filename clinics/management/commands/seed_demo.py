@@ -164,6 +164,7 @@ class Command(BaseCommand):
         self.seed_supervision_visits()
         self.seed_visitor_accounts()
         self.seed_people()
+        self.seed_patient_records()
 
     def seed_communities(self) -> dict[str, Community]:
         existing = {community.name: community for community in Community.objects.all()}
@@ -339,6 +340,35 @@ class Command(BaseCommand):
                 services.patient_create(clinic=clinic, community=clinic.community, given_names=given,
                                         family_names=family, sex=Patient.Sex.FEMALE if female else Patient.Sex.MALE,
                                         birth_date=birth, phone=phone)
+
+    def seed_patient_records(self):
+        """The coordinator's patient work (patients10): a record corrected, so its page shows the audit trail; a
+        pair of records of one person written with and without accents, left for the coordinator to merge;
+        and a pair already merged. Through the services; a second run finds it done."""
+        by = self.coordinator.user
+        clinic = self.clinics[RURAL[0]]
+
+        def record(given, family, birth, **fields):
+            found = Patient.objects.filter(community=clinic.community, given_names=given, family_names=family,
+                                           birth_date=birth).first()
+            return found or services.patient_create(
+                clinic=clinic, community=clinic.community, given_names=given, family_names=family,
+                birth_date=birth, confirm_not_duplicate=True, by=by, **fields)
+
+        corrected = Patient.objects.filter(community=clinic.community, given_names="Guadalupe",
+                                           family_names="Velasco Ruiz", birth_date=date(1979, 8, 14)).first()
+        if corrected is None:
+            corrected = record("Guadalupe", "Velasco Ruíz", date(1979, 8, 14), sex=Patient.Sex.FEMALE,
+                               phone="961 100 2030")
+            services.patient_update(patient=corrected, given_names="Guadalupe", family_names="Velasco Ruiz",
+                                    sex=corrected.sex, birth_date=corrected.birth_date, curp="",
+                                    phone="961 100 2031", confirm_not_duplicate=True, by=by)
+        record("José Ángel", "Gómez Hernández", date(1964, 2, 9), sex=Patient.Sex.MALE)
+        record("JOSE ANGEL", "GOMEZ HERNANDEZ", date(1964, 2, 9), sex=Patient.Sex.MALE, phone="961 200 3040")
+        survivor = record("María Inés", "Núñez López", date(1991, 11, 23), sex=Patient.Sex.FEMALE)
+        merged = record("Maria Ines", "Nunez Lopez", date(1991, 11, 23), sex=Patient.Sex.FEMALE, phone="961 300 4050")
+        if merged.merged_into_id is None:
+            services.patient_merge(survivor=survivor, merged=merged, by=by)
 
     def seed_supervision_visits(self):
         """A visit to each supervised clinic every six weeks or so since the year began, up to today."""
