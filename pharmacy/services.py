@@ -275,13 +275,19 @@ def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[di
     return request
 
 
-@transaction.atomic
-def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], by=None) -> RestockRequest:
-    """Replace the lines of a draft (or of a rejected request the pasante is correcting)."""
+def _replace_lines(request: RestockRequest, lines: list[dict]) -> RestockRequest:
+    """The request locked with its lines replaced; ``updated_at`` is the caller's to move."""
     request = _lock_in(request, "edit", pgettext("restock request action", "edited"))
     built = _build_lines(request, lines)
     request.lines.all().delete()
     RestockLine.objects.bulk_create(built)
+    return request
+
+
+@transaction.atomic
+def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], by=None) -> RestockRequest:
+    """Replace the lines of a draft (or of a rejected request the pasante is correcting)."""
+    request = _replace_lines(request, lines)
     # Only the timestamp: nothing of the request itself changed that full_clean would need to check.
     request.updated_at = timezone.now()
     request.save(update_fields=["updated_at"])
@@ -729,7 +735,7 @@ def restock_request_update_from_form(*, request: RestockRequest, lines: list[dic
                                      submit: bool = False) -> RestockRequest:
     """The form of a draft or rejected request posted: its lines replaced, submitted too when ``submit``;
     all or nothing."""
-    request = restock_request_update_lines(request=request, lines=lines, by=by)
-    if submit:
-        request = restock_request_submit(request=request, by=by)
-    return request
+    if not submit:
+        return restock_request_update_lines(request=request, lines=lines, by=by)
+    # The submission moves updated_at: touching it for the lines first would only cost a query.
+    return restock_request_submit(request=_replace_lines(request, lines), by=by)
