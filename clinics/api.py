@@ -225,7 +225,7 @@ class ClinicViewSet(ReadOnlyModelViewSet):
     queryset = Clinic.objects.none()  # for the schema generator; reads go through the selectors
 
     def list(self, request):
-        clinics = selectors.clinic_list(
+        clinics = selectors.clinic_directory(
             request.user, search=request.query_params.get("q", "").strip(),
             kind=request.query_params.get("kind", ""),
         )

@@ -27,7 +27,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Least, Lower
+from django.db.models.functions import Coalesce, JSONObject, Least, Lower
 from django.utils import timezone
 
 from ces.accounts.roles import CLINIC_ROLES, Role
@@ -219,6 +219,25 @@ def clinic_list(user, *, search: str = "", kind: str = "", today: date | None = 
     for clinic in clinics:
         _annotate_coverage(clinic, today, end)
     return clinics
+
+
+def clinic_directory(user, *, search: str = "", kind: str = "", today: date | None = None) -> QuerySet:
+    """``clinic_list``'s clinics, in its order, each with ``current_pasante`` (``{"id", "full_name"}`` or
+    None) but no coverage: one query for any slice of them, so the API pages it in SQL instead of computing
+    the coverage of every clinic to serve fifty."""
+    today = today or timezone.localdate()
+    qs = clinics_visible_to(user).select_related("community")
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(community__name__icontains=search))
+    if kind:
+        qs = qs.filter(kind=kind)
+    # The first pasante assignment active today, as clinic_list's current_pasante takes it.
+    current = (
+        Assignment.objects.filter(active_on(today), clinic=OuterRef("pk"), role=Assignment.Role.PASANTE)
+        .order_by("start_date", "pk")
+        .values(person=JSONObject(id="staff_id", full_name="staff__full_name"))[:1]
+    )
+    return qs.annotate(current_pasante=Subquery(current)).order_by("name", "pk")
 
 
 def _annotate_coverage(clinic: Clinic, today: date, end: date) -> None:

@@ -254,17 +254,43 @@ class RestockLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+HEADER_FIELDS = ["id", "clinic", "clinic_name", "period", "kind", "state", "emergency_reason", "rejection_reason",
+                 "receipt_remarks", "client_key", "created_at", "submitted_at", "decided_at", "dispatched_at",
+                 "received_at", "closed_at", "updated_at"]
+
+
+class RestockRequestSummarySerializer(serializers.ModelSerializer):
+    """A request in the list: its header, how many lines it has, and ``updated_at``, without the lines.
+
+    The offline client keeps its clinic's requests: it reads the list, and the detail only of those whose
+    ``updated_at`` differs from its copy's (docs/decisions/0014).
+    """
+
+    clinic_name = serializers.CharField(source="clinic.name", read_only=True)
+    kind = RestockKindField(read_only=True)
+    line_count = serializers.IntegerField(read_only=True, help_text=_("How many items the request has."))
+
+    class Meta:
+        model = RestockRequest
+        fields = [*HEADER_FIELDS, "line_count"]
+        read_only_fields = fields
+        extra_kwargs = {"updated_at": {"help_text": _(
+            "When the request or one of its lines last changed: its detail needs reading again when this "
+            "differs from the copy held.")}}
+
+
 class RestockRequestSerializer(serializers.ModelSerializer):
+    """A request with its lines."""
+
     clinic_name = serializers.CharField(source="clinic.name", read_only=True)
     kind = RestockKindField(read_only=True)
     lines = RestockLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = RestockRequest
-        fields = ["id", "clinic", "clinic_name", "period", "kind", "state", "emergency_reason", "rejection_reason",
-                  "receipt_remarks", "client_key", "created_at", "submitted_at", "decided_at", "dispatched_at",
-                  "received_at", "closed_at", "lines"]
+        fields = [*HEADER_FIELDS, "lines"]
         read_only_fields = fields
+        extra_kwargs = RestockRequestSummarySerializer.Meta.extra_kwargs
 
 
 class PickSerializer(serializers.Serializer):
@@ -297,6 +323,11 @@ class RestockRequestFilterSerializer(serializers.Serializer):
     clinic = serializers.IntegerField(required=False, min_value=1)
     period = serializers.DateField(required=False, input_formats=["%Y-%m", "iso-8601", "%d/%m/%Y"],
                                    help_text=_("The month: 2026-06, or any day of it."))
+    updated_since = serializers.DateTimeField(
+        required=False,
+        help_text=_("Only requests changed at or after this instant (ISO 8601 with its offset). Ask from a few "
+                    "minutes before the latest updated_at held: a change saved at that moment may be read late."),
+    )
 
 
 # --- Restock requests: what is written --------------------------------------------------------------
@@ -402,28 +433,33 @@ def _lines():
     return Prefetch("lines", queryset=RestockLine.objects.select_related("item").order_by("item__name", "pk"))
 
 
-def _with_lines(requests):
-    return requests.select_related("clinic").prefetch_related(_lines())
-
-
-@extend_schema_view(list=extend_schema(parameters=[RestockRequestFilterSerializer]))
+@extend_schema_view(list=extend_schema(
+    parameters=[RestockRequestFilterSerializer],
+    description="The requests without their lines, each with its line count and updated_at; the lines are in "
+                "the detail.",
+))
 @extend_schema(tags=["pharmacy"])
 class RestockRequestViewSet(mixins.ListModelMixin, GenericViewSet):
-    """Restock requests with their lines: a pasante's own clinic's, or every clinic's for pharmacy,
-    coordinators and admins."""
+    """Restock requests: a pasante's own clinic's, or every clinic's for pharmacy, coordinators and admins.
 
-    serializer_class = RestockRequestSerializer
+    The list gives each request's header; the detail and every action's answer give it with its lines.
+    """
+
     permission_classes = [WorksRestockRequests]
     queryset = RestockRequest.objects.none()  # for the schema generator; reads go through the selectors
 
+    def get_serializer_class(self):
+        return RestockRequestSummarySerializer if self.action == "list" else RestockRequestSerializer
+
     def get_queryset(self):
         if self.action != "list":
-            return _with_lines(selectors.restock_request_list(self.request.user))
+            return selectors.restock_request_list(self.request.user)
         filters = _filters(RestockRequestFilterSerializer, self.request)
-        return _with_lines(selectors.restock_request_list(
+        return selectors.restock_request_list(
             self.request.user, clinic=filters.get("clinic"), state=filters.get("state", ""),
             period=filters.get("period"), kind=filters.get("kind", ""),
-        ))
+            updated_since=filters.get("updated_since"),
+        )
 
     def get_object(self):
         try:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -238,6 +239,10 @@ class RestockRequest(models.Model):
     )
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Moved by every service that changes the request or its lines, so the offline client, which holds its
+    # clinic's requests, fetches again only those whose updated_at differs from its copy's. The database
+    # default serves rows written in SQL (the bench, the migration that added it).
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_default=Now())
 
     class Meta:
         verbose_name = _("restock request")

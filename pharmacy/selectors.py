@@ -1,7 +1,7 @@
 """Reads and per-user scoping for the pharmacy."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -555,11 +555,12 @@ def can_raise_restock_requests_at(user, clinic_id) -> bool:
 # --- Request pages: list, detail with its timeline and the clinic's history, home panels --------------------
 
 def restock_request_list(user, *, clinic=None, clinic_name: str = "", state: str = "",
-                         period: date | None = None, kind: str = "") -> QuerySet:
+                         period: date | None = None, kind: str = "",
+                         updated_since: datetime | None = None) -> QuerySet:
     """The requests the user may see, filtered (``clinic``: a clinic or its id, for the API;
-    ``clinic_name``: part of the clinic's name, any case, for the page; ``period``: any day of the month),
-    newest period first, each with ``line_count``. One query (plus the paginator's count); the pages and the
-    API list both read it."""
+    ``clinic_name``: part of the clinic's name, any case, for the page; ``period``: any day of the month;
+    ``updated_since``: changed at or after that instant), newest period first, each with ``line_count``.
+    One query (plus the paginator's count); the pages and the API list both read it."""
     rows = restock_requests_visible_to(user)
     if clinic is not None:
         rows = rows.filter(clinic=clinic)
@@ -571,6 +572,8 @@ def restock_request_list(user, *, clinic=None, clinic_name: str = "", state: str
         rows = rows.filter(period=period.replace(day=1))
     if kind:
         rows = rows.filter(kind=kind)
+    if updated_since is not None:
+        rows = rows.filter(updated_at__gte=updated_since)
     return (
         rows.select_related("clinic").annotate(line_count=_LINE_COUNT)
         .order_by("-period", "clinic__name", "-created_at", "-pk")

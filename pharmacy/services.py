@@ -163,6 +163,12 @@ def _illegal(request, action):
     )
 
 
+def _save_change(request: RestockRequest, fields: list[str]) -> RestockRequest:
+    """Save ``fields`` and move ``updated_at``: what the offline client compares to know the request changed."""
+    request.updated_at = timezone.now()
+    return validate_and_save(request, update_fields=[*fields, "updated_at"])
+
+
 def _lock_in(request: RestockRequest, transition: str, action: str) -> RestockRequest:
     """The request locked, if ``transition`` may start from its state (``RestockRequest.TRANSITIONS``)."""
     request = RestockRequest.objects.select_for_update().get(pk=request.pk)
@@ -269,13 +275,22 @@ def restock_request_create_draft(*, clinic: Clinic, period: date, lines: list[di
     return request
 
 
-@transaction.atomic
-def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], by=None) -> RestockRequest:
-    """Replace the lines of a draft (or of a rejected request the pasante is correcting)."""
+def _replace_lines(request: RestockRequest, lines: list[dict]) -> RestockRequest:
+    """The request locked with its lines replaced; ``updated_at`` is the caller's to move."""
     request = _lock_in(request, "edit", pgettext("restock request action", "edited"))
     built = _build_lines(request, lines)
     request.lines.all().delete()
     RestockLine.objects.bulk_create(built)
+    return request
+
+
+@transaction.atomic
+def restock_request_update_lines(*, request: RestockRequest, lines: list[dict], by=None) -> RestockRequest:
+    """Replace the lines of a draft (or of a rejected request the pasante is correcting)."""
+    request = _replace_lines(request, lines)
+    # Only the timestamp: nothing of the request itself changed that full_clean would need to check.
+    request.updated_at = timezone.now()
+    request.save(update_fields=["updated_at"])
     return request
 
 
@@ -288,7 +303,7 @@ def restock_request_submit(*, request: RestockRequest, by=None) -> RestockReques
     _post_clinic_usage(request, lines, by=by)
     request.state = State.SUBMITTED
     request.submitted_by, request.submitted_at = by, timezone.now()
-    return validate_and_save(request, update_fields=["state", "submitted_by", "submitted_at"])
+    return _save_change(request, ["state", "submitted_by", "submitted_at"])
 
 
 # What a monthly report posts at its clinic, in this order: consumption, reported losses, the unexplained rest.
@@ -381,7 +396,7 @@ def restock_request_approve(*, request: RestockRequest, by=None, cuts: dict | No
     RestockLine.objects.bulk_update(lines, ["approved", "cut_reason"])
     request.state = State.APPROVED
     request.decided_by, request.decided_at = by, timezone.now()
-    return validate_and_save(request, update_fields=["state", "decided_by", "decided_at"])
+    return _save_change(request, ["state", "decided_by", "decided_at"])
 
 
 @transaction.atomic
@@ -393,7 +408,7 @@ def restock_request_reject(*, request: RestockRequest, reason: str, by=None) -> 
     request.state = State.REJECTED
     request.rejection_reason = reason.strip()
     request.decided_by, request.decided_at = by, timezone.now()
-    return validate_and_save(request, update_fields=["state", "rejection_reason", "decided_by", "decided_at"])
+    return _save_change(request, ["state", "rejection_reason", "decided_by", "decided_at"])
 
 
 def _document(request: RestockRequest) -> str:
@@ -443,7 +458,7 @@ def restock_request_dispatch(*, request: RestockRequest, by=None, today: date | 
     RestockLine.objects.bulk_update(all_lines, ["dispatched"])
     request.state = State.DISPATCHED
     request.dispatched_by, request.dispatched_at = by, timezone.now()
-    return validate_and_save(request, update_fields=["state", "dispatched_by", "dispatched_at"])
+    return _save_change(request, ["state", "dispatched_by", "dispatched_at"])
 
 
 def dispatch_pick_list(request: RestockRequest) -> list[StockMovement]:
@@ -497,7 +512,7 @@ def restock_request_receive(*, request: RestockRequest, by=None, received: dict 
     request.state = State.RECEIVED
     request.receipt_remarks = remarks.strip()
     request.received_by, request.received_at = by, timezone.now()
-    return validate_and_save(request, update_fields=["state", "receipt_remarks", "received_by", "received_at"])
+    return _save_change(request, ["state", "receipt_remarks", "received_by", "received_at"])
 
 
 @transaction.atomic
@@ -505,7 +520,7 @@ def restock_request_close(*, request: RestockRequest, by=None) -> RestockRequest
     request = _lock_in(request, "close", pgettext("restock request action", "closed"))
     request.state = State.CLOSED
     request.closed_at = timezone.now()
-    return validate_and_save(request, update_fields=["state", "closed_at"])
+    return _save_change(request, ["state", "closed_at"])
 
 
 # --- Physical counts and settings ----------------------------------------------------------------
@@ -720,7 +735,7 @@ def restock_request_update_from_form(*, request: RestockRequest, lines: list[dic
                                      submit: bool = False) -> RestockRequest:
     """The form of a draft or rejected request posted: its lines replaced, submitted too when ``submit``;
     all or nothing."""
-    request = restock_request_update_lines(request=request, lines=lines, by=by)
-    if submit:
-        request = restock_request_submit(request=request, by=by)
-    return request
+    if not submit:
+        return restock_request_update_lines(request=request, lines=lines, by=by)
+    # The submission moves updated_at: touching it for the lines first would only cost a query.
+    return restock_request_submit(request=_replace_lines(request, lines), by=by)

@@ -124,6 +124,26 @@ def test_clinic_shows_community_and_current_pasante(api_client, coordinator, pas
     assert body["current_pasante"] == {"id": pasante_a.staff.pk, "full_name": pasante_a.staff.full_name}
 
 
+def test_clinic_list_shows_each_clinic_current_pasante_as_the_detail_does(api_client, coordinator, pasante_a,
+                                                                         clinic_a):
+    left = ClinicFactory(name="Clínica Salió")
+    AssignmentFactory(clinic=left, start_date=_today() - timedelta(days=90), end_date=_today() - timedelta(days=1))
+    coming = ClinicFactory(name="Clínica Viene")
+    AssignmentFactory(clinic=coming, start_date=_today() + timedelta(days=1))
+    served = ClinicFactory(name="Clínica Sólo CHW")
+    AssignmentFactory(clinic=served, staff=StaffFactory(cadre=Cadre.CHW), role=Assignment.Role.CHW,
+                      start_date=_today() - timedelta(days=10))
+    log_in(api_client, coordinator)
+
+    rows = api_client.get(reverse("api:clinic-list")).json()["results"]
+    details = [api_client.get(reverse("api:clinic-detail", args=[row["id"]])).json() for row in rows]
+
+    listed = {row["name"]: row["current_pasante"] for row in rows}
+    assert listed["Clínica Capitán"] == {"id": pasante_a.staff.pk, "full_name": pasante_a.staff.full_name}
+    assert [listed[name] for name in ("Clínica Salió", "Clínica Viene", "Clínica Sólo CHW")] == [None] * 3
+    assert rows == details
+
+
 def test_clinic_coverage_shows_the_gap_after_the_pasante_leaves(api_client, coordinator, pasante_a, clinic_a):
     leaves = _today() + timedelta(days=40)
     Assignment.objects.filter(staff__user=pasante_a).update(end_date=leaves)

@@ -1,7 +1,7 @@
 """The pharmacy API (/api/v1/pharmacy/): who reaches what, each transition through its action, bad input."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -372,7 +372,70 @@ def test_pharmacy_filters_requests_by_state_clinic_period_and_kind(api_client, p
     assert _ids(api_client.get(url, {"kind": "emergency"})) == {urgent_b.pk}
 
 
-@pytest.mark.parametrize("params", [{"state": "lost"}, {"kind": "weekly"}, {"period": "junio"}, {"clinic": "A"}])
+HEADER = {"id", "clinic", "clinic_name", "period", "kind", "state", "emergency_reason", "rejection_reason",
+          "receipt_remarks", "client_key", "created_at", "submitted_at", "decided_at", "dispatched_at", "received_at",
+          "closed_at", "updated_at"}
+
+
+def test_request_list_gives_each_header_with_its_line_count_and_the_detail_its_lines(
+        api_client, pasante_a, clinic_a, item):
+    zinc = ItemFactory(name="Zinc")  # after Paracetamol: the detail's lines go by name
+    two = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item), line(zinc)],
+                                                by=pasante_a)
+    one = services.restock_request_create_draft(clinic=clinic_a, period=date(2026, 5, 1), lines=[line(item)],
+                                                by=pasante_a)
+    log_in(api_client, pasante_a)
+
+    rows = _results(api_client.get(_url("restock-request-list")))
+    detail = api_client.get(_url("restock-request-detail", two.pk)).json()
+
+    assert [(row["id"], row["line_count"]) for row in rows] == [(two.pk, 2), (one.pk, 1)]
+    assert [set(row) for row in rows] == [HEADER | {"line_count"}] * 2
+    assert set(detail) == HEADER | {"lines"}
+    assert {k: detail[k] for k in HEADER} == {k: rows[0][k] for k in HEADER}
+    assert [row["item"] for row in detail["lines"]] == [item.pk, zinc.pk]
+
+
+def _updated_at(api_client, restock):
+    [row] = [row for row in _results(api_client.get(_url("restock-request-list"))) if row["id"] == restock.pk]
+    return datetime.fromisoformat(row["updated_at"])
+
+
+def test_updated_at_moves_when_the_lines_or_the_state_change(api_client, pasante_a, pharmacy, draft, item):
+    log_in(api_client, pasante_a)
+    created = _updated_at(api_client, draft)
+
+    assert api_client.post(_url("restock-request-lines", draft.pk), {"lines": [line(item, consumed=20)]},
+                           format="json").status_code == 200
+    edited = _updated_at(api_client, draft)
+    assert api_client.post(_url("restock-request-submit", draft.pk), {}, format="json").status_code == 200
+    submitted = _updated_at(api_client, draft)
+    log_in(api_client, pharmacy)
+    answer = api_client.post(_url("restock-request-reject", draft.pk), {"reason": "Faltan cifras"}, format="json")
+
+    rejected = datetime.fromisoformat(answer.json()["updated_at"])
+    assert created < edited < submitted < rejected == _updated_at(api_client, draft)
+
+
+def test_pasante_asks_only_for_the_requests_changed_since_their_copy(api_client, pasante_a, pasante_b, clinic_a,
+                                                                    clinic_b, item):
+    kept = services.restock_request_create_draft(clinic=clinic_a, period=date(2026, 5, 1), lines=[line(item)],
+                                                 by=pasante_a)
+    changed = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)],
+                                                    by=pasante_a)
+    services.restock_request_create_draft(clinic=clinic_b, period=PERIOD, lines=[line(item)], by=pasante_b)
+    since = timezone.now()
+    RestockRequest.objects.filter(pk=kept.pk).update(updated_at=since - timedelta(seconds=1))
+    services.restock_request_submit(request=changed, by=pasante_a)
+    log_in(api_client, pasante_a)
+
+    assert _ids(api_client.get(_url("restock-request-list"), {"updated_since": since.isoformat()})) == {changed.pk}
+    assert _ids(api_client.get(_url("restock-request-list"),
+                               {"updated_since": (since - timedelta(seconds=1)).isoformat()})) == {kept.pk, changed.pk}
+
+
+@pytest.mark.parametrize("params", [{"state": "lost"}, {"kind": "weekly"}, {"period": "junio"}, {"clinic": "A"},
+                                    {"updated_since": "ayer"}])
 def test_request_filters_that_make_no_sense_are_400(api_client, pharmacy, params):
     log_in(api_client, pharmacy)
 
@@ -905,19 +968,20 @@ def _filters(url_name, clinic_a):
         "item-list": "?q=paracetamol&category=analgesics&active=true",
         "lot-list": f"?item={Item.objects.order_by('pk').first().pk}&expiring_within={MAX_DAYS}",
         "stock-list": f"?clinic={clinic_a.pk}&item={Item.objects.order_by('pk').first().pk}",
-        "restock-request-list": f"?clinic={clinic_a.pk}&state=draft&kind=regular",
+        "restock-request-list": f"?clinic={clinic_a.pk}&state=draft&kind=regular&updated_since=2000-01-01T00:00Z",
     }[url_name]
 
 
 MAX_DAYS = 3650
 # The session and the user, the user's roles, then: the count and the page (items, lots), the page with its
-# item and lot (stock; a pasante first finds their clinic, a ``clinic`` filter looks the clinic up), the page
-# and its lines (restock requests). As (unfiltered, every filter set).
+# item and lot (stock; a pasante first finds their clinic, a ``clinic`` filter looks the clinic up), the count
+# and the page, each request with its line count (restock requests: the lines are the detail's). As
+# (unfiltered, every filter set).
 LIST_QUERIES = {
     ("item-list", "coordinator"): (5, 5), ("item-list", "pasante_a"): (5, 5),
     ("lot-list", "coordinator"): (5, 5), ("lot-list", "pasante_a"): (5, 5),
     ("stock-list", "coordinator"): (5, 6), ("stock-list", "pasante_a"): (6, 6),
-    ("restock-request-list", "coordinator"): (6, 6), ("restock-request-list", "pasante_a"): (6, 6),
+    ("restock-request-list", "coordinator"): (5, 5), ("restock-request-list", "pasante_a"): (5, 5),
 }
 
 

@@ -189,6 +189,31 @@ def test_the_whole_cycle_moves_stock_fefo_and_into_the_clinic(draft, stocked, cl
     assert ledger_matches_balances()
 
 
+def _stored_updated_at(request):
+    return RestockRequest.objects.values_list("updated_at", flat=True).get(pk=request.pk)
+
+
+def test_every_step_of_the_cycle_moves_updated_at(draft, stocked, pasante_a, pharmacy):
+    stamps = [_stored_updated_at(draft)]
+    request = services.restock_request_update_lines(request=draft, lines=[line(stocked, consumed=20)], by=pasante_a)
+    stamps.append(_stored_updated_at(request))
+    for state in (State.SUBMITTED, State.APPROVED, State.DISPATCHED, State.RECEIVED, State.CLOSED):
+        request = restock_request_advance(request, state, pasante=pasante_a, reviewer=pharmacy, today=TODAY)
+        stamps.append(_stored_updated_at(request))
+
+    assert stamps == sorted(set(stamps))  # each later than the one before
+    assert stamps[-1] == request.updated_at >= request.closed_at
+
+
+def test_a_refused_step_leaves_updated_at_alone(draft, pharmacy):
+    before = _stored_updated_at(draft)
+
+    with pytest.raises(ValidationError):
+        services.restock_request_approve(request=draft, by=pharmacy)  # a draft is not approved
+
+    assert _stored_updated_at(draft) == before
+
+
 def test_a_rejected_request_can_be_corrected_and_submitted_again(draft, item, pasante_a, pharmacy):
     request = restock_request_advance(draft, State.SUBMITTED, pasante=pasante_a)
     request = services.restock_request_reject(request=request, reason="Count again", by=pharmacy)
