@@ -111,42 +111,46 @@ class RestockRequestForm(forms.Form):
             self.fields["client_key"].initial = client_key
         self.fields["item"].choices = [(str(row["item"].pk), str(row["item"])) for row in rows]
         saved = {line.item_id: line for line in lines}
+        boxes = self._box_fields()
         self.lines = []
         for row in rows:
             line = Line(item=row["item"], prefill=row["prefill"], past=row["past"], history=row["history"])
-            self._add_fields(line, saved.get(row["item"].pk))
+            self._add_fields(line, saved.get(row["item"].pk), boxes)
             self.lines.append(line)
         if not self.is_bound:
             for line in self.lines:
                 self._compute(line, {name: self._initial(line, name) for name in (*FIGURES, "requested")})
 
-    def _add_fields(self, line: Line, saved) -> None:
-        pk = line.item.pk
+    def _box_fields(self) -> dict:
+        """One field per kind of box, shared by every line: a field parses and checks a value and keeps
+        nothing of it (each line's initial value is in ``self.initial``), so 58 items need 9 fields, not 522."""
+        boxes = {}
         for name in FIGURES:
-            # A saved line shows its figures, zeros included; a new one its pre-filled ones, blank for 0.
-            initial = getattr(saved, name) if saved else (line.prefill.get(name) or None)
             signed = name == "losses_adjustments"
             if name == "stockout_days":
                 maximum, messages = self.days, WHOLE_NUMBER
             else:
                 maximum, messages = MAX_QUANTITY, SIGNED_QUANTITY if signed else QUANTITY
-            line.initial[name] = initial
-            self.fields[field_name(name, pk)] = forms.IntegerField(
-                label=LABELS[name], required=False, initial=initial,
-                min_value=-MAX_QUANTITY if signed else 0, max_value=maximum, error_messages=messages,
-            )
+            boxes[name] = forms.IntegerField(label=LABELS[name], required=False, error_messages=messages,
+                                             min_value=-MAX_QUANTITY if signed else 0, max_value=maximum)
+        boxes["requested"] = forms.IntegerField(label=LABELS["requested"], required=False, min_value=0,
+                                                max_value=MAX_QUANTITY, error_messages=QUANTITY)
+        for name in TEXTS:
+            boxes[name] = forms.CharField(label=LABELS[name], required=False, max_length=TEXT_LENGTH)
+        return boxes
+
+    def _add_fields(self, line: Line, saved, boxes: dict) -> None:
+        # A saved line shows its figures, zeros included; a new one its pre-filled ones, blank for 0.
+        for name in FIGURES:
+            line.initial[name] = getattr(saved, name) if saved else (line.prefill.get(name) or None)
         # Blank: the suggestion. A saved quantity equal to the suggestion is shown blank, so it follows
         # the figures when they change.
-        requested = saved.requested if saved and saved.requested != saved.suggested else None
-        line.initial["requested"] = requested
-        self.fields[field_name("requested", pk)] = forms.IntegerField(
-            label=LABELS["requested"], required=False, initial=requested, min_value=0, max_value=MAX_QUANTITY,
-            error_messages=QUANTITY,
-        )
+        line.initial["requested"] = saved.requested if saved and saved.requested != saved.suggested else None
         for name in TEXTS:
             line.initial[name] = getattr(saved, name, "")
-            self.fields[field_name(name, pk)] = forms.CharField(
-                label=LABELS[name], required=False, max_length=TEXT_LENGTH, initial=line.initial[name])
+        for name in BOXES:
+            self.fields[field_name(name, line.item.pk)] = boxes[name]
+            self.initial[field_name(name, line.item.pk)] = line.initial[name]
 
     def _initial(self, line: Line, name: str):
         value = line.initial[name]
