@@ -797,6 +797,10 @@ def test_browser_computes_every_line_as_the_server_and_keeps_what_is_typed(phone
     # The connection drops and the page is reloaded: what was typed is offered back, with the form's key.
     key = phone.input_value("[name=client_key]")
     phone.wait_for_selector("[data-testid=kept-on-phone]", state="visible")
+    # The badge shows from the first figure kept; what is kept is written 300 ms after the last key typed.
+    phone.wait_for_function("name => Object.keys(localStorage).some(key => key.startsWith('ces-restock:') && "
+                            "(JSON.parse(localStorage.getItem(key)).values || {})[name] === '999')",
+                            arg=f"requested-{first.pk}")
     phone.reload()
     assert phone.input_value(f"[name=consumed-{first.pk}]") == ""
     phone.click("[data-testid=restore]")
