@@ -314,6 +314,13 @@ def test_bad_figure_is_shown_next_to_its_box_and_nothing_is_written(pasante_a, c
     line = html.split(f'data-item-code="{items[0].code}"')[1].split('data-testid="line"')[0]
     assert message in line
     assert 'rf-has-error' in html.split(f'data-item-code="{items[0].code}"')[0].rsplit("<section", 1)[1]
+    # first-error.js brings the first .has-error into view, inside its .error-card, and focuses its box.
+    first = html.index(" has-error")
+    card = html[:first].rsplit("<section", 1)[1].split(">", 1)[0]
+    assert "error-card" in card and f'data-item-code="{items[0].code}"' in card
+    assert message in html[first:].split("</div>", 1)[0]
+    assert "<input" in html[first:].split("</div>", 1)[0] or "<textarea" in html[first:].split("</div>", 1)[0]
+    assert "ces/first-error.js" in html
     assert f'name="{box}-{items[0].pk}" value="{value}"' in html
     assert f'name="consumed-{items[1].pk}" value="7"' in html
     # The twin: the same lines with the box corrected are saved.
