@@ -21,6 +21,8 @@ FIGURES = ("beginning_balance", "received", "consumed", "losses_adjustments", "s
 # Figures that cannot be negative (losses and adjustments are signed).
 NON_NEGATIVE = ("beginning_balance", "received", "consumed", "stock_on_hand", "stockout_days")
 TEXTS = ("adjustment_reason", "explanation")
+BOXES = (*FIGURES, "requested", *TEXTS)  # every box of a line, in the order of the page
+TEXT_LENGTH = 2000
 SAVE, SUBMIT = "save", "submit"
 
 WHOLE_NUMBER = {
@@ -54,38 +56,28 @@ def fraction_attr(values: list) -> str:
     return " ".join("x" if v is None else f"{v.numerator}/{v.denominator}" for v in values)
 
 
-class WholeNumberInput(forms.TextInput):
-    """A text box with the phone's digit keyboard: a number box would drop what it cannot parse, silently."""
-
-    def __init__(self, *, signed=False):
-        attrs = {"autocomplete": "off", "class": "rf-num"}
-        if signed:
-            # iOS's digit keyboard has no minus sign: the number-and-punctuation one.
-            attrs.update({"inputmode": "text", "pattern": "-?[0-9]*"})
-        else:
-            attrs.update({"inputmode": "numeric", "pattern": "[0-9]*"})
-        super().__init__(attrs=attrs)
-
-
 @dataclass
 class Line:
-    """One item of the form, with its bound fields and what the form computed for it."""
+    """One item of the form: what it starts with, what the form computed for it, and its boxes as the
+    template writes them (``cells``, filled by ``RestockRequestForm.page_lines``)."""
 
     item: object
     prefill: dict
     past: list
     history: bool
-    fields: dict = field(default_factory=dict)
+    initial: dict = field(default_factory=dict)  # each box's value before anything is posted
     figures: dict | None = None  # amc, maximum, suggested; None while a figure it needs is wrong
     needs_explanation: bool = False
     has_errors: bool = False
+    cells: dict = field(default_factory=dict)
 
     @property
     def past_attr(self) -> str:
         return fraction_attr(self.past)
 
-    def __getitem__(self, name):  # {{ line.consumed }} in the template
-        return self.fields[name]
+    @property
+    def figure_cells(self) -> list:
+        return [self.cells[name] for name in FIGURES]
 
 
 class RestockRequestForm(forms.Form):
@@ -119,46 +111,49 @@ class RestockRequestForm(forms.Form):
             self.fields["client_key"].initial = client_key
         self.fields["item"].choices = [(str(row["item"].pk), str(row["item"])) for row in rows]
         saved = {line.item_id: line for line in lines}
+        boxes = self._box_fields()
         self.lines = []
         for row in rows:
             line = Line(item=row["item"], prefill=row["prefill"], past=row["past"], history=row["history"])
-            self._add_fields(line, saved.get(row["item"].pk))
+            self._add_fields(line, saved.get(row["item"].pk), boxes)
             self.lines.append(line)
         if not self.is_bound:
             for line in self.lines:
                 self._compute(line, {name: self._initial(line, name) for name in (*FIGURES, "requested")})
 
-    def _add_fields(self, line: Line, saved) -> None:
-        pk = line.item.pk
+    def _box_fields(self) -> dict:
+        """One field per kind of box, shared by every line: a field parses and checks a value and keeps
+        nothing of it (each line's initial value is in ``self.initial``), so 58 items need 9 fields, not 522."""
+        boxes = {}
         for name in FIGURES:
-            # A saved line shows its figures, zeros included; a new one its pre-filled ones, blank for 0.
-            initial = getattr(saved, name) if saved else (line.prefill.get(name) or None)
             signed = name == "losses_adjustments"
             if name == "stockout_days":
                 maximum, messages = self.days, WHOLE_NUMBER
             else:
                 maximum, messages = MAX_QUANTITY, SIGNED_QUANTITY if signed else QUANTITY
-            self.fields[field_name(name, pk)] = forms.IntegerField(
-                label=LABELS[name], required=False, initial=initial,
-                min_value=-MAX_QUANTITY if signed else 0, max_value=maximum,
-                error_messages=messages, widget=WholeNumberInput(signed=signed),
-            )
+            boxes[name] = forms.IntegerField(label=LABELS[name], required=False, error_messages=messages,
+                                             min_value=-MAX_QUANTITY if signed else 0, max_value=maximum)
+        boxes["requested"] = forms.IntegerField(label=LABELS["requested"], required=False, min_value=0,
+                                                max_value=MAX_QUANTITY, error_messages=QUANTITY)
+        for name in TEXTS:
+            boxes[name] = forms.CharField(label=LABELS[name], required=False, max_length=TEXT_LENGTH)
+        return boxes
+
+    def _add_fields(self, line: Line, saved, boxes: dict) -> None:
+        # A saved line shows its figures, zeros included; a new one its pre-filled ones, blank for 0.
+        for name in FIGURES:
+            line.initial[name] = getattr(saved, name) if saved else (line.prefill.get(name) or None)
         # Blank: the suggestion. A saved quantity equal to the suggestion is shown blank, so it follows
         # the figures when they change.
-        requested = saved.requested if saved and saved.requested != saved.suggested else None
-        self.fields[field_name("requested", pk)] = forms.IntegerField(
-            label=LABELS["requested"], required=False, initial=requested, min_value=0, max_value=MAX_QUANTITY,
-            error_messages=QUANTITY, widget=WholeNumberInput(),
-        )
+        line.initial["requested"] = saved.requested if saved and saved.requested != saved.suggested else None
         for name in TEXTS:
-            self.fields[field_name(name, pk)] = forms.CharField(
-                label=LABELS[name], required=False, max_length=2000, initial=getattr(saved, name, ""),
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
-        line.fields = {name: self[field_name(name, pk)] for name in (*FIGURES, "requested", *TEXTS)}
+            line.initial[name] = getattr(saved, name, "")
+        for name in BOXES:
+            self.fields[field_name(name, line.item.pk)] = boxes[name]
+            self.initial[field_name(name, line.item.pk)] = line.initial[name]
 
     def _initial(self, line: Line, name: str):
-        value = self[field_name(name, line.item.pk)].initial
+        value = line.initial[name]
         return value if name == "requested" else value or 0
 
     def _compute(self, line: Line, values: dict) -> None:
@@ -171,8 +166,6 @@ class RestockRequestForm(forms.Form):
         line.figures = calculations.line_figures(
             line.past, consumed=figure["consumed"], stockout_days=figure["stockout_days"], days=self.days,
             stock_on_hand=figure["stock_on_hand"], max_months=line.item.max_months_of_stock)
-        # restock-form.js keeps this up to date as the figures change.
-        line.fields["requested"].field.widget.attrs["placeholder"] = str(line.figures["suggested"])
         requested = values.get("requested")
         line.needs_explanation = requested is not None and requested != line.figures["suggested"]
 
@@ -195,7 +188,7 @@ class RestockRequestForm(forms.Form):
                                _("Explain why the requested quantity differs from the suggested one (%(n)d).")
                                % {"n": line.figures["suggested"]})
         for line in self.lines:
-            line.has_errors = line.has_errors or any(bound.errors for bound in line.fields.values())
+            line.has_errors = line.has_errors or any(field_name(name, line.item.pk) in self.errors for name in BOXES)
         return cleaned
 
     # --- After is_valid() ---------------------------------------------------------------------------------
@@ -244,8 +237,29 @@ class RestockRequestForm(forms.Form):
             return True
         if not self.is_bound:
             return False
-        return any(line.has_errors or any(self.data.get(bound.html_name) for bound in line.fields.values())
+        return any(line.has_errors or any(self.data.get(field_name(name, line.item.pk)) for name in BOXES)
                    for line in others)
+
+    def page_lines(self) -> list[Line]:
+        """The lines with their boxes as plain data for request_form_line.html, which writes the inputs
+        itself: 58 items × 9 boxes through Django's widget templates were most of the page's time.
+
+        Each box as a widget would show it: what was posted when the form is bound, the initial value
+        otherwise; blank for None or "". Its messages are the form's errors for its name.
+        """
+        errors = self.errors
+        labels = {name: str(LABELS[name]) for name in BOXES}
+        for line in self.lines:
+            pk = line.item.pk
+            line.cells = {}
+            for name in BOXES:
+                html_name = field_name(name, pk)
+                value = self.data.get(html_name) if self.is_bound else line.initial[name]
+                line.cells[name] = {
+                    "name": html_name, "label": labels[name], "errors": errors.get(html_name, ()),
+                    "value": "" if value is None else str(value), "signed": name == "losses_adjustments",
+                }
+        return self.lines
 
 
 def new_client_key() -> uuid.UUID:

@@ -4,6 +4,7 @@ rejected request; every bad input shown next to its box with nothing written; th
 import uuid
 from datetime import date, timedelta
 from fractions import Fraction
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Group
@@ -313,6 +314,13 @@ def test_bad_figure_is_shown_next_to_its_box_and_nothing_is_written(pasante_a, c
     line = html.split(f'data-item-code="{items[0].code}"')[1].split('data-testid="line"')[0]
     assert message in line
     assert 'rf-has-error' in html.split(f'data-item-code="{items[0].code}"')[0].rsplit("<section", 1)[1]
+    # first-error.js brings the first .has-error into view, inside its .error-card, and focuses its box.
+    first = html.index(" has-error")
+    card = html[:first].rsplit("<section", 1)[1].split(">", 1)[0]
+    assert "error-card" in card and f'data-item-code="{items[0].code}"' in card
+    assert message in html[first:].split("</div>", 1)[0]
+    assert "<input" in html[first:].split("</div>", 1)[0] or "<textarea" in html[first:].split("</div>", 1)[0]
+    assert "ces/first-error.js" in html
     assert f'name="{box}-{items[0].pk}" value="{value}"' in html
     assert f'name="consumed-{items[1].pk}" value="7"' in html
     # The twin: the same lines with the box corrected are saved.
@@ -546,6 +554,94 @@ def test_only_the_pasante_edits_the_figures(request, persona, draft, items):
     assert draft.lines.get().consumed == 12
 
 
+# --- What the page holds posts back unchanged -----------------------------------------------------------------
+
+
+class _FormBoxes(HTMLParser):
+    """What a browser sends for the restock form as drawn: each input's and textarea's name and value."""
+
+    def __init__(self):
+        super().__init__()
+        self.data, self._textarea = {}, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name") and attrs.get("type") in ("text", "hidden"):
+            self.data.setdefault(attrs["name"], []).append(attrs.get("value") or "")
+        elif tag == "textarea":
+            self._textarea = [attrs["name"], ""]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea:
+            name, text = self._textarea
+            # A browser drops the one line break right after <textarea>.
+            self.data[name] = [text[1:] if text.startswith("\n") else text]
+            self._textarea = None
+
+
+def page_boxes(response) -> dict:
+    parser = _FormBoxes()
+    parser.feed(response.content.decode())
+    return parser.data
+
+
+SAVED_FIELDS = ("item_id", "beginning_balance", "received", "consumed", "losses_adjustments", "adjustment_reason",
+                "stock_on_hand", "stockout_days", "requested", "suggested", "explanation")
+
+
+def _saved_lines(restock) -> list[tuple]:
+    return list(restock.lines.order_by("item_id").values_list(*SAVED_FIELDS))
+
+
+def test_a_58_item_draft_posts_back_unchanged(pasante_a, clinic_a):
+    catalogue = ItemFactory.create_batch(58)
+    _history(clinic_a, pasante_a, catalogue[:50], 2)
+    lines = []
+    for n, item in enumerate(catalogue):
+        line = {"item": item.pk, "beginning_balance": n % 5 * 10, "received": n % 3 * 7, "consumed": n % 11,
+                "stock_on_hand": n % 4, "stockout_days": n % 6}
+        if n % 7 == 0:
+            line.update(losses_adjustments=-(n % 5) - 1, adjustment_reason=f"Caducó <lote {n}> & \"roto\"")
+        if n % 5 == 0:  # another quantity than the suggestion, explained over two lines
+            line.update(requested=500 + n, explanation="Brote en la comunidad\ny campaña")
+        lines.append(line)
+    draft = services.restock_request_create_draft(clinic=clinic_a, period=this_month(), by=pasante_a, lines=lines)
+    before = _saved_lines(draft)
+    assert len(before) == 58 and any(row[8] != row[9] for row in before)
+    client = client_for(pasante_a)
+
+    boxes = page_boxes(client.get(edit_url(draft)))
+
+    assert len(boxes["item"]) == 58
+    response = client.post(edit_url(draft), {**boxes, "action": "save"})
+    assert response.status_code == 302 and response.url == edit_url(draft)
+    assert _saved_lines(draft) == before
+
+
+def test_the_new_58_item_form_posts_back_what_it_was_prefilled_with(pasante_a, clinic_a):
+    catalogue = ItemFactory.create_batch(58)
+    submitted_request(clinic_a, months_back(1), [{"item": item.pk, "consumed": 3 + n % 4, "stock_on_hand": n % 9}
+                                                  for n, item in enumerate(catalogue[:40])], by=pasante_a)
+    client = client_for(pasante_a)
+
+    boxes = page_boxes(client.get(CREATE))
+
+    assert len(boxes["item"]) == 58 and boxes[f"beginning_balance-{catalogue[1].pk}"] == ["1"]
+    assert client.post(CREATE, {**boxes, "action": "save"}).status_code == 302
+    restock = RestockRequest.objects.get(period=this_month(), kind=Kind.REGULAR)
+    # The 40 items used here, each with the balance the page held; the 18 others, left at zero, left out.
+    saved = {line.item_id: line for line in restock.lines.all()}
+    assert sorted(saved) == sorted(item.pk for item in catalogue[:40])
+    for n, item in enumerate(catalogue[:40]):
+        line = saved[item.pk]
+        assert (line.beginning_balance, line.consumed, line.stock_on_hand, line.requested) == (
+            n % 9, 0, 0, line.suggested)
+
+
 # --- Queries --------------------------------------------------------------------------------------------------
 
 
@@ -708,6 +804,10 @@ def test_browser_computes_every_line_as_the_server_and_keeps_what_is_typed(phone
     # The connection drops and the page is reloaded: what was typed is offered back, with the form's key.
     key = phone.input_value("[name=client_key]")
     phone.wait_for_selector("[data-testid=kept-on-phone]", state="visible")
+    # The badge shows from the first figure kept; what is kept is written 300 ms after the last key typed.
+    phone.wait_for_function("name => Object.keys(localStorage).some(key => key.startsWith('ces-restock:') && "
+                            "(JSON.parse(localStorage.getItem(key)).values || {})[name] === '999')",
+                            arg=f"requested-{first.pk}")
     phone.reload()
     assert phone.input_value(f"[name=consumed-{first.pk}]") == ""
     phone.click("[data-testid=restore]")

@@ -64,10 +64,11 @@ def _saved(request, restock, asked_to_submit: bool):
 
 
 def _render(request, form, *, clinic, period, kind, restock=None, lines=(), saved_keys=(), existing=None):
+    page = form.page_lines()  # each box as plain data: request_form_line.html writes the inputs
     context = {
         "form": form,
-        "used": [line for line in form.lines if line.history],
-        "others": [line for line in form.lines if not line.history],
+        "used": [line for line in page if line.history],
+        "others": [line for line in page if not line.history],
         "clinic": clinic,
         "period": period,
         "days": form.days,
