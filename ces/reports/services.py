@@ -167,7 +167,12 @@ def _write_xlsx(path: str, report: registry.Report, source, export_id: int, prog
         datetime_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})
         sheet.write_row(0, 0, rows.headers(report), bold)
         sheet.set_column(0, len(report.columns) - 1, 20)
-        getters = rows.getters(report, source)
+        # The same row source as the CSV where the report has one: typed tuples, no model instances.
+        cells = rows.row_source(report, source)
+        if cells is not None:
+            source, getters = cells, rows.source_getters(report)
+        else:
+            getters = rows.getters(report, source)
         done = 0
         for chunk in rows.stream(source):
             for row in chunk:
