@@ -259,7 +259,9 @@ def copy_stream(report: Report, source: Sql) -> Iterator[tuple[bytes, int]]:
     running while the first piece goes out, and one piece at a time is in memory."""
     size = chunk_size()
     statement = copy_sql(report, source)
-    with connection.wrap_database_errors, connection.cursor() as cursor:
+    # In a transaction (a savepoint inside one): a download abandoned midway cancels the COPY, which
+    # aborts the transaction it ran in; rolling back the savepoint leaves the connection as it was.
+    with transaction.atomic(), connection.wrap_database_errors, connection.cursor() as cursor:
         with cursor.cursor.copy(statement) as copy:
             pending = []
             for row in copy:

@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from ces.accounts.roles import Role
-from ces.reports import registry
+from ces.reports import registry, services
 from ces.reports.registry import Column, EmptyFilters, Report, Sql
 
 ROWS = 50_000
@@ -141,3 +141,16 @@ def test_the_preview_of_a_sql_report_reads_one_page(client, coordinator, big_rep
         response = client.get(reverse("reports:report-detail", args=["tests-big"]), {"page": 2})
     body = response.content.decode()
     assert "<td>26</td>" in body and "<td>50</td>" in body and "<td>51</td>" not in body
+
+
+def test_a_download_abandoned_halfway_leaves_the_connection_usable(coordinator, big_report, settings):
+    settings.REPORTS_CHUNK_SIZE = 2000
+    stream = services.csv_stream(report=big_report, user=coordinator, filters={}, language="es")
+    next(stream), next(stream)
+
+    stream.close()  # the browser went away: the server closes the response, and so the generator
+
+    assert _copies_running() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
