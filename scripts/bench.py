@@ -209,7 +209,7 @@ def psql_copy(key: str) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from ces.reports import registry
+    from ces.reports import registry, rows
 
     if key == BENCH_SQL_KEY:
         register_sql_report()
@@ -217,7 +217,12 @@ def psql_copy(key: str) -> dict:
     form = report.build_form({}, bench_user())
     assert form.is_valid()
     source = report.rows(bench_user(), form.cleaned_data)
-    if hasattr(source, "query"):
+    # The query that gives the export's cells: a report's row source (the ORM report's current clinics are a
+    # subquery there, not a second query psql would never run), else its QuerySet as it is.
+    cells = rows.row_source(report, source)
+    if cells is not None:
+        sql, params = cells.text, cells.params
+    elif hasattr(source, "query"):
         sql, params = source.query.sql_with_params()
     else:
         sql, params = source.text, source.params

@@ -154,3 +154,32 @@ def test_a_download_abandoned_halfway_leaves_the_connection_usable(coordinator, 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def _peak_of_whole_stream(report, user, rows) -> int:
+    stream = services.csv_stream(report=report, user=user, filters={"upto": rows}, language="es")
+    tracemalloc.start()
+    try:
+        lines = sum(piece.count(b"\n") for piece in stream)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert lines == 1 + rows + 1  # header, rows, end line
+    return peak
+
+
+def test_streaming_memory_is_flat_from_10k_to_50k_rows(coordinator, settings):
+    settings.REPORTS_CHUNK_SIZE = 2000
+    report = registry.register(Report(
+        key="tests-sized", title="Sized", columns=[Column("n", "Number"), Column("day", "Day"), Column("text", "Text")],
+        rows=lambda user, filters: Sql("SELECT n, DATE '2026-01-01' + mod(n, 365), repeat('x', 40) || n"
+                                       " FROM generate_series(1, %s) AS n", [filters["upto"]]),
+        allowed=lambda user: True,
+    ))
+    try:
+        small, large = (_peak_of_whole_stream(report, coordinator, n) for n in (10_000, 50_000))
+    finally:
+        registry.unregister(report.key)
+
+    # Five times the rows, the same memory: one chunk (2000 rows of ~60 bytes) at a time, give or take.
+    assert large < small + 256 * 1024, (small, large)
