@@ -227,3 +227,42 @@ def test_the_excel_file_from_the_row_source_holds_the_same_cells(data, coordinat
 
     assert fast.count(b"<row ") > 1
     assert fast == before
+
+
+def test_a_plain_sql_report_of_every_kind_of_cell_gives_the_same_bytes(coordinator):
+    from ces.reports.registry import Column, Report, Sql
+
+    report = registry.register(Report(
+        key="tests-kinds", title="Kinds", allowed=lambda user: True,
+        columns=[Column(k, k) for k in ("flag", "whole", "float", "numeric", "day", "at", "text", "empty")],
+        rows=lambda user, filters: Sql(
+            "SELECT * FROM (VALUES"
+            " (true, 1, 2.0::float8, 12.50::numeric, DATE '2026-03-09', TIMESTAMPTZ '2026-03-09 23:30+00',"
+            "  'a, \"b\"' || chr(10) || 'c', ''),"
+            " (false, -3, 0.25::float8, 0::numeric, DATE '2026-12-31', TIMESTAMPTZ '2026-01-01 05:59+00',"
+            "  'línea' || chr(13) || chr(10) || 'dos', 'x'),"
+            " (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)) AS v", []),
+    ))
+    try:
+        for language in ("es", "en"):
+            assert new_csv(report, coordinator, {}, language) == old_csv_of_tuples(report, language)
+    finally:
+        registry.unregister(report.key)
+
+
+def old_csv_of_tuples(report, language) -> bytes:
+    """``old_csv`` for an Sql report: the cells by position."""
+    from django.db import connection
+
+    source = report.rows(None, {})
+    with connection.cursor() as cursor:
+        cursor.execute(source.text, source.params)
+        rows = cursor.fetchall()
+    with translation.override(language):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([str(c.header) for c in report.columns])
+        writer.writerows([old_as_text(cell) for cell in row] for row in rows)
+        end = ngettext("End of report: %(count)s row", "End of report: %(count)s rows", len(rows))
+        writer.writerow(["# " + end % {"count": len(rows)}])
+    return ("\ufeff" + buffer.getvalue()).encode()

@@ -186,7 +186,7 @@ def pageable(source):
 
 # --- The row source and COPY ------------------------------------------------------------------------------
 
-BOOL, DATE, TIMESTAMP, TIMESTAMPTZ = 16, 1082, 1114, 1184  # PostgreSQL type oids
+BOOL, FLOAT4, FLOAT8, DATE, TIMESTAMP, TIMESTAMPTZ = 16, 700, 701, 1082, 1114, 1184  # PostgreSQL type oids
 
 
 def row_source(report: Report, source) -> Sql | None:
@@ -221,6 +221,9 @@ def _cell_as_text(name: str, type_code: int, column, params: list) -> str:
             params.append(timezone.get_current_timezone_name())
             local = f"({name} AT TIME ZONE %s)"
         return f"to_char({local}, 'DD/MM/YYYY HH24:MI')"
+    if type_code in (FLOAT4, FLOAT8):  # Python writes a whole float as "2.0", PostgreSQL as "2"
+        return f"CASE WHEN {name} = trunc({name}) AND abs({name}) < 1e16 THEN trunc({name})::text || '.0' " \
+               f"ELSE {name}::text END"
     if type_code == DATE:
         return f"to_char({name}, '{'MM/YYYY' if column.month else 'DD/MM/YYYY'}')"
     return f"NULLIF({name}::text, '')"
