@@ -5,7 +5,8 @@
 
 (a) CSV export: the staff directory report (Django ORM, with each person's current clinic prefetched) and
     the same columns as a plain-SQL report, both through the project's streaming code (the view, chunk
-    after chunk, as a browser would read it), against ``psql \\copy (same query) to stdout``; at 100k and
+    after chunk, as a browser would read it), against ``psql \\copy (same query) to stdout`` (the report's row
+    source where it has one: the query that gives the export's cells, see ces/reports/rows.py); at 100k and
     1M rows × scale. Each export runs in a child process, whose peak RSS (ru_maxrss) and tracemalloc
     peak of the streaming loop are reported: flat from 100k to 1M rows means constant memory.
 (b) Reminder dispatch: 100k × scale due reminders inserted as rows, then claimed and delivered by the
