@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/bench.py [--scale 1.0]      (DATABASE_URL defaults to .../ces_bench)
 
-(a) CSV export: the staff directory report (Django ORM, with each person's current clinic prefetched) and
+(a) CSV export: the staff directory report (Django ORM; each person's current clinics a subquery) and
     the same columns as a plain-SQL report, both through the project's streaming code (the view, chunk
     after chunk, as a browser would read it), against ``psql \\copy (same query) to stdout`` (the report's row
     source where it has one: the query that gives the export's cells, see ces/reports/rows.py); at 100k and
