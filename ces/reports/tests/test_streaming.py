@@ -24,7 +24,8 @@ def big_report():
         title="Big",
         columns=[Column("n", "Number"), Column("day", "Day"), Column("text", "Text")],
         rows=lambda user, filters: Sql(
-            "SELECT n, DATE '2026-01-01' + mod(n, 365), repeat('x', 40) || n FROM generate_series(1, %s) AS n",
+            # ~20 MB in all: more than the socket's buffers hold, so the COPY cannot be done before we read.
+            "SELECT n, DATE '2026-01-01' + mod(n, 365), repeat('x', 400) || n FROM generate_series(1, %s) AS n",
             [ROWS],
         ),
         allowed=lambda user: user.has_role(Role.COORDINATOR),
@@ -77,13 +78,14 @@ def test_a_large_csv_streams_in_constant_memory(client, coordinator, big_report,
     assert first_rows.startswith(b"1,02/01/2026,") and b"\n2000," in first_rows
     # Reading the first chunks took a small fraction of what holding every row would take.
     assert peak < full / 4, (peak, full)
-    # The COPY is still running, with rows left to give: the query has not been read to the end.
-    assert _copies_running() == 1
-
+    # The COPY is still running, with rows left to give: the query has not been read to the end. (Read to
+    # the end before asserting: a generator left halfway would hold the connection.)
+    running = _copies_running()
     rest = b"".join(chunks)
+    assert running == 1
     total = first_rows.count(b"\n") + second_rows.count(b"\n") + rest.count(b"\n")
     assert total == ROWS + 1  # and the end line
-    assert rest.endswith(b"x" * 40 + b"50000\r\n# Fin del reporte: 50000 filas\r\n")
+    assert rest.endswith(b"x" * 400 + b"50000\r\n# Fin del reporte: 50000 filas\r\n")
 
 
 def test_a_stream_that_fails_midway_raises_and_never_writes_the_end_line(client, coordinator, failing_report,
