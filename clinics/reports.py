@@ -5,12 +5,15 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from django import forms
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ces.accounts.roles import Role
 from ces.reports.registry import ChartData, Column, Month, Report, Series, Sql, register
+from ces.reports.rows import choice_label
 
 from . import selectors
 from .forms.staffing import UNKNOWN_CHOICE, DateField, StaffFilterForm
@@ -101,12 +104,13 @@ register(Report(
     title=_("Pasante roster and clinic coverage"),
     description=_("Every pasante assignment per clinic, with the days each clinic had a pasante, month by month."),
     columns=[
-        Column("clinic", _("Clinic"), lambda a: a.clinic.name),
-        Column("community", _("Community"), lambda a: a.clinic.community.name),
-        Column("pasante", _("Pasante"), lambda a: a.staff.full_name),
-        Column("cohort", _("Cohort"), lambda a: a.staff.cohort.name if a.staff.cohort_id else ""),
-        Column("start", _("Start"), lambda a: a.start_date),
-        Column("end", _("End"), lambda a: a.end_date),
+        Column("clinic", _("Clinic"), lambda a: a.clinic.name, sql=F("clinic__name")),
+        Column("community", _("Community"), lambda a: a.clinic.community.name, sql=F("clinic__community__name")),
+        Column("pasante", _("Pasante"), lambda a: a.staff.full_name, sql=F("staff__full_name")),
+        Column("cohort", _("Cohort"), lambda a: a.staff.cohort.name if a.staff.cohort_id else "",
+               sql=Coalesce(F("staff__cohort__name"), Value(""))),
+        Column("start", _("Start"), lambda a: a.start_date, sql=F("start_date")),
+        Column("end", _("End"), lambda a: a.end_date, sql=F("end_date")),
     ],
     form=RosterFilterForm,
     rows=roster_rows,
@@ -143,13 +147,16 @@ register(Report(
     title=_("Staff directory"),
     description=_("Everyone who works in the clinics you see: cadre, contact, current clinic and cohort."),
     columns=[
-        Column("name", _("Name"), lambda s: s.full_name),
-        Column("cadre", _("Cadre"), lambda s: _cadre_label(s.cadre, get_language())),
-        Column("email", _("E-mail"), lambda s: s.email),
-        Column("phone", _("Phone"), lambda s: s.phone),
-        Column("clinic", _("Current clinic"), lambda s: ", ".join(a.clinic.name for a in s.current_assignments)),
-        Column("cohort", _("Cohort"), lambda s: s.cohort.name if s.cohort_id else ""),
-        Column("active", _("Active"), lambda s: s.active),
+        Column("name", _("Name"), lambda s: s.full_name, sql=F("full_name")),
+        Column("cadre", _("Cadre"), lambda s: _cadre_label(s.cadre, get_language()),
+               sql=lambda: choice_label("cadre", Cadre)),
+        Column("email", _("E-mail"), lambda s: s.email, sql=F("email")),
+        Column("phone", _("Phone"), lambda s: s.phone, sql=F("phone")),
+        Column("clinic", _("Current clinic"), lambda s: ", ".join(a.clinic.name for a in s.current_assignments),
+               sql=lambda: selectors.current_clinic_names()),
+        Column("cohort", _("Cohort"), lambda s: s.cohort.name if s.cohort_id else "",
+               sql=Coalesce(F("cohort__name"), Value(""))),
+        Column("active", _("Active"), lambda s: s.active, sql=F("active")),
     ],
     form=StaffDirectoryFilterForm,
     rows=staff_rows,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import (
     CharField,
     Count,
@@ -169,19 +170,35 @@ def staff_visible_to(user) -> QuerySet:
 def staff_directory(user, *, search: str = "", cadre: str = "", clinic_id=None, active=None) -> QuerySet:
     """The staff directory, filtered, with each person's current clinic in one extra query."""
     today = timezone.localdate()
+    # The page shows the account's phone and e-mail; the export reads only its cells (``values_list``
+    # drops the join), so no user row is fetched there.
     qs = staff_visible_to(user).select_related("cohort", "user").annotate(invitation_state=latest_invitation_state())
     if search:
         qs = qs.filter(Q(full_name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search))
     if cadre:
         qs = qs.filter(cadre=cadre)
     if clinic_id:
-        qs = qs.filter(assignments__in=Assignment.objects.filter(active_on(today), clinic_id=clinic_id)).distinct()
+        # A subquery rather than a join and DISTINCT: the export's COPY selects only the shown cells, and
+        # two people whose cells read the same must stay two rows.
+        qs = qs.filter(pk__in=Assignment.objects.filter(active_on(today), clinic_id=clinic_id).values("staff_id"))
     if active is not None:
         qs = qs.filter(active=active)
-    current = Assignment.objects.filter(active_on(today)).select_related("clinic").order_by("start_date")
+    current = Assignment.objects.filter(active_on(today)).select_related("clinic").order_by("start_date", "pk")
+    # pk last: people of the same name come in one order on the page, in the CSV and in the XLSX alike.
     return qs.prefetch_related(Prefetch("assignments", queryset=current, to_attr="current_assignments")).order_by(
-        Lower("full_name")
+        Lower("full_name"), "pk"
     )
+
+
+def current_clinic_names(day: date | None = None) -> Coalesce:
+    """A staff row's clinics held on ``day`` (today), by start, as the directory shows them ("A, B"): one
+    subquery per row, computed by the database (the directory's export)."""
+    day = day or timezone.localdate()
+    names = (
+        Assignment.objects.filter(active_on(day), staff_id=OuterRef("pk")).order_by().values("staff_id")
+        .annotate(names=StringAgg("clinic__name", ", ", order_by=("start_date", "pk"))).values("names")
+    )
+    return Coalesce(Subquery(names), Value(""), output_field=CharField())
 
 
 def assignments_visible_to(user) -> QuerySet:

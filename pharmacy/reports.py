@@ -10,8 +10,22 @@ from datetime import date
 from functools import cache, lru_cache
 
 from django import forms
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import get_language, pgettext, pgettext_lazy
@@ -19,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ces.core.forms import UNKNOWN_CHOICE, DateField
 from ces.reports.registry import ChartData, Column, Month, Report, Series, register
-from ces.reports.rows import percent
+from ces.reports.rows import Percent, choice_label, percent
 from clinics.models import Clinic
 
 from . import selectors
@@ -114,6 +128,18 @@ def _label(choices: type, value: str, language: str) -> str:
 
 
 
+def _item_text(prefix: str) -> Func:
+    """``str(item)`` computed by the database: name, strength and form, the empty ones left out."""
+    parts = [NullIf(F(f"{prefix}{name}"), Value("")) for name in ("name", "strength", "form")]
+    return Func(Value(" "), *parts, function="concat_ws", output_field=CharField())
+
+
+def _days_to_expiry() -> Func:
+    """Days from today (the clinic network's day, not the database server's) to the lot's expiry."""
+    return Func(F("lot__expiry"), Value(timezone.localdate()), template="(%(expressions)s)", arg_joiner=" - ",
+                output_field=IntegerField())
+
+
 # --- Restock requests and fill rate -------------------------------------------------------------------
 
 
@@ -196,21 +222,27 @@ register(Report(
     description=_("Each request sent by a clinic, month by month: units requested, approved, dispatched and "
                   "received, and the fill rates between them."),
     columns=[
-        Column("clinic", _("Clinic"), lambda r: r.clinic.name),
-        Column("period", _("Month"), lambda r: Month.of(r.period)),
-        Column("kind", _("Kind"), lambda r: _label(RestockRequest.Kind, r.kind, get_language())),
-        Column("state", _("State"), lambda r: _label(RestockRequest.State, r.state, get_language())),
-        Column("items", _("Items"), lambda r: r.line_count),
-        Column("requested", _("Requested"), lambda r: r.requested_total),
-        Column("approved", pgettext_lazy("quantity", "Approved"), lambda r: r.approved_total),
-        Column("dispatched", pgettext_lazy("quantity", "Dispatched"), lambda r: r.dispatched_total),
-        Column("received", pgettext_lazy("quantity", "Received"), lambda r: r.received_total),
-        Column("approved_rate", _("Approved / requested (%)"), lambda r: percent(r.approved_total, r.requested_total)),
+        Column("clinic", _("Clinic"), lambda r: r.clinic.name, sql=F("clinic__name")),
+        Column("period", _("Month"), lambda r: Month.of(r.period), sql=F("period"), month=True),
+        Column("kind", _("Kind"), lambda r: _label(RestockRequest.Kind, r.kind, get_language()),
+               sql=lambda: choice_label("kind", RestockRequest.Kind)),
+        Column("state", _("State"), lambda r: _label(RestockRequest.State, r.state, get_language()),
+               sql=lambda: choice_label("state", RestockRequest.State)),
+        Column("items", _("Items"), lambda r: r.line_count, sql=F("line_count")),
+        Column("requested", _("Requested"), lambda r: r.requested_total, sql=F("requested_total")),
+        Column("approved", pgettext_lazy("quantity", "Approved"), lambda r: r.approved_total, sql=F("approved_total")),
+        Column("dispatched", pgettext_lazy("quantity", "Dispatched"), lambda r: r.dispatched_total,
+               sql=F("dispatched_total")),
+        Column("received", pgettext_lazy("quantity", "Received"), lambda r: r.received_total, sql=F("received_total")),
+        Column("approved_rate", _("Approved / requested (%)"), lambda r: percent(r.approved_total, r.requested_total),
+               sql=Percent(F("approved_total"), F("requested_total"))),
         Column("dispatched_rate", _("Dispatched / approved (%)"),
-               lambda r: percent(r.dispatched_total, r.approved_total)),
+               lambda r: percent(r.dispatched_total, r.approved_total),
+               sql=Percent(F("dispatched_total"), F("approved_total"))),
         Column("received_rate", _("Received / dispatched (%)"),
-               lambda r: percent(r.received_total, r.dispatched_total)),
-        Column("submitted", _("Submitted"), lambda r: r.submitted_at),
+               lambda r: percent(r.received_total, r.dispatched_total),
+               sql=Percent(F("received_total"), F("dispatched_total"))),
+        Column("submitted", _("Submitted"), lambda r: r.submitted_at, sql=F("submitted_at")),
     ],
     form=PeriodFilterForm,
     rows=restock_request_rows,
@@ -245,14 +277,16 @@ register(Report(
     description=_("The items each clinic reported out of stock in its requests: the days without it, or "
                   "nothing left on hand after consuming it."),
     columns=[
-        Column("clinic", _("Clinic"), lambda line: line.request.clinic.name),
-        Column("period", _("Month"), lambda line: Month.of(line.request.period)),
-        Column("code", _("Code"), lambda line: line.item.code),
-        Column("item", _("Item"), lambda line: str(line.item)),
-        Column("stockout_days", _("Stock-out days"), lambda line: line.stockout_days),
-        Column("stock_on_hand", _("Stock on hand"), lambda line: line.stock_on_hand),
-        Column("consumed", _("Consumed"), lambda line: line.consumed),
-        Column("kind", _("Request"), lambda line: _label(RestockRequest.Kind, line.request.kind, get_language())),
+        Column("clinic", _("Clinic"), lambda line: line.request.clinic.name, sql=F("request__clinic__name")),
+        Column("period", _("Month"), lambda line: Month.of(line.request.period), sql=F("request__period"),
+               month=True),
+        Column("code", _("Code"), lambda line: line.item.code, sql=F("item__code")),
+        Column("item", _("Item"), lambda line: str(line.item), sql=_item_text("item__")),
+        Column("stockout_days", _("Stock-out days"), lambda line: line.stockout_days, sql=F("stockout_days")),
+        Column("stock_on_hand", _("Stock on hand"), lambda line: line.stock_on_hand, sql=F("stock_on_hand")),
+        Column("consumed", _("Consumed"), lambda line: line.consumed, sql=F("consumed")),
+        Column("kind", _("Request"), lambda line: _label(RestockRequest.Kind, line.request.kind, get_language()),
+               sql=lambda: choice_label("request__kind", RestockRequest.Kind)),
     ],
     form=PeriodFilterForm,
     rows=stockout_rows,
@@ -323,14 +357,16 @@ register(Report(
                   "days left before it."),
     columns=[
         Column("location", _("Location"),
-               lambda b: b.clinic.name if b.clinic_id else _warehouse_name(get_language())),
-        Column("code", _("Code"), lambda b: b.lot.item.code),
-        Column("item", _("Item"), lambda b: str(b.lot.item)),
-        Column("unit", _("Unit"), lambda b: b.lot.item.unit),
-        Column("lot", _("Lot"), lambda b: b.lot.lot_number),
-        Column("expiry", _("Expiry"), lambda b: b.lot.expiry),
-        Column("days_left", _("Days to expiry"), lambda b: (b.lot.expiry - timezone.localdate()).days),
-        Column("quantity", _("Quantity"), lambda b: b.quantity),
+               lambda b: b.clinic.name if b.clinic_id else _warehouse_name(get_language()),
+               sql=lambda: Coalesce(F("clinic__name"), Value(_warehouse_name(get_language())))),
+        Column("code", _("Code"), lambda b: b.lot.item.code, sql=F("lot__item__code")),
+        Column("item", _("Item"), lambda b: str(b.lot.item), sql=_item_text("lot__item__")),
+        Column("unit", _("Unit"), lambda b: b.lot.item.unit, sql=F("lot__item__unit")),
+        Column("lot", _("Lot"), lambda b: b.lot.lot_number, sql=F("lot__lot_number")),
+        Column("expiry", _("Expiry"), lambda b: b.lot.expiry, sql=F("lot__expiry")),
+        Column("days_left", _("Days to expiry"), lambda b: (b.lot.expiry - timezone.localdate()).days,
+               sql=_days_to_expiry),
+        Column("quantity", _("Quantity"), lambda b: b.quantity, sql=F("quantity")),
     ],
     form=StockFilterForm,
     rows=stock_rows,
@@ -355,16 +391,18 @@ register(Report(
     description=_("The consumption each clinic reported for each item in its monthly requests, with the "
                   "stock-out days and the average monthly consumption computed then."),
     columns=[
-        Column("clinic", _("Clinic"), lambda line: line.request.clinic.name),
-        Column("code", _("Code"), lambda line: line.item.code),
-        Column("item", _("Item"), lambda line: str(line.item)),
-        Column("unit", _("Unit"), lambda line: line.item.unit),
-        Column("period", _("Month"), lambda line: Month.of(line.request.period)),
-        Column("consumed", _("Consumed"), lambda line: line.consumed),
-        Column("losses_adjustments", _("Losses and adjustments"), lambda line: line.losses_adjustments),
-        Column("stockout_days", _("Stock-out days"), lambda line: line.stockout_days),
-        Column("stock_on_hand", _("Stock on hand"), lambda line: line.stock_on_hand),
-        Column("amc", _("Average monthly consumption"), lambda line: line.amc),
+        Column("clinic", _("Clinic"), lambda line: line.request.clinic.name, sql=F("request__clinic__name")),
+        Column("code", _("Code"), lambda line: line.item.code, sql=F("item__code")),
+        Column("item", _("Item"), lambda line: str(line.item), sql=_item_text("item__")),
+        Column("unit", _("Unit"), lambda line: line.item.unit, sql=F("item__unit")),
+        Column("period", _("Month"), lambda line: Month.of(line.request.period), sql=F("request__period"),
+               month=True),
+        Column("consumed", _("Consumed"), lambda line: line.consumed, sql=F("consumed")),
+        Column("losses_adjustments", _("Losses and adjustments"), lambda line: line.losses_adjustments,
+               sql=F("losses_adjustments")),
+        Column("stockout_days", _("Stock-out days"), lambda line: line.stockout_days, sql=F("stockout_days")),
+        Column("stock_on_hand", _("Stock on hand"), lambda line: line.stock_on_hand, sql=F("stock_on_hand")),
+        Column("amc", _("Average monthly consumption"), lambda line: line.amc, sql=F("amc")),
     ],
     form=PeriodFilterForm,
     rows=consumption_rows,

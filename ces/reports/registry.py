@@ -53,6 +53,12 @@ class Column:
     # Reads the cell from a row (a model instance or a tuple). Default: the attribute ``key``; for an
     # Sql report, the value at the column's position.
     value: Callable | None = None
+    # The same cell computed by the database: a Django expression over the report's QuerySet, or a function
+    # of nothing that returns one (called with the requester's language active, for labels and the day).
+    # When every column has one, the CSV is PostgreSQL's COPY of those cells and the XLSX reads them as
+    # tuples: no model instance, no Python per cell.
+    sql: Callable | None = None
+    month: bool = False  # a date that stands for its month: read mm/yyyy (see ``Month``)
 
 
 class EmptyFilters(forms.Form):
