@@ -144,6 +144,7 @@ class ClinicActions:
     manage_staffing: bool = False  # assign, end and move
     record_supervision: bool = False
     manage_network: bool = False  # edit the clinic and its community, close or reopen it
+    manage_people: bool = False  # add a person, edit or invite one of its team
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,7 @@ def clinic_detail(user, pk, *, today: date | None = None) -> Clinic:
         manage_staffing=can_manage_staffing(user),
         record_supervision=can_record_supervision(user, clinic, in_reach=True),
         manage_network=can_manage_network(user),
+        manage_people=can_manage_people(user),
     )
     return clinic
 

@@ -156,6 +156,36 @@ def test_clinic_detail_offers_each_person_what_they_may_do(request, clinic_a, pe
     assert (reverse("clinics:assignment-create") in body) is offers_staffing
 
 
+@pytest.mark.parametrize(("persona", "offers_people"), [
+    ("coordinator", True),
+    ("supervisor", False),
+    ("pasante_a", False),
+])
+def test_clinic_detail_links_its_team_to_the_people_pages_for_who_manages_people(request, clinic_a, pasante_a,
+                                                                                 persona, offers_people):
+    response = page(request.getfixturevalue(persona), "clinic-detail", clinic_a.pk)
+    assert response.status_code == 200
+    body = text(response)
+    for link in (reverse("clinics:person-create"), reverse("clinics:person-edit", args=[pasante_a.staff.pk]),
+                 reverse("clinics:person-invite", args=[pasante_a.staff.pk])):
+        assert (f'href="{link}"' in body) is offers_people
+
+
+def test_staff_list_links_each_person_to_edit_and_invite_for_the_coordinator(coordinator, supervisor, pasante_a,
+                                                                           clinic_a):
+    gone = StaffFactory(full_name="Ausencio Ruiz", active=False)
+    body = text(page(coordinator, "staff-list"))
+    assert f'href="{reverse("clinics:person-edit", args=[pasante_a.staff.pk])}"' in body
+    assert f'href="{reverse("clinics:person-invite", args=[pasante_a.staff.pk])}"' in body
+    # An inactive person can be edited, not invited.
+    assert f'href="{reverse("clinics:person-edit", args=[gone.pk])}"' in body
+    assert f'href="{reverse("clinics:person-invite", args=[gone.pk])}"' not in body
+    response = page(supervisor, "staff-list")
+    assert response.status_code == 200
+    assert 'data-testid="staff-row"' in text(response)
+    assert 'data-testid="person-edit-link"' not in text(response)
+
+
 def test_staff_detail_offers_the_staffing_actions_to_the_coordinator_only(coordinator, supervisor, pasante_a,
                                                                           clinic_a):
     assign = f'{reverse("clinics:assignment-create")}?staff={pasante_a.staff.pk}'
