@@ -434,6 +434,14 @@ def clinics_with_team(user, *, today: date | None = None) -> list[Clinic]:
     )
 
 
+def next_post(user, *, today: date | None = None) -> Assignment | None:
+    """The user's first assignment that starts after today, with its clinic and community (one query): what a
+    pasante of the coming cohort, invited before her year starts, has instead of a clinic today."""
+    today = today or timezone.localdate()
+    return (Assignment.objects.filter(staff__user=user, staff__active=True, start_date__gt=today)
+            .select_related("clinic__community").order_by("start_date", "pk").first())
+
+
 def patients_search(patients: QuerySet, search: str) -> QuerySet:
     """Patients whose CURP starts with ``search`` or whose names contain every word of it."""
     words = search.split()

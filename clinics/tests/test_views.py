@@ -9,6 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ces.accounts.roles import Role
+from ces.accounts.tests.factories import UserFactory
 from clinics.models import Assignment, Cadre, Clinic, Patient, SupervisionVisit
 from clinics.tests.factories import (
     AssignmentFactory,
@@ -680,6 +682,33 @@ def test_pasante_and_chw_home_shows_their_clinic_and_team(persona, request, pasa
     assert "Reforma" not in panel
 
 
+def test_pasante_of_the_coming_cohort_sees_where_and_when_her_post_starts(pasante_a, clinic_a, clinic_b):
+    # Her first post starts in three weeks (her cohort's year); a later one does not matter yet.
+    Assignment.objects.filter(staff=pasante_a.staff).update(start_date=TODAY + timedelta(days=21),
+                                                             end_date=TODAY + timedelta(days=200))
+    AssignmentFactory(staff=pasante_a.staff, clinic=clinic_b, start_date=TODAY + timedelta(days=201))
+    panel = home(pasante_a).split('id="panel-clinics-my-clinic"')[1].split("</section>")[0]
+    assert "You have no clinic assigned today." in panel
+    assert (f'<p data-testid="next-post">Your post starts on {dmy(TODAY + timedelta(days=21))} at Clínica Capitán'
+            " (Capitán).</p>") in panel
+    assert "Reforma" not in panel
+
+
+def test_pasante_with_nothing_coming_sees_no_post(pasante_a, clinic_a):
+    Assignment.objects.filter(staff=pasante_a.staff).update(end_date=TODAY - timedelta(days=1))
+    panel = home(pasante_a).split('id="panel-clinics-my-clinic"')[1].split("</section>")[0]
+    assert "You have no clinic assigned today." in panel
+    assert 'data-testid="next-post"' not in panel
+
+
+def test_pasante_with_a_clinic_today_is_not_told_of_her_next_post(pasante_a, clinic_b):
+    Assignment.objects.filter(staff=pasante_a.staff).update(end_date=TODAY + timedelta(days=100))
+    AssignmentFactory(staff=pasante_a.staff, clinic=clinic_b, start_date=TODAY + timedelta(days=101))
+    panel = home(pasante_a).split('id="panel-clinics-my-clinic"')[1].split("</section>")[0]
+    assert "Clínica Capitán" in panel
+    assert 'data-testid="next-post"' not in panel
+
+
 # --- Query counts --------------------------------------------------------------------------------------------
 
 
@@ -753,11 +782,17 @@ def test_home_panels_run_a_fixed_number_of_queries(coordinator, supervisor, chw,
         AssignmentFactory(clinic=clinic_a, role=Assignment.Role.CHW, staff__cadre=Cadre.CHW,
                           start_date=TODAY - timedelta(days=5), end_date=TODAY + timedelta(days=n + 1))
         SupervisionVisitFactory(clinic=clinic_a, visited_on=TODAY - timedelta(days=n))
+    coming = UserFactory(roles=[Role.PASANTE])
+    coming_staff = StaffFactory(user=coming, cadre=Cadre.PASANTE)
+    for n in range(size):
+        AssignmentFactory(staff=coming_staff, clinic=clinic_a if n == 0 else ClinicFactory(),
+                          start_date=TODAY + timedelta(days=10 + n), end_date=TODAY + timedelta(days=10 + n))
     cases = [
         (coordinator, panels.coverage_gaps, 2, "clinics"),
         (coordinator, panels.assignments_ending, 1, "assignments"),
         (supervisor, panels.my_clinics, 2, "clinics"),  # the supervision frequency, the clinics
         (chw, panels.my_clinic, 2, "clinics"),
+        (coming, panels.my_clinic, 2, "next_post"),  # no clinic (nothing to prefetch), her next post
     ]
     for user, panel, queries, key in cases:
         request = rf.get("/")
