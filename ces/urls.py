@@ -53,4 +53,7 @@ urlpatterns = [
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    from ces.core.media import serve_public_media
+
+    # Never MEDIA_ROOT/private/: those files are served only by views that check who asks.
+    urlpatterns += static(settings.MEDIA_URL, view=serve_public_media)

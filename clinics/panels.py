@@ -51,7 +51,9 @@ def supervision_overdue(request):
 @register(key="clinics-my-clinic", title=_("My clinic"), template="clinics/panels/my_clinic.html",
           roles=[Role.PASANTE, Role.CHW], order=10)
 def my_clinic(request):
-    return {"clinics": selectors.clinics_with_team(request.user)}
+    clinics = selectors.clinics_with_team(request.user)
+    # No clinic today: say where and when her post starts, if she has one coming (one more query).
+    return {"clinics": clinics, "next_post": None if clinics else selectors.next_post(request.user)}
 
 # Host families (hosts10): the families with what each is owed, for those who pay them.
 menu.register(key="host-families", label=_("Host families"), url_name="clinics:host-family-list",

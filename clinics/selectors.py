@@ -145,6 +145,7 @@ class ClinicActions:
     manage_staffing: bool = False  # assign, end and move
     record_supervision: bool = False
     manage_network: bool = False  # edit the clinic and its community, close or reopen it
+    manage_people: bool = False  # add a person, edit or invite one of its team
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ def clinic_detail(user, pk, *, today: date | None = None) -> Clinic:
         manage_staffing=can_manage_staffing(user),
         record_supervision=can_record_supervision(user, clinic, in_reach=True),
         manage_network=can_manage_network(user),
+        manage_people=can_manage_people(user),
     )
     return clinic
 
@@ -447,6 +449,14 @@ def clinics_with_team(user, *, today: date | None = None) -> list[Clinic]:
         .prefetch_related(Prefetch("assignments", queryset=team, to_attr="current_team"))
         .order_by("name")
     )
+
+
+def next_post(user, *, today: date | None = None) -> Assignment | None:
+    """The user's first assignment that starts after today, with its clinic and community (one query): what a
+    pasante of the coming cohort, invited before her year starts, has instead of a clinic today."""
+    today = today or timezone.localdate()
+    return (Assignment.objects.filter(staff__user=user, staff__active=True, start_date__gt=today)
+            .select_related("clinic__community").order_by("start_date", "pk").first())
 
 
 def patients_search(patients: QuerySet, search: str) -> QuerySet:

@@ -411,7 +411,8 @@ HOST_FAMILIES = {
 # --- Development only ---------------------------------------------------------------------------------------
 DEVELOPMENT = {
     "^media/(?P<path>.*)$": get(
-        expect(NOTFOUND, anonymous=NOTFOUND), kwargs={"path": "no-such-file.txt"}, note="served only with DEBUG=1"
+        expect(NOTFOUND, anonymous=NOTFOUND), kwargs={"path": "private/host-receipts/1/recibo.jpg"},
+        note="served only with DEBUG=1, and never what is under private/ (ces/core/media.py)",
     ),
 }
 

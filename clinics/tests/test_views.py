@@ -9,6 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ces.accounts.roles import Role
+from ces.accounts.tests.factories import UserFactory
 from clinics.models import Assignment, Cadre, Clinic, Patient, SupervisionVisit
 from clinics.tests.factories import (
     AssignmentFactory,
@@ -154,6 +156,36 @@ def test_clinic_detail_offers_each_person_what_they_may_do(request, clinic_a, pe
     body = text(page(request.getfixturevalue(persona), "clinic-detail", clinic_a.pk))
     assert (reverse("clinics:supervision-create", args=[clinic_a.pk]) in body) is offers_visit
     assert (reverse("clinics:assignment-create") in body) is offers_staffing
+
+
+@pytest.mark.parametrize(("persona", "offers_people"), [
+    ("coordinator", True),
+    ("supervisor", False),
+    ("pasante_a", False),
+])
+def test_clinic_detail_links_its_team_to_the_people_pages_for_who_manages_people(request, clinic_a, pasante_a,
+                                                                                 persona, offers_people):
+    response = page(request.getfixturevalue(persona), "clinic-detail", clinic_a.pk)
+    assert response.status_code == 200
+    body = text(response)
+    for link in (reverse("clinics:person-create"), reverse("clinics:person-edit", args=[pasante_a.staff.pk]),
+                 reverse("clinics:person-invite", args=[pasante_a.staff.pk])):
+        assert (f'href="{link}"' in body) is offers_people
+
+
+def test_staff_list_links_each_person_to_edit_and_invite_for_the_coordinator(coordinator, supervisor, pasante_a,
+                                                                           clinic_a):
+    gone = StaffFactory(full_name="Ausencio Ruiz", active=False)
+    body = text(page(coordinator, "staff-list"))
+    assert f'href="{reverse("clinics:person-edit", args=[pasante_a.staff.pk])}"' in body
+    assert f'href="{reverse("clinics:person-invite", args=[pasante_a.staff.pk])}"' in body
+    # An inactive person can be edited, not invited.
+    assert f'href="{reverse("clinics:person-edit", args=[gone.pk])}"' in body
+    assert f'href="{reverse("clinics:person-invite", args=[gone.pk])}"' not in body
+    response = page(supervisor, "staff-list")
+    assert response.status_code == 200
+    assert 'data-testid="staff-row"' in text(response)
+    assert 'data-testid="person-edit-link"' not in text(response)
 
 
 def test_staff_detail_offers_the_staffing_actions_to_the_coordinator_only(coordinator, supervisor, pasante_a,
@@ -650,6 +682,33 @@ def test_pasante_and_chw_home_shows_their_clinic_and_team(persona, request, pasa
     assert "Reforma" not in panel
 
 
+def test_pasante_of_the_coming_cohort_sees_where_and_when_her_post_starts(pasante_a, clinic_a, clinic_b):
+    # Her first post starts in three weeks (her cohort's year); a later one does not matter yet.
+    Assignment.objects.filter(staff=pasante_a.staff).update(start_date=TODAY + timedelta(days=21),
+                                                             end_date=TODAY + timedelta(days=200))
+    AssignmentFactory(staff=pasante_a.staff, clinic=clinic_b, start_date=TODAY + timedelta(days=201))
+    panel = home(pasante_a).split('id="panel-clinics-my-clinic"')[1].split("</section>")[0]
+    assert "You have no clinic assigned today." in panel
+    assert (f'<p data-testid="next-post">Your post starts on {dmy(TODAY + timedelta(days=21))} at Clínica Capitán'
+            " (Capitán).</p>") in panel
+    assert "Reforma" not in panel
+
+
+def test_pasante_with_nothing_coming_sees_no_post(pasante_a, clinic_a):
+    Assignment.objects.filter(staff=pasante_a.staff).update(end_date=TODAY - timedelta(days=1))
+    panel = home(pasante_a).split('id="panel-clinics-my-clinic"')[1].split("</section>")[0]
+    assert "You have no clinic assigned today." in panel
+    assert 'data-testid="next-post"' not in panel
+
+
+def test_pasante_with_a_clinic_today_is_not_told_of_her_next_post(pasante_a, clinic_b):
+    Assignment.objects.filter(staff=pasante_a.staff).update(end_date=TODAY + timedelta(days=100))
+    AssignmentFactory(staff=pasante_a.staff, clinic=clinic_b, start_date=TODAY + timedelta(days=101))
+    panel = home(pasante_a).split('id="panel-clinics-my-clinic"')[1].split("</section>")[0]
+    assert "Clínica Capitán" in panel
+    assert 'data-testid="next-post"' not in panel
+
+
 # --- Query counts --------------------------------------------------------------------------------------------
 
 
@@ -723,11 +782,17 @@ def test_home_panels_run_a_fixed_number_of_queries(coordinator, supervisor, chw,
         AssignmentFactory(clinic=clinic_a, role=Assignment.Role.CHW, staff__cadre=Cadre.CHW,
                           start_date=TODAY - timedelta(days=5), end_date=TODAY + timedelta(days=n + 1))
         SupervisionVisitFactory(clinic=clinic_a, visited_on=TODAY - timedelta(days=n))
+    coming = UserFactory(roles=[Role.PASANTE])
+    coming_staff = StaffFactory(user=coming, cadre=Cadre.PASANTE)
+    for n in range(size):
+        AssignmentFactory(staff=coming_staff, clinic=clinic_a if n == 0 else ClinicFactory(),
+                          start_date=TODAY + timedelta(days=10 + n), end_date=TODAY + timedelta(days=10 + n))
     cases = [
         (coordinator, panels.coverage_gaps, 2, "clinics"),
         (coordinator, panels.assignments_ending, 1, "assignments"),
         (supervisor, panels.my_clinics, 2, "clinics"),  # the supervision frequency, the clinics
         (chw, panels.my_clinic, 2, "clinics"),
+        (coming, panels.my_clinic, 2, "next_post"),  # no clinic (nothing to prefetch), her next post
     ]
     for user, panel, queries, key in cases:
         request = rf.get("/")
