@@ -10,7 +10,6 @@ rejected row (the second). A file that cannot be read as a roster raises ``Valid
 nothing.
 """
 
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -19,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from ces.core.csv_files import MAX_BYTES, plain_name, read_rows
+from ces.core.csv_files import MAX_BYTES, ImportReport, RejectedRow, plain_name, read_rows
 
 from .models import Cadre, Cohort, Staff
 
@@ -33,24 +32,6 @@ HEADERS = {"full_name": "nombre", "email": "correo", "phone": "telefono", "curp"
 REQUIRED_COLUMNS = ("full_name", "email")
 OPTIONAL_COLUMNS = ("phone", "curp")
 ALIASES = {alias: column for column, names in COLUMNS.items() for alias in names}
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    line: int
-    email: str
-    reasons: list[str]
-
-
-@dataclass
-class CohortImportReport:
-    created: int = 0
-    updated: int = 0
-    rejected: list[RejectedRow] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return self.created + self.updated
 
 
 def header_name(column: str) -> str:
@@ -91,7 +72,7 @@ def _model_errors(staff: Staff) -> list[str]:
 
 
 @transaction.atomic
-def cohort_import(*, cohort: Cohort, data: bytes, by=None) -> CohortImportReport:
+def cohort_import(*, cohort: Cohort, data: bytes, by=None) -> ImportReport:
     """Add or update the pasantes of ``cohort`` from the CSV file ``data``; rejected rows are in the report.
 
     A fixed number of queries whatever the number of rows: the people with those e-mails, one insert, one
@@ -103,7 +84,7 @@ def cohort_import(*, cohort: Cohort, data: bytes, by=None) -> CohortImportReport
     emails = {row[columns["email"]].strip().lower() for _line, row in rows if len(row) > columns["email"]}
     on_file = Staff.objects.select_for_update().annotate(email_lower=Lower("email"))
     existing = {s.email_lower: s for s in on_file.filter(email_lower__in=[e for e in emails if e])}
-    report = CohortImportReport()
+    report = ImportReport()
     seen_on: dict[str, int] = {}
     to_create, to_update = [], []
     for line, row in rows:
@@ -142,7 +123,7 @@ def cohort_import(*, cohort: Cohort, data: bytes, by=None) -> CohortImportReport
         if not reasons:
             reasons = _model_errors(staff)
         if reasons:
-            report.rejected.append(RejectedRow(line=line, email=email, reasons=reasons))
+            report.rejected.append(RejectedRow(line=line, key=email, reasons=reasons))
         elif staff.pk:
             to_update.append(staff)
         else:

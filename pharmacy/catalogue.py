@@ -11,7 +11,6 @@ A file that cannot be read as a catalogue at all (too large, empty, not a CSV, m
 raises ``ValidationError`` and writes nothing.
 """
 
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,7 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 # The file is read by ces.core.csv_files, as every import reads it; MAX_BYTES and too_large stay importable from here.
-from ces.core.csv_files import MAX_BYTES, plain_name, read_rows, too_large  # noqa: F401
+from ces.core.csv_files import MAX_BYTES, ImportReport, RejectedRow, plain_name, read_rows, too_large  # noqa: F401
 
 from .models import Item
 
@@ -47,24 +46,6 @@ ALIASES = {alias: column for column, names in COLUMNS.items() for alias in names
 
 YES = frozenset({"si", "yes", "true", "verdadero", "1"})
 NO = frozenset({"no", "false", "falso", "0"})
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    line: int
-    code: str
-    reasons: list[str]
-
-
-@dataclass
-class CatalogueImportReport:
-    created: int = 0
-    updated: int = 0
-    rejected: list[RejectedRow] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return self.created + self.updated
 
 
 def header_name(column: str) -> str:
@@ -164,7 +145,7 @@ def _model_errors(item: Item) -> list[str]:
 
 
 @transaction.atomic
-def catalogue_import(*, data: bytes) -> CatalogueImportReport:
+def catalogue_import(*, data: bytes) -> ImportReport:
     """Create or update items from the CSV file ``data``; the rows rejected are in the report, with why.
 
     Valid rows are written together, in this transaction; a ``ValidationError`` (a file that is not
@@ -178,7 +159,7 @@ def catalogue_import(*, data: bytes) -> CatalogueImportReport:
 
     codes = {row[columns["code"]].strip() for _line, row in rows if len(row) > columns["code"]}
     existing = Item.objects.select_for_update().in_bulk([c for c in codes if c], field_name="code")
-    report = CatalogueImportReport()
+    report = ImportReport()
     seen_on: dict[str, int] = {}
     to_create, to_update = [], []
     for line, row in rows:
@@ -197,7 +178,7 @@ def catalogue_import(*, data: bytes) -> CatalogueImportReport:
         if not reasons:
             reasons = _model_errors(item)
         if reasons:
-            report.rejected.append(RejectedRow(line=line, code=code, reasons=reasons))
+            report.rejected.append(RejectedRow(line=line, key=code, reasons=reasons))
         elif item.pk:
             to_update.append(item)
         else:

@@ -6,6 +6,7 @@ header names compared without accents, case or spacing. A file that cannot be re
 import csv
 import io
 import unicodedata
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -78,3 +79,25 @@ def read_rows(data: bytes, max_bytes: int = MAX_BYTES) -> tuple[list[str], list[
     except csv.Error as exc:
         raise not_a_csv() from exc
     return header or [], rows
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row an import left out: its line in the file, its key (the e-mail, the code...) and every reason."""
+
+    line: int
+    key: str
+    reasons: list[str]
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows created, rows updated, and the rows left out with why."""
+
+    created: int = 0
+    updated: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated

@@ -195,7 +195,7 @@ def test_a_row_with_several_problems_lists_every_reason():
         "Controlled must be “sí” or “no” (found “quizá”).",
         "Maximum months of stock must be a whole number, 1 or more (found “-1”).",
     ]}
-    assert report.rejected[0].code == "X-1"
+    assert report.rejected[0].key == "X-1"
 
 
 def test_a_rejected_row_leaves_the_item_on_file_unchanged():

@@ -6,17 +6,17 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from pharmacy.catalogue import MAX_BYTES, CatalogueImportReport, catalogue_import, too_large
+from pharmacy.catalogue import MAX_BYTES, ImportReport, catalogue_import, too_large
 
 
-def write_report(command: BaseCommand, report: CatalogueImportReport) -> None:
+def write_report(command: BaseCommand, report: ImportReport) -> None:
     command.stdout.write(_("Items added: %(n)d") % {"n": report.created})
     command.stdout.write(_("Items updated: %(n)d") % {"n": report.updated})
     command.stdout.write(_("Rows rejected: %(n)d") % {"n": len(report.rejected)})
     for row in report.rejected:
         command.stdout.write(command.style.WARNING(
             _("Line %(line)d (%(code)s): %(reasons)s")
-            % {"line": row.line, "code": row.code or "—", "reasons": " ".join(row.reasons)}
+            % {"line": row.line, "code": row.key or "—", "reasons": " ".join(row.reasons)}
         ))
 
 
