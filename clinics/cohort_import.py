@@ -13,12 +13,12 @@ nothing.
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from ces.core.csv_files import MAX_BYTES, ImportReport, RejectedRow, plain_name, read_rows
+from ces.core.csv_files import MAX_BYTES, ImportReport, RejectedRow, plain_name, read_rows, save_rows
 
 from .models import Cadre, Cohort, Staff
 
@@ -128,13 +128,7 @@ def cohort_import(*, cohort: Cohort, data: bytes, by=None) -> ImportReport:
             to_update.append(staff)
         else:
             to_create.append(staff)
-    try:
-        with transaction.atomic():
-            Staff.objects.bulk_create(to_create)
-    except IntegrityError as exc:
-        raise ValidationError(
-            _("Someone else added some of these people at the same time. Import the file again."), code="conflict",
-        ) from exc
-    Staff.objects.bulk_update(to_update, ["full_name", "email", "cohort", "phone", "curp"])
-    report.created, report.updated = len(to_create), len(to_update)
-    return report
+    return save_rows(Staff, to_create=to_create, to_update=to_update, report=report,
+                     fields=["full_name", "email", "cohort", "phone", "curp"],
+                     conflict_message=_("Someone else added some of these people at the same time. Import the file "
+                                        "again."))

@@ -13,12 +13,20 @@ raises ``ValidationError`` and writes nothing.
 
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 # The file is read by ces.core.csv_files, as every import reads it; MAX_BYTES and too_large stay importable from here.
-from ces.core.csv_files import MAX_BYTES, ImportReport, RejectedRow, plain_name, read_rows, too_large  # noqa: F401
+from ces.core.csv_files import (  # noqa: F401
+    MAX_BYTES,
+    ImportReport,
+    RejectedRow,
+    plain_name,
+    read_rows,
+    save_rows,
+    too_large,
+)
 
 from .models import Item
 
@@ -183,13 +191,7 @@ def catalogue_import(*, data: bytes) -> ImportReport:
             to_update.append(item)
         else:
             to_create.append(item)
-    try:
-        with transaction.atomic():
-            Item.objects.bulk_create(to_create)
-    except IntegrityError as exc:
-        raise ValidationError(
-            _("Someone else added some of these items at the same time. Import the file again."), code="conflict",
-        ) from exc
-    Item.objects.bulk_update(to_update, [*TEXT_FIELDS, "controlled", "max_months_of_stock", "warehouse_minimum"])
-    report.created, report.updated = len(to_create), len(to_update)
+    save_rows(Item, to_create=to_create, to_update=to_update, report=report,
+              fields=[*TEXT_FIELDS, "controlled", "max_months_of_stock", "warehouse_minimum"],
+              conflict_message=_("Someone else added some of these items at the same time. Import the file again."))
     return report

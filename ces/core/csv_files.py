@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -101,3 +102,17 @@ class ImportReport:
     @property
     def imported(self) -> int:
         return self.created + self.updated
+
+
+def save_rows(model, *, to_create: list, to_update: list, fields: list[str], report: ImportReport,
+              conflict_message: str) -> ImportReport:
+    """Write an import's checked rows in bulk (the caller's transaction) and count them on ``report``. A row
+    created by someone else meanwhile breaks a unique constraint: ``conflict_message`` says to import again."""
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create(to_create)
+    except IntegrityError as exc:
+        raise ValidationError(conflict_message, code="conflict") from exc
+    model.objects.bulk_update(to_update, fields)
+    report.created, report.updated = len(to_create), len(to_update)
+    return report
