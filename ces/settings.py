@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "csp",
+    "django_countries",
     "ces.accounts",
     "ces.core",
     "ces.notifications",

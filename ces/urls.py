@@ -31,6 +31,7 @@ def favicon(request):
 api_v1 = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
     path("pharmacy/", include(("pharmacy.api_urls", "pharmacy"), namespace="pharmacy")),
+    path("visitors/", include(("visitors.api_urls", "visitors"), namespace="visitors")),
     path("", include("clinics.api_urls")),
 ]
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("cuentas/", include("allauth.urls")),
     path("clinicas/", include("clinics.urls")),
     path("farmacia/", include("pharmacy.urls")),
+    path("visitantes/", include("visitors.urls")),
     path("avisos/", include("ces.notifications.urls")),
     path("reportes/", include("ces.reports.urls")),
     path("admin/", admin.site.urls),

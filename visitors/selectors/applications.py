@@ -1,0 +1,3 @@
+"""visitors.selectors.applications"""
+
+__all__ = []

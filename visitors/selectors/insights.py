@@ -1,0 +1,3 @@
+"""visitors.selectors.insights"""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""visitors.selectors.program"""
+
+__all__ = []

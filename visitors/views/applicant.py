@@ -1,0 +1,3 @@
+"""visitors.views.applicant: pages. Its routes are in urlpatterns, gathered by visitors/urls.py."""
+
+urlpatterns = []
