@@ -383,6 +383,10 @@ class HostStay(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Set by ``services.host_family_stay_cancel``: the guest did not come (or the stay was recorded by
+    # mistake). A cancelled stay is owed nothing and takes no room; it stays in the family's history.
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("host stay")
@@ -419,7 +423,14 @@ class HostStay(models.Model):
 
     @property
     def amount_owed(self) -> Decimal:
+        """What the stay costs; nothing once it is cancelled."""
+        if self.cancelled_at is not None:
+            return Decimal("0.00")
         return self.owed_for(self.nights)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 def host_receipt_path(payment, filename: str) -> str:

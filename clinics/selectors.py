@@ -583,7 +583,8 @@ def host_family_list(user, *, search: str = "", community_id=None, active=None,
     payment) and ``balance`` (owed minus paid: above zero the coordination still owes them). One query."""
     today = today or timezone.localdate()
     zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
-    owed = (HostStay.objects.filter(family=OuterRef("pk"), first_night__lte=today).order_by()
+    owed = (HostStay.objects.filter(family=OuterRef("pk"), first_night__lte=today, cancelled_at__isnull=True)
+            .order_by()
             .values("family").annotate(total=Sum(_stay_owed_until(today))).values("total"))
     paid = (HostPayment.objects.filter(family=OuterRef("pk")).order_by()
             .values("family").annotate(total=Sum("amount")).values("total"))
@@ -636,6 +637,8 @@ def host_months(families, stays, payments) -> list[HostMonth]:
         return by_key[key]
 
     for stay in stays:
+        if stay.cancelled_at is not None:  # owed nothing; it stays in the family's list of stays
+            continue
         month = _month_of(stay.first_night)
         while month <= stay.last_night:
             first = max(stay.first_night, month)
@@ -666,6 +669,12 @@ def host_family_detail(user, pk) -> HostFamily:
     return family
 
 
+def host_stay_for(user, pk) -> HostStay:
+    """The stay, with its family, if the user may manage host families; ``HostStay.DoesNotExist`` otherwise."""
+    return (HostStay.objects.filter(family__in=host_families_visible_to(user))
+            .select_related("family__community", "guest_staff").get(pk=pk))
+
+
 def host_payment_for(user, pk) -> HostPayment:
     return HostPayment.objects.filter(family__in=host_families_visible_to(user)).select_related("family").get(pk=pk)
 
@@ -677,10 +686,10 @@ def host_family_month_rows(user, *, community=None, date_from: date | None = Non
     if community is not None:
         families = families.filter(community=community)
     families = list(families)
-    stays = HostStay.objects.filter(family__in=[f.pk for f in families])
+    stays = HostStay.objects.filter(family__in=[f.pk for f in families], cancelled_at__isnull=True)
     payments = HostPayment.objects.filter(family__in=[f.pk for f in families])
     months = host_months(families, stays.only("family_id", "first_night", "last_night", "meals_per_day",
-                                              "rate_per_night", "rate_per_meal"),
+                                              "rate_per_night", "rate_per_meal", "cancelled_at"),
                          payments.only("family_id", "paid_on", "amount"))
     if date_from:
         months = [m for m in months if m.month >= _month_of(date_from)]

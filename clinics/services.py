@@ -320,7 +320,7 @@ def host_family_update(
     if rooms < family.rooms:
         # Fewer rooms than guests on a night still to come would break the rule the stays were recorded under.
         today = timezone.localdate()
-        coming = list(family.stays.filter(last_night__gte=today))
+        coming = list(family.stays.filter(last_night__gte=today, cancelled_at__isnull=True))
         last = max((stay.last_night for stay in coming), default=today)
         if _most_guests_at_once(coming, today, last) > rooms:
             raise ValidationError({"rooms": _("More guests than that are booked on some night still to come: "
@@ -388,19 +388,75 @@ def host_family_stay_create(
                     guest_name=" ".join(guest_name.split()), first_night=first_night, last_night=last_night,
                     meals_per_day=meals_per_day, rate_per_night=family.rate_per_night,
                     rate_per_meal=family.rate_per_meal, recorded_by=by)
+    _check_stay_fits(family=family, guest_staff=guest_staff, first_night=first_night, last_night=last_night)
+    return validate_and_save(stay)
+
+
+def _check_stay_fits(*, family: HostFamily, guest_staff: Staff | None, first_night: date, last_night: date,
+                     stay: HostStay | None = None) -> None:
+    """The rules a stay's nights follow, for a new stay or ``stay`` changed: the last night not before the
+    first, the pasante in one place at a time, never more guests than rooms. Cancelled stays take no room;
+    ``stay`` itself is not counted against its new nights. The family's row is locked by the caller."""
     if last_night < first_night:
         raise ValidationError({"last_night": _("The last night cannot be before the first.")})
-    overlapping = list(family.stays.filter(first_night__lte=last_night, last_night__gte=first_night))
-    if guest_staff is not None and HostStay.objects.filter(
-            guest_staff=guest_staff, first_night__lte=last_night, last_night__gte=first_night).exists():
+    others = HostStay.objects.filter(first_night__lte=last_night, last_night__gte=first_night,
+                                     cancelled_at__isnull=True)
+    if stay is not None:
+        others = others.exclude(pk=stay.pk)
+    if guest_staff is not None and others.filter(guest_staff=guest_staff).exists():
         raise ValidationError({"guest_staff": _("%(person)s already has a stay during those nights.") % {
             "person": guest_staff.full_name}})
-    if _most_guests_at_once(overlapping, first_night, last_night) + 1 > family.rooms:
+    if _most_guests_at_once(list(others.filter(family=family)), first_night, last_night) + 1 > family.rooms:
         raise ValidationError({"first_night": ngettext(
             "The family has %(rooms)d room and it is taken on some of those nights.",
             "The family has %(rooms)d rooms and they are all taken on some of those nights.",
             family.rooms) % {"rooms": family.rooms}})
-    return validate_and_save(stay)
+
+
+def _stay_locked(stay: HostStay) -> tuple[HostFamily, HostStay]:
+    """The stay's family locked first (as ``host_family_stay_create`` locks it: rooms are counted under that
+    lock), then the stay itself, read afresh."""
+    family = HostFamily.objects.select_for_update().select_related("community").get(pk=stay.family_id)
+    stay = HostStay.objects.select_for_update(of=("self",)).select_related("guest_staff").get(pk=stay.pk)
+    stay.family = family
+    return family, stay
+
+
+@transaction.atomic
+def host_family_stay_update(*, stay: HostStay, first_night: date, last_night: date, meals_per_day: int,
+                            by=None) -> HostStay:
+    """Change a stay's nights or meals, under the same rules as recording it (rooms, the pasante in one
+    place at a time, the last night not before the first). The rates stay those the stay was agreed at.
+    A cancelled stay is not changed, and an inactive family takes no night it did not already have.
+    The history records the change and who made it."""
+    with _audited_as(by):
+        family, stay = _stay_locked(stay)
+        if stay.cancelled_at is not None:
+            raise ValidationError(_("This stay was cancelled; record a new one instead."), code=ILLEGAL_TRANSITION)
+        if not family.active and (first_night < stay.first_night or last_night > stay.last_night):
+            raise ValidationError({"family": _("This family no longer hosts guests: the stay can be shortened, "
+                                               "not lengthened.")})
+        _check_stay_fits(family=family, guest_staff=stay.guest_staff, first_night=first_night,
+                         last_night=last_night, stay=stay)
+        stay.first_night, stay.last_night, stay.meals_per_day = first_night, last_night, meals_per_day
+        return validate_and_save(stay, update_fields=["first_night", "last_night", "meals_per_day"])
+
+
+@transaction.atomic
+def host_family_stay_cancel(*, stay: HostStay, reason: str, by=None) -> HostStay:
+    """Cancel a stay (the guest did not come, or it was recorded by mistake): from now on it is owed
+    nothing and takes no room, and it stays in the family's history with when and why. A payment that
+    covered it stays too: the family's balance shows what was paid ahead."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": _("Say why the stay is cancelled.")})
+    with _audited_as(by):
+        _family, stay = _stay_locked(stay)
+        if stay.cancelled_at is not None:
+            raise ValidationError(_("This stay is already cancelled."), code=ILLEGAL_TRANSITION)
+        stay.cancelled_at = timezone.now()
+        stay.cancel_reason = reason[:200]
+        return validate_and_save(stay, update_fields=["cancelled_at", "cancel_reason"])
 
 
 def host_receipt_check(receipt) -> str:
@@ -421,7 +477,7 @@ def host_family_owed_and_paid(family: HostFamily, *, stays=None) -> tuple[Decima
     """What ``stays`` (all the family's stays by default) cost in total, and what has been paid for them:
     the payments that cover one of them, or, for all the stays, every payment to the family."""
     if stays is None:
-        owed = sum((stay.amount_owed for stay in family.stays.all()), Decimal("0"))
+        owed = sum((stay.amount_owed for stay in family.stays.filter(cancelled_at__isnull=True)), Decimal("0"))
         paid = family.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
     else:
         owed = sum((stay.amount_owed for stay in stays), Decimal("0"))
@@ -454,9 +510,13 @@ def host_family_payment_create(
         raise ValidationError({"amount": _("The amount must be more than zero.")})
     if paid_on and paid_on > timezone.localdate():
         raise ValidationError({"paid_on": _("The payment date cannot be in the future.")})
-    stays = list(stays)
+    # Read again under the family's lock (a stay is cancelled under it too): what the form saw may be stale.
+    asked = {stay.pk for stay in stays}
+    stays = list(HostStay.objects.filter(pk__in=asked)) if asked else []
     if any(stay.family_id != family.pk for stay in stays):
         raise ValidationError({"stays": _("This stay belongs to another family.")})
+    if any(stay.cancelled_at is not None for stay in stays):
+        raise ValidationError({"stays": _("This stay was cancelled: nothing is owed for it.")})
     payment = HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(), method=method,
                           recorded_by=by)
     extension = host_receipt_check(receipt) if receipt else None
@@ -473,12 +533,6 @@ def host_family_payment_create(
     if stays:
         payment.stays.set(stays)
     return payment
-def host_payment_record(*, family: HostFamily, amount, paid_on: date, concept: str, stay: HostStay | None = None,
-                        by=None) -> HostPayment:
-    if stay is not None and stay.family_id != family.pk:
-        raise ValidationError({"stay": _("This stay belongs to another family.")})
-    return validate_and_save(HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(),
-                                         stay=stay, recorded_by=by))
 
 
 # --- People and accounts (people10) ------------------------------------------------------------------------

@@ -26,6 +26,8 @@ urlpatterns = [
     path("familias/<int:pk>/estancias/nueva/", hosts.host_stay_create, name="host-stay-create"),
     path("familias/<int:pk>/pagos/nuevo/", hosts.host_payment_create, name="host-payment-create"),
     path("familias/pagos/<int:pk>/recibo/", hosts.host_payment_receipt, name="host-payment-receipt"),
+    path("familias/estancias/<int:pk>/editar/", hosts.host_stay_edit, name="host-stay-edit"),
+    path("familias/estancias/<int:pk>/cancelar/", hosts.host_stay_cancel, name="host-stay-cancel"),
     # --- People and accounts (people10) ---
     path("personal/nuevo/", people.person_create, name="person-create"),
     path("personal/<int:pk>/editar/", people.person_edit, name="person-edit"),

@@ -449,9 +449,18 @@ PATIENTS10 = {
     ),
 }
 
+# --- clinics, the rest of issue 10 (i10): a stay edited or cancelled, a cohort edited, the coordination API ----
+CLINICS_I10 = {
+    "clinics:host-stay-edit": Row(checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE}, obj="host_stay",
+                                  note="an empty POST shows the form again with its errors and writes nothing"),
+    "clinics:host-stay-cancel": Row(checks={"GET": expect(NOT_ALLOWED),
+                                            "POST": HOST_FAMILY_PAGE}, obj="host_stay",
+                                    note="POST only; without a reason the page asks for one and cancels nothing"),
+}
+
 POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
                          **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
-                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10}
+                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10, **CLINICS_I10}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

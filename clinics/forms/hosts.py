@@ -65,6 +65,23 @@ class HostStayForm(forms.Form):
         return data
 
 
+class HostStayEditForm(forms.Form):
+    first_night = DateField(label=_("First night"))
+    last_night = DateField(label=_("Last night"))
+    meals_per_day = forms.IntegerField(label=_("Meals per day"), min_value=0, max_value=5)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("first_night") and data.get("last_night") and data["last_night"] < data["first_night"]:
+            self.add_error("last_night", _("The last night cannot be before the first."))
+        return data
+
+
+class HostStayCancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it cancelled?"), max_length=200,
+                             help_text=_("For example: the visitor did not come; recorded twice."))
+
+
 def _stay_label(stay: HostStay) -> str:
     return _("%(guest)s, %(first)s to %(last)s ($%(owed)s MXN)") % {
         "guest": stay.guest_name, "first": stay.first_night.strftime("%d/%m/%Y"),
@@ -87,7 +104,7 @@ class HostPaymentForm(forms.Form):
 
     def __init__(self, *args, family: HostFamily, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["stays"].queryset = family.stays.order_by("-first_night", "-pk")
+        self.fields["stays"].queryset = family.stays.filter(cancelled_at__isnull=True).order_by("-first_night", "-pk")
         self.fields["stays"].label_from_instance = _stay_label
         if not self.is_bound:
             self.initial.setdefault("paid_on", timezone.localdate())
