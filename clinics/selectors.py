@@ -942,30 +942,50 @@ def patient_trail(patient: Patient) -> list[dict]:
     """The record's audit trail, newest first: ``{"at", "by", "label", "changes": [(field label, old, new)]}``
     for its registration and every change since, read from its pghistory events. Who: the user the request
     recorded in the event's context (None for a command or the shell). Values as the pages show them (a
-    clinic by name, a date as dd/mm/yyyy). Five queries: events, then users, clinics, communities and
-    patients named in them, each in one go."""
+    clinic by name, a date as dd/mm/yyyy). A record merged into this one is an entry of its own, labelled
+    ``merge``, with ``merged_name`` and ``merged_pk`` (the changes this record took from it, its CURP or phone,
+    are that entry's). Five queries: events (this record's, and those of the records merged into it), then
+    users, clinics, communities and patients named in them, each in one go."""
     from django.contrib.auth import get_user_model
 
     from .models import Community
 
-    events = list(
-        patient.events.order_by("pgh_id").values("pgh_label", "pgh_created_at", "pgh_context__metadata",
-                                                 *[f"{name}_id" if name in _PATIENT_TRAIL_FKS else name
-                                                   for name in PATIENT_TRAIL_FIELDS])
+    rows = list(
+        patient.events.model.objects
+        .filter(Q(pgh_obj_id=patient.pk) | Q(merged_into_id=patient.pk, pgh_label="update"))
+        .order_by("pgh_id")
+        .values("pgh_obj_id", "pgh_label", "pgh_created_at", "pgh_context__metadata",
+                *[f"{name}_id" if name in _PATIENT_TRAIL_FKS else name for name in PATIENT_TRAIL_FIELDS])
     )
+    events = [row for row in rows if row["pgh_obj_id"] == patient.pk]
+    # The first event of each other record that names this one as its survivor: the merge.
+    merges, seen = set(), set()
+    for index, row in enumerate(rows):
+        if row["pgh_obj_id"] != patient.pk and row["pgh_obj_id"] not in seen:
+            seen.add(row["pgh_obj_id"])
+            merges.add(index)
     ids = {name: set() for name in ("user", *_PATIENT_TRAIL_FKS)}
     for event in events:
-        ids["user"].add((event["pgh_context__metadata"] or {}).get("user"))
         for name in _PATIENT_TRAIL_FKS:
             ids[name].add(event[f"{name}_id"])
+    for event in (*events, *(rows[index] for index in merges)):
+        ids["user"].add((event["pgh_context__metadata"] or {}).get("user"))
     named = {
         "user": get_user_model().objects.in_bulk(ids["user"] - {None}),
         "clinic": Clinic.objects.in_bulk(ids["clinic"] - {None}),
         "community": Community.objects.in_bulk(ids["community"] - {None}),
         "merged_into": Patient.objects.in_bulk(ids["merged_into"] - {None}),
     }
-    trail, previous = [], None
-    for event in events:
+    trail, previous, merge = [], None, None
+    for index, event in enumerate(rows):
+        by = named["user"].get((event["pgh_context__metadata"] or {}).get("user"))
+        if index in merges:
+            merge = {"at": event["pgh_created_at"], "label": "merge", "changes": [], "by": by,
+                     "merged_pk": event["pgh_obj_id"], "merged_name": f"{event['given_names']} {event['family_names']}"}
+            trail.append(merge)
+            continue
+        if event["pgh_obj_id"] != patient.pk:
+            continue
         values = {name: _trail_value(name, event, named) for name in PATIENT_TRAIL_FIELDS}
         if previous is None:
             changes = []
@@ -973,10 +993,14 @@ def patient_trail(patient: Patient) -> list[dict]:
             changes = [(Patient._meta.get_field(name).verbose_name, previous[name], values[name])
                        for name in PATIENT_TRAIL_FIELDS if values[name] != previous[name]]
         previous = values
+        if merge is not None and event["pgh_label"] == "update" and event["pgh_created_at"] == merge["at"]:
+            # Saved right after the merged record, in the merge's transaction: what this record took from it.
+            merge["changes"], merge = changes, None
+            continue
+        merge = None
         if event["pgh_label"] == "update" and not changes:
             continue
-        trail.append({"at": event["pgh_created_at"], "label": event["pgh_label"], "changes": changes,
-                      "by": named["user"].get((event["pgh_context__metadata"] or {}).get("user"))})
+        trail.append({"at": event["pgh_created_at"], "label": event["pgh_label"], "changes": changes, "by": by})
     trail.reverse()
     return trail
 
