@@ -455,7 +455,8 @@ class HostPayment(models.Model):
     family = models.ForeignKey(
         HostFamily, on_delete=models.PROTECT, related_name="payments", verbose_name=_("host family")
     )
-    stays = models.ManyToManyField(HostStay, blank=True, related_name="payments", verbose_name=_("stays it covers"))
+    stays = models.ManyToManyField(HostStay, blank=True, related_name="payments", verbose_name=_("stays it covers"),
+                                   through="HostPaymentStay")
     amount = models.DecimalField(
         _("amount (MXN)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -484,6 +485,27 @@ class HostPayment(models.Model):
 
     def __str__(self):
         return f"{self.family.head_of_household} · {self.amount} MXN · {self.paid_on}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class HostPaymentStay(models.Model):
+    """A stay a payment covers: the many-to-many's own table (``clinics_hostpayment_stays``, the one Django made
+    for it before), made a model so that pghistory records each stay added to or taken off a payment, with who
+    and when, in the payment's history (``selectors.host_payment_trail``)."""
+
+    payment = models.ForeignKey(HostPayment, on_delete=models.CASCADE, db_column="hostpayment_id",
+                                related_name="covered", verbose_name=_("payment"))
+    stay = models.ForeignKey(HostStay, on_delete=models.CASCADE, db_column="hoststay_id", related_name="+",
+                             verbose_name=_("stay"))
+
+    class Meta:
+        db_table = "clinics_hostpayment_stays"
+        verbose_name = _("stay a payment covers")
+        verbose_name_plural = _("stays payments cover")
+        unique_together = [("payment", "stay")]
+
+    def __str__(self):
+        return f"{self.payment_id} · {self.stay_id}"
 
 
 class SupervisionVisit(models.Model):

@@ -679,6 +679,93 @@ def host_payment_for(user, pk) -> HostPayment:
     return HostPayment.objects.filter(family__in=host_families_visible_to(user)).select_related("family").get(pk=pk)
 
 
+HOST_PAYMENT_TRAIL_FIELDS = ("amount", "paid_on", "method", "concept", "receipt", "excess")
+
+
+def host_payment_detail(user, pk) -> HostPayment:
+    """The payment with its family, who recorded it, ``stay_list`` (the stays it covers) and ``trail``
+    (``host_payment_trail``). Five queries whatever the length of its history."""
+    payment = (HostPayment.objects.filter(family__in=host_families_visible_to(user))
+               .select_related("family__community", "recorded_by").get(pk=pk))
+    payment.stay_list = list(payment.stays.order_by("-first_night", "-pk"))
+    payment.trail = host_payment_trail(payment)
+    return payment
+
+
+def host_payment_trail(payment: HostPayment) -> list[dict]:
+    """The payment's history, newest first, in the shape of ``patient_trail`` (``at``, ``by``, ``label``,
+    ``changes``): its own events and those of the stays it covers, added or taken off
+    (``HostPaymentStay``'s events), the events of one request or transaction together, so a change of the
+    covered stays reads "stays it covers: “A” → “A; B”". Three queries: the two histories and their users."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
+
+    from .models import HostPaymentStay
+
+    own = list(payment.events.order_by("pgh_id").values(
+        "pgh_id", "pgh_label", "pgh_created_at", "pgh_context_id", "pgh_context__metadata",
+        *HOST_PAYMENT_TRAIL_FIELDS))
+    covered = list(HostPaymentStay.pgh_event_model.objects.filter(payment_id=payment.pk).order_by("pgh_id")
+                   .values("pgh_id", "pgh_label", "pgh_created_at", "pgh_context_id", "pgh_context__metadata",
+                           "stay_id", "stay__guest_name", "stay__first_night"))
+    users = get_user_model().objects.in_bulk(
+        {(e["pgh_context__metadata"] or {}).get("user") for e in (*own, *covered)} - {None})
+    stays_label = HostPayment._meta.get_field("stays").verbose_name
+
+    def stay_names(stays: dict) -> str:
+        return "; ".join(f"{name} ({first:%d/%m/%Y})"
+                         for name, first in sorted(stays.values(), key=lambda v: (v[1], v[0]))) or "—"
+
+    def shown(name, value):
+        if name == "method":
+            return str(HostPayment.Method(value).label) if value in HostPayment.Method.values else value
+        if name == "receipt":
+            return _("yes") if value else _("no")
+        if isinstance(value, date):
+            return value.strftime("%d/%m/%Y")
+        return str(value) if value not in (None, "") else "—"
+
+    # One entry per request or transaction (its audit context): each table numbers its events on its own, so
+    # entries are ordered by their moment, then by the payment's events, the stays-only changes after.
+    groups: dict = {}
+    for kind, rows in (("payment", own), ("stay", covered)):
+        for event in rows:
+            key = event["pgh_context_id"] or (kind, event["pgh_id"])
+            group = groups.setdefault(key, {"at": event["pgh_created_at"], "payment": [], "stay": [],
+                                            "by": users.get((event["pgh_context__metadata"] or {}).get("user"))})
+            group[kind].append(event)
+            group["at"] = min(group["at"], event["pgh_created_at"])
+
+    def order(group):
+        if group["payment"]:
+            return (group["at"], 0, group["payment"][0]["pgh_id"])
+        return (group["at"], 1, group["stay"][0]["pgh_id"])
+
+    trail, values, stays = [], None, {}
+    for group in sorted(groups.values(), key=order):
+        entry = {"at": group["at"], "by": group["by"], "label": "update", "changes": []}
+        for event in group["payment"]:
+            new = {name: shown(name, event[name]) for name in HOST_PAYMENT_TRAIL_FIELDS}
+            if values is None or event["pgh_label"] == "insert":
+                entry["label"] = "insert"
+            else:
+                entry["changes"] += [(HostPayment._meta.get_field(name).verbose_name, values[name], new[name])
+                                     for name in HOST_PAYMENT_TRAIL_FIELDS if values[name] != new[name]]
+            values = new
+        before = dict(stays)
+        for event in sorted(group["stay"], key=lambda e: e["pgh_id"]):
+            if event["pgh_label"] == "insert":
+                stays[event["stay_id"]] = (event["stay__guest_name"] or "?", event["stay__first_night"] or date.min)
+            else:
+                stays.pop(event["stay_id"], None)
+        if set(before) != set(stays):
+            entry["changes"].append((stays_label, stay_names(before), stay_names(stays)))
+        if entry["label"] == "insert" or entry["changes"]:
+            trail.append(entry)
+    trail.reverse()
+    return trail
+
+
 def host_family_month_rows(user, *, community=None, date_from: date | None = None,
                            date_to: date | None = None) -> list[HostMonth]:
     """Owed and paid by family and month for the families the user sees (the report). Three queries."""

@@ -26,6 +26,8 @@ urlpatterns = [
     path("familias/<int:pk>/estancias/nueva/", hosts.host_stay_create, name="host-stay-create"),
     path("familias/<int:pk>/pagos/nuevo/", hosts.host_payment_create, name="host-payment-create"),
     path("familias/pagos/<int:pk>/recibo/", hosts.host_payment_receipt, name="host-payment-receipt"),
+    path("familias/pagos/<int:pk>/", hosts.host_payment_detail, name="host-payment-detail"),
+    path("familias/pagos/<int:pk>/editar/", hosts.host_payment_edit, name="host-payment-edit"),
     path("familias/estancias/<int:pk>/editar/", hosts.host_stay_edit, name="host-stay-edit"),
     path("familias/estancias/<int:pk>/cancelar/", hosts.host_stay_cancel, name="host-stay-cancel"),
     # --- People and accounts (people10) ---

@@ -1,6 +1,7 @@
 """Forms of the host-family pages. They parse and check input only; clinics.services decides and writes."""
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -102,9 +103,17 @@ class HostPaymentForm(forms.Form):
     receipt = forms.FileField(label=_("Receipt (photo or PDF, up to 10 MB)"), required=False,
                               widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}))
 
-    def __init__(self, *args, family: HostFamily, **kwargs):
+    def __init__(self, *args, family: HostFamily, payment: HostPayment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["stays"].queryset = family.stays.filter(cancelled_at__isnull=True).order_by("-first_night", "-pk")
+        offered = Q(cancelled_at__isnull=True)
+        if payment is not None:  # a stay it covers stays on offer after it is cancelled
+            offered |= Q(payments=payment)
+        self.fields["stays"].queryset = family.stays.filter(offered).distinct().order_by("-first_night", "-pk")
         self.fields["stays"].label_from_instance = _stay_label
         if not self.is_bound:
             self.initial.setdefault("paid_on", timezone.localdate())
+
+
+def payment_initial(payment: HostPayment) -> dict:
+    return {"amount": payment.amount, "paid_on": payment.paid_on, "method": payment.method,
+            "concept": payment.concept, "stays": [stay.pk for stay in payment.stay_list]}

@@ -21,6 +21,7 @@ from ..forms.hosts import (
     HostStayCancelForm,
     HostStayEditForm,
     HostStayForm,
+    payment_initial,
 )
 from ..models import Community
 
@@ -179,6 +180,36 @@ def host_payment_create(request, pk):
                 messages.success(request, _("The payment is recorded."))
             return redirect(family)
     return render(request, "clinics/hosts/payment_form.html", {"form": form, "family": family})
+
+
+@login_required
+def host_payment_detail(request, pk):
+    """A payment, the stays it covers and its history (the stays added and taken off included)."""
+    require(selectors.can_manage_host_families(request.user))
+    payment = get_or_404(selectors.host_payment_detail, request.user, pk)
+    return render(request, "clinics/hosts/payment_detail.html", {"payment": payment, "family": payment.family})
+
+
+@login_required
+def host_payment_edit(request, pk):
+    require(selectors.can_manage_host_families(request.user))
+    payment = get_or_404(selectors.host_payment_detail, request.user, pk)
+    form = HostPaymentForm(request.POST or None, request.FILES or None, family=payment.family, payment=payment,
+                           initial=payment_initial(payment))
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment = services.host_family_payment_update(payment=payment, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            if payment.excess:
+                messages.warning(request, _("The payment is saved. It is $%(excess)s MXN above what was owed: "
+                                            "check it.") % {"excess": payment.excess})
+            else:
+                messages.success(request, _("The payment is saved."))
+            return redirect("clinics:host-payment-detail", payment.pk)
+    return render(request, "clinics/hosts/payment_form.html", {"form": form, "family": payment.family,
+                                                               "payment": payment})
 
 
 @require_GET
