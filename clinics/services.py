@@ -82,6 +82,30 @@ def cohort_create(*, name: str, start_date: date, end_date: date) -> Cohort:
 
 
 @transaction.atomic
+def cohort_update(*, cohort: Cohort, name: str, start_date: date, end_date: date, by=None) -> Cohort:
+    """Rename a cohort or move its dates. Its pasantes' posts are never moved silently: dates that would leave
+    one of them outside the cohort's year (a post starting before the new start or ending after the new end,
+    or with no end) are refused, naming them, so the coordinator ends or moves those posts first. A longer
+    year is allowed and leaves the posts as they are (each was given its own end)."""
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    cohort.name, cohort.start_date, cohort.end_date = " ".join(name.split()), start_date, end_date
+    cohort.full_clean()
+    outside = list(
+        Assignment.objects.filter(staff__cohort=cohort, role=Assignment.Role.PASANTE)
+        .filter(Q(start_date__lt=start_date) | Q(end_date__isnull=True) | Q(end_date__gt=end_date))
+        .select_related("staff", "clinic").order_by("staff__full_name", "start_date")[:4]
+    )
+    if outside:
+        names = ", ".join(f"{post.staff.full_name} ({post.clinic.name})" for post in outside[:3])
+        if len(outside) > 3:
+            names += ", …"
+        raise ValidationError(_("These dates would leave posts of this cohort's pasantes outside its year: "
+                                "%(posts)s. End or move those posts first.") % {"posts": names},
+                              code="cohort_posts_outside")
+    return validate_and_save(cohort)
+
+
+@transaction.atomic
 def staff_create(
     *,
     full_name: str,

@@ -46,6 +46,7 @@ urlpatterns = [
     path("<int:pk>/desactivar/", network.clinic_deactivate, name="clinic-deactivate"),
     path("<int:pk>/reactivar/", network.clinic_reactivate, name="clinic-reactivate"),
     path("promociones/nueva/", network.cohort_create, name="cohort-create"),
+    path("promociones/<int:pk>/editar/", network.cohort_edit, name="cohort-edit"),
     path("promociones/<int:pk>/colocar/", network.cohort_placement, name="cohort-placement"),
     path("supervision/", network.supervision_overdue, name="supervision-overdue"),
     path("supervision/ajustes/", network.supervision_settings, name="supervision-settings"),

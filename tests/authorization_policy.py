@@ -457,6 +457,8 @@ CLINICS_I10 = {
                                        note="the payment with its history, the stays it covers included"),
     "clinics:host-payment-edit": Row(checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE}, obj="host_payment",
                                      note="an empty POST shows the form again with its errors and writes nothing"),
+    "clinics:cohort-edit": Row(checks=MANAGERS_WRITE, obj="cohort",
+                               note="an empty POST shows the form again with its errors and writes nothing"),
     "clinics:host-stay-cancel": Row(checks={"GET": expect(NOT_ALLOWED),
                                             "POST": HOST_FAMILY_PAGE}, obj="host_stay",
                                     note="POST only; without a reason the page asks for one and cancels nothing"),
