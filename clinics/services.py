@@ -830,6 +830,7 @@ def community_create(*, by=None, **fields) -> Community:
     """Add a community. ``fields`` are those of ``COMMUNITY_FIELDS``; a community that accepts visitors says
     since when and how it agreed (``Community.clean``)."""
     community = Community()
+    fields.setdefault("visitors_agreement_kind", "")  # its db_default is no value for clean() to check
     _community_fill(community, fields)
     return validate_and_save(community)
 
