@@ -492,9 +492,21 @@ API_I10 = {
     "api:host-payment-detail": get(API_HOSTS, obj="host_payment"),
 }
 
+# The visitor program's admin pages are read-only (visitors/admin.py): add and delete answer 403 to admins.
+VISITORS_ADMIN = {
+    f"admin:visitors_{model}_{action}": get(
+        expect(LOGIN, admin_user=FORBIDDEN),
+        note="applications and their rows change through visitors.services only: read-only admin",
+    )
+    for model in ("application", "document", "documentrequest", "interviewslot", "interview", "placement",
+                  "arrival", "exitsurvey", "pasantefeedback", "orientationpack")
+    for action in ("add", "delete")
+}
+
 POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
                          **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
-                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10, **CLINICS_I10, **API_I10}
+                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10, **CLINICS_I10, **API_I10,
+                         **VISITORS_ADMIN}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

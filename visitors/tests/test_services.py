@@ -13,7 +13,7 @@ from ces.accounts.tests.factories import UserFactory
 from ces.core.services import ILLEGAL_TRANSITION
 from clinics import services as clinic_services
 from clinics.models import Assignment, Cadre, HostStay
-from clinics.tests.factories import AssignmentFactory, ClinicFactory, HostFamilyFactory, StaffFactory
+from clinics.tests.factories import ClinicFactory, HostFamilyFactory, StaffFactory
 from visitors import services
 from visitors.models import (
     Application,
@@ -480,22 +480,21 @@ def test_the_pasante_rule_reads_in_spanish(accepted, staff):
 
 
 def test_a_clinic_for_two_gives_the_second_visitor_the_second_place(staff):
-    world = placement_world(capacity=2, rooms=2)
-    second_pasante = StaffFactory(cadre=Cadre.PASANTE)
-    AssignmentFactory(staff=second_pasante, clinic=world.clinic, role=Assignment.Role.PASANTE,
-                      start_date=timezone.localdate() - timedelta(days=30))
+    world = placement_world(capacity=2, rooms=3)
     one = application_in_state(State.PLACEMENT_PROPOSED, world=world)
     two = application_in_state(State.ACCEPTED, world=world)
-    placement = services.placement_propose(application=two, clinic=world.clinic, pasante=second_pasante,
+    placement = services.placement_propose(application=two, clinic=world.clinic, pasante=world.pasante,
                                            host_family=world.host_family, start_date=two.wanted_start,
                                            end_date=two.wanted_end, by=staff)
     assert (one.placements.get().slot, placement.slot) == (1, 2)
     three = application_in_state(State.ACCEPTED, world=world)
+    before = _counts()
     with pytest.raises(ValidationError) as refused:
-        services.placement_propose(application=three, clinic=world.clinic, pasante=second_pasante,
+        services.placement_propose(application=three, clinic=world.clinic, pasante=world.pasante,
                                    host_family=world.host_family, start_date=three.wanted_start,
                                    end_date=three.wanted_end, by=staff)
     assert any("receives 2 visitors at a time" in m for m in refused.value.messages)
+    assert _counts() == before
 
 
 @pytest.mark.parametrize(("level", "refused"), [("A1", True), ("A2", True), ("B1", False), ("C2", False)])
@@ -622,18 +621,21 @@ def test_withdrawing_after_confirmation_cancels_the_placement():
     application = application_in_state(State.WITHDRAWN)
     placement = application.placements.get()
     assert placement.state == Placement.State.CANCELLED and placement.cancelled_at is not None
+    stay = placement.host_stay
+    assert stay.cancelled_at is not None and stay.cancel_reason == "Cambié de planes."
+    owed, _paid = clinic_services.host_family_owed_and_paid(placement.host_family)
+    assert owed == 0
     assert application.end_reason == "Cambié de planes." and application.ended_on == timezone.localdate()
     row = application.changes.order_by("at", "pk").last()
     assert (row.from_state, row.to_state, row.note) == (State.PLACEMENT_CONFIRMED, State.WITHDRAWN,
                                                          "Cambié de planes.")
 
 
-def test_withdrawing_frees_the_clinic_for_another_visitor(staff):
+def test_withdrawing_frees_the_clinic_the_pasante_and_the_room_for_another_visitor(staff):
     world = placement_world()
     gone = application_in_state(State.WITHDRAWN, world=world)
     application = application_in_state(State.ACCEPTED, world=world)
-    problems = _problems(application, world, start_date=gone.wanted_start, end_date=gone.wanted_end)
-    assert not [p for p in problems if "visitor" in p]
+    assert _problems(application, world, start_date=gone.wanted_start, end_date=gone.wanted_end) == []
 
 
 def test_withdrawing_needs_a_reason():
@@ -653,6 +655,8 @@ def test_disengaging_ends_the_placement_on_the_day(staff):
     placement.refresh_from_db()
     assert application.state == State.DISENGAGED and application.return_arranged
     assert application.ended_on == ended and placement.end_date == ended
+    placement.host_stay.refresh_from_db()
+    assert placement.host_stay.last_night == ended and placement.host_stay.cancelled_at is None
 
 
 def test_disengaging_on_a_day_outside_the_stay_is_refused(staff):
