@@ -176,7 +176,8 @@ def _is_manager(user) -> bool:
 
 
 def _day(day: date) -> str:
-    return formats.date_format(day, "DATE_FORMAT")
+    """A day as a sentence reads it: "March 3, 2027", "3 de marzo de 2027"."""
+    return formats.date_format(day, pgettext("date in a sentence (Django date format)", "F j, Y"))
 
 
 def _span(start: date, end: date) -> dict:
@@ -390,7 +391,8 @@ def _schedule(application: Application, *, scheduled_at: datetime, where: str, i
                                             where=(where or "").strip(), interviewer=interviewer))
     local = timezone.localtime(scheduled_at)
     note = (_("Interview moved to %(when)s.") if rescheduled else _("Interview on %(when)s.")) % {
-        "when": formats.date_format(local, "DATETIME_FORMAT")}
+        "when": formats.date_format(
+            local, pgettext("date and time in a sentence (Django date format)", "F j, Y, H:i"))}
     _move(application, State.INTERVIEW_SCHEDULED, by=by, note=note, at=now)
     return interview
 

@@ -120,11 +120,14 @@ class NextStep:
 
 
 def _day(day: date) -> str:
-    return formats.date_format(day, "DATE_FORMAT")
+    """A day as a sentence reads it: "March 3, 2027", "3 de marzo de 2027"."""
+    return formats.date_format(day, pgettext("date in a sentence (Django date format)", "F j, Y"))
 
 
 def _moment(moment) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    """A time as a sentence reads it: "March 3, 2027, 10:00", "3 de marzo de 2027, 10:00"."""
+    return formats.date_format(timezone.localtime(moment),
+                               pgettext("date and time in a sentence (Django date format)", "F j, Y, H:i"))
 
 
 def _future_slots(application: Application, now) -> list:

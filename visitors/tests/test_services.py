@@ -73,10 +73,6 @@ def _calls(world, staff):
     """Each transition's service, called with good arguments: only the start state can refuse it."""
     day = timezone.localdate() + timedelta(days=60)
 
-    def slot_choose(application):
-        slot = InterviewSlot.objects.create(application=application, starts_at=_soon())
-        return services.interview_slot_choose(application=application, slot=slot, by=application.applicant)
-
     return {
         "edit": lambda a: services.application_update(application=a, by=a.applicant, step=1,
                                                       fields={"phone": "+1 555"}),
@@ -84,7 +80,7 @@ def _calls(world, staff):
         "request_document": lambda a: services.document_request(application=a, kind=DocumentKind.CV,
                                                                  note="Más reciente.", by=staff),
         "offer_slots": lambda a: services.interview_slots_offer(application=a, starts=[_soon()], by=staff),
-        "schedule_interview": slot_choose,
+        "schedule_interview": lambda a: services.interview_schedule(application=a, scheduled_at=_soon(), by=staff),
         "record_interview": lambda a: services.interview_record(
             application=a, spanish_level="B2", values_fit="strong", notes="", recommendation="accept", by=staff),
         "accept": lambda a: services.application_accept(application=a, by=staff),
@@ -128,6 +124,17 @@ def test_a_transition_is_refused_from_a_state_it_does_not_start_from(transition,
     assert _counts() == before
     application.refresh_from_db()
     assert application.state == state
+
+
+@pytest.mark.parametrize("state", [s for s in State.values if s not in Application.TRANSITIONS["schedule_interview"]])
+def test_a_slot_cannot_be_chosen_from_a_state_that_does_not_schedule(state):
+    application = ApplicationFactory(state=state)
+    slot = InterviewSlot.objects.create(application=application, starts_at=_soon())
+    before = _counts()
+    with pytest.raises(ValidationError) as refused:
+        services.interview_slot_choose(application=application, slot=slot, by=application.applicant)
+    assert refused.value.code == ILLEGAL_TRANSITION
+    assert _counts() == before
 
 
 def test_a_refused_transition_reads_in_spanish_for_a_spanish_reader():
@@ -476,7 +483,7 @@ def test_the_pasante_rule_reads_in_spanish(accepted, staff):
         problems = _problems(application, world, start_date=start + timedelta(days=10),
                              end_date=start + timedelta(days=40))
     assert f"María López ya tiene un visitante del 3 de marzo de {start.year} al 30 de marzo de {start.year}." \
-        in problems
+        in problems, problems
 
 
 def test_a_clinic_for_two_gives_the_second_visitor_the_second_place(staff):
