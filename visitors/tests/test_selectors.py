@@ -104,7 +104,7 @@ def test_the_timeline_is_every_change_oldest_first_with_who():
 
 
 EXPECTED_ACTION = {
-    State.DRAFT: "edit",
+    State.DRAFT: "upload_document",  # every step filled, no document yet
     State.SUBMITTED: None,
     State.INTERVIEW_SCHEDULED: None,
     State.INTERVIEWED: None,
