@@ -25,6 +25,7 @@ from ..models import CLINICIAN_CATEGORIES, Application, Category, ExitSurvey, Pa
 __all__ = [
     "FEEDBACK_GROUPS",
     "INSIGHT_ROLES",
+    "SCORES",
     "can_see_visitor_insights",
     "exit_survey_comments",
     "exit_survey_scores",
@@ -204,7 +205,7 @@ def _surveys(user, *, date_from: date | None = None, date_to: date | None = None
 def _averages() -> dict:
     return {
         "surveys": Count("pk"),
-        **{score: Avg(score, output_field=FloatField()) for score in SCORES},
+        **{f"{score}_avg": Avg(score, output_field=FloatField()) for score in SCORES},
         "overall": Avg(_overall(), output_field=FloatField()),
     }
 
@@ -213,18 +214,18 @@ def exit_survey_scores(user, group: str, *, date_from: date | None = None, date_
     """Exit-survey averages (1 to 5) and counts per clinic, per paired pasante or per host family (``group``),
     best first. One query.
 
-    Each dict: ``pk``, ``name`` (and ``community`` for a family), ``surveys``, an average per score, ``overall``
+    Each dict: ``subject_id``, ``name`` (and ``community_name`` for a clinic or a family), ``surveys``, an average per score (``mentorship_avg``...), ``overall``
     (the mean of the five)."""
     prefix = {"clinic": "placement__clinic", "pasante": "placement__pasante",
               "family": "placement__host_family"}[group]
     name = {"clinic": f"{prefix}__name", "pasante": f"{prefix}__full_name",
             "family": f"{prefix}__head_of_household"}[group]
-    values = {"pk": F(prefix), "name": F(name)}
+    values = {"subject_id": F(prefix), "name": F(name)}
     if group in ("clinic", "family"):
-        values["community"] = F(f"{prefix}__community__name")
+        values["community_name"] = F(f"{prefix}__community__name")
     return list(
         _surveys(user, date_from=date_from, date_to=date_to).order_by().values(**values).annotate(**_averages())
-        .order_by("-overall", "name", "pk")
+        .order_by("-overall", "name", "subject_id")
     )
 
 

@@ -36,7 +36,7 @@ def _about(request, groups: dict) -> tuple[str, int | None, dict | None]:
     group, _sep, pk = request.GET.get("about", "").partition("-")
     if group not in selectors.FEEDBACK_GROUPS or not (pk.isascii() and pk.isdigit() and len(pk) < 19):
         return "", None, None
-    row = next((r for r in groups[group] if r["pk"] == int(pk)), None)
+    row = next((r for r in groups[group] if r["subject_id"] == int(pk)), None)
     return (group, int(pk), row) if row is not None else ("", None, None)
 
 
