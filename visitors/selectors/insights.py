@@ -214,8 +214,8 @@ def exit_survey_scores(user, group: str, *, date_from: date | None = None, date_
     """Exit-survey averages (1 to 5) and counts per clinic, per paired pasante or per host family (``group``),
     best first. One query.
 
-    Each dict: ``subject_id``, ``name`` (and ``community_name`` for a clinic or a family), ``surveys``, an average per score (``mentorship_avg``...), ``overall``
-    (the mean of the five)."""
+    Each dict: ``subject_id``, ``name`` (and ``community_name`` for a clinic or a family), ``surveys``, an
+    average per score (``mentorship_avg``...), ``overall`` (the mean of the five)."""
     prefix = {"clinic": "placement__clinic", "pasante": "placement__pasante",
               "family": "placement__host_family"}[group]
     name = {"clinic": f"{prefix}__name", "pasante": f"{prefix}__full_name",

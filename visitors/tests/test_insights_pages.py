@@ -42,8 +42,8 @@ def visit(*, category=Category.RESIDENT, year=2019, country="US", institution="B
     )
     StatusChange.objects.create(application=application, from_state=Application.State.IN_COMMUNITY, to_state=state,
                                 at=timezone.now() - timedelta(days=400))
-    stay = HostStay.objects.create(family=family, guest_kind=HostStay.GuestKind.VISITOR, guest_name=application.full_name,
-                                   first_night=start, last_night=end, meals_per_day=3,
+    stay = HostStay.objects.create(family=family, guest_kind=HostStay.GuestKind.VISITOR,
+                                   guest_name=application.full_name, first_night=start, last_night=end, meals_per_day=3,
                                    rate_per_night=family.rate_per_night, rate_per_meal=family.rate_per_meal)
     placement = Placement.objects.create(application=application, state=Placement.State.CONFIRMED, clinic=clinic,
                                          pasante=pasante, host_family=family, start_date=start, end_date=end,
