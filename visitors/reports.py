@@ -17,6 +17,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 from django_countries import countries
 
 from ces.accounts import menu
@@ -28,7 +29,7 @@ from . import selectors
 from .forms.insights import FeedbackFilterForm, VisitorLogFilterForm
 from .models import Application, Category, ExitSurvey, Placement
 
-menu.register(key="visitor-log", label=_("Visitor log"), url_name="visitors:log",
+menu.register(key="visitor-log", label=pgettext_lazy("visitor insights", "Visitor log"), url_name="visitors:log",
               allowed=selectors.can_see_visitor_insights, order=55)
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -84,15 +85,15 @@ def visitor_log_rows(user, filters: dict) -> Sql:
 
 register(Report(
     key="visitor-log",
-    title=_("Visitor log"),
+    title=pgettext_lazy("visitor insights", "Visitor log"),
     description=_("Every visitor who came since the program began, by year, category, country of residence and "
                   "home institution (one row per combination, with the number of visitors)."),
     columns=[
-        Column("year", _("Year")),
+        Column("year", pgettext_lazy("visitor insights", "Year")),
         Column("category", _("Category")),
-        Column("country", _("Country of residence")),
-        Column("institution", _("Home institution")),
-        Column("visitors", _("Visitors")),
+        Column("country", pgettext_lazy("visitor insights", "Country of residence")),
+        Column("institution", pgettext_lazy("visitor insights", "Home institution")),
+        Column("visitors", pgettext_lazy("visitor insights", "Visitors")),
     ],
     form=VisitorLogFilterForm,
     rows=visitor_log_rows,
@@ -186,8 +187,8 @@ register(Report(
         Column("clinic", _("Clinic")),
         Column("community", _("Community")),
         Column("month", _("Month")),
-        Column("visitors", _("Visitors")),
-        Column("visitor_days", _("Visitor-days")),
+        Column("visitors", pgettext_lazy("visitor insights", "Visitors")),
+        Column("visitor_days", pgettext_lazy("visitor insights", "Visitor-days")),
     ],
     form=PlacementMonthsFilterForm,
     rows=placement_month_rows,
@@ -239,7 +240,7 @@ register(Report(
         Column("community", _("Community")),
         Column("family", _("Family")),
         Column("month", _("Month")),
-        Column("visitors", _("Visitors")),
+        Column("visitors", pgettext_lazy("visitor insights", "Visitors")),
         Column("nights", _("Nights")),
         Column("owed", _("Owed (MXN)")),
     ],
@@ -291,8 +292,9 @@ def exit_survey_rows(user, filters: dict) -> Sql:
     allowed = selectors.can_see_visitor_insights(user)
     date_from, date_to, zone = filters.get("date_from"), filters.get("date_to"), _time_zone()
     period = [allowed, date_from, zone, date_from, date_to, zone, date_to]
-    return Sql(EXIT_SURVEY_SQL, [str(_("Clinic")), *period, str(_("Pasante")), *period,
-                                 str(_("Host family")), *period])
+    return Sql(EXIT_SURVEY_SQL, [pgettext("visitor insights", "Clinic"), *period,
+                                 pgettext("visitor insights", "Pasante"), *period,
+                                 pgettext("visitor insights", "Host family"), *period])
 
 
 register(Report(
@@ -301,16 +303,16 @@ register(Report(
     description=_("The averages (1 to 5) of visitors' exit surveys for each clinic, paired pasante and host "
                   "family, with the number of surveys."),
     columns=[
-        Column("kind_label", _("For")),
+        Column("kind_label", pgettext_lazy("visitor insights", "For")),
         Column("name", _("Name")),
         Column("community", _("Community")),
-        Column("surveys", _("Surveys")),
-        Column("mentorship", _("Mentorship")),
-        Column("clinical", _("Clinical experience")),
-        Column("community_life", _("Life in the community")),
-        Column("host_family", _("Host family")),
-        Column("logistics", _("Logistics")),
-        Column("overall", _("Overall")),
+        Column("surveys", pgettext_lazy("visitor insights", "Surveys")),
+        Column("mentorship", pgettext_lazy("visitor insights", "Mentorship")),
+        Column("clinical", pgettext_lazy("visitor insights", "Clinical experience")),
+        Column("community_life", pgettext_lazy("visitor insights", "Life in the community")),
+        Column("host_family", pgettext_lazy("visitor insights", "Host family")),
+        Column("logistics", pgettext_lazy("visitor insights", "Logistics")),
+        Column("overall", pgettext_lazy("visitor insights", "Overall")),
     ],
     form=FeedbackFilterForm,
     rows=exit_survey_rows,

@@ -14,6 +14,7 @@ from datetime import date
 from django.db.models import Avg, Count, F, FloatField, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, ExtractYear, Lower, Trim, TruncDate
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_countries import countries
 
 from ces.accounts.roles import Role
@@ -119,7 +120,7 @@ def _year_chart(years: list[int], categories: list[tuple[str, str]], counts: dic
         labels=[date(year, 1, 1) for year in years],
         series=[Series(label, [counts.get((value, year), 0) for year in years]) for value, label in categories],
         kind="bars",
-        y_label=_("visitors"),
+        y_label=pgettext("visitor insights", "visitors"),
     )
     context = charts.render_context(data)
     for geometry in (context, context["wide"]):
@@ -150,7 +151,7 @@ def visitor_log(user, *, category: str = "", year_from: int | None = None,
         years = list(range(years[0], years[-1] + 1))  # a year without visitors is a zero, not a gap
     categories = [(value, str(label)) for value, label in Category.choices if not category or value == category]
     if any(c == "" for c, _year in counts):
-        categories.append(("", _("Category not given")))
+        categories.append(("", pgettext("visitor insights", "Category not given")))
 
     def line(label, values, css="", key=""):
         by_year = [sum(counts.get((c, y), 0) for c in values) for y in years]
@@ -161,7 +162,7 @@ def visitor_log(user, *, category: str = "", year_from: int | None = None,
     others = [v for v, _label in categories if v not in CLINICIAN_CATEGORIES]
     total = sum(counts.values())
     if not category:
-        lines.append(line(_("Clinicians"), clinicians, css="subtotal", key="clinicians"))
+        lines.append(line(pgettext("visitor insights", "Clinicians"), clinicians, css="subtotal", key="clinicians"))
         lines.append(line(_("Students, graduates and others"), others, css="subtotal", key="others"))
     lines.append(line(_("Total"), [v for v, _label in categories], css="total", key="total"))
     year_rows = [{"year": year, "cells": [(label, counts.get((value, year), 0)) for value, label in categories],
@@ -169,7 +170,8 @@ def visitor_log(user, *, category: str = "", year_from: int | None = None,
                  for year in reversed(years)]
     return VisitorLog(
         years=years, lines=lines, year_rows=year_rows, categories=categories,
-        countries=[Share(label=countries.name(row["country"]) if row["country"] else _("Country not given"),
+        countries=[Share(label=countries.name(row["country"]) if row["country"] else pgettext("visitor insights",
+                                                                                             "Country not given"),
                          code=row["country"], count=row["n"], percent=_share(row["n"], total))
                    for row in by_country],
         institutions=[Share(label=row["name"], count=row["n"], percent=_share(row["n"], total))

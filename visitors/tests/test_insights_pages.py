@@ -207,7 +207,7 @@ def test_the_log_page_reads_in_spanish(coordinator):
 
     html = client_for(coordinator, language="es").get(reverse("visitors:log")).content.decode()
 
-    assert "Registro de visitantes" in html and "Médico residente" in html
+    assert "Registro de visitantes" in html and "Visitantes por categoría" in html and "Por año" in html
 
 
 @pytest.mark.parametrize("size", [3, 30])
