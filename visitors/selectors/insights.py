@@ -248,7 +248,7 @@ def exit_survey_comments(user, *, group: str = "", pk: int | None = None, date_f
     the placement they judge; those about one clinic, pasante or family when ``group`` and ``pk`` say so."""
     rows = (_surveys(user, date_from=date_from, date_to=date_to)
             .exclude(best="", improve="", comments="")
-            .select_related("application", "placement__clinic", "placement__pasante",
+            .select_related("application__applicant", "placement__clinic", "placement__pasante",
                             "placement__host_family__community")
             .annotate(overall=_overall())
             .order_by("-submitted_at", "-pk"))
@@ -273,6 +273,6 @@ def _pasante_feedback(user, *, date_from: date | None = None, date_to: date | No
 def pasante_feedback_list(user, *, date_from: date | None = None, date_to: date | None = None) -> QuerySet:
     """The pasantes' word on their visitors, newest first, with the visitor and the placement."""
     return (_pasante_feedback(user, date_from=date_from, date_to=date_to)
-            .select_related("placement__application", "placement__clinic", "placement__pasante")
+            .select_related("placement__application__applicant", "placement__clinic", "placement__pasante")
             .order_by("-submitted_at", "-pk"))
 

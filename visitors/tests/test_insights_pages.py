@@ -19,20 +19,22 @@ from visitors.models import Application, Category, ExitSurvey, PasanteFeedback, 
 
 pytestmark = pytest.mark.django_db
 
-_days = itertools.count()
+# Each visit takes a visitor place (``slot``) of its own, so the capacity constraints of clinic and pasante never
+# meet however many visits a test puts on the same days.
+_slots = itertools.count(1)
 
 
 def visit(*, category=Category.RESIDENT, year=2019, country="US", institution="Brigham and Women's Hospital",
           state=Application.State.COMPLETED, clinic=None, pasante=None, family=None, days=28, survey=None,
           feedback=None, previous=None, applicant=None, start=None) -> Application:
     """A visit as the services leave it: the application in ``state`` with its timeline's last step, a
-    confirmed placement (each visit on days of its own, so the capacity constraints never meet), the stay
+    confirmed placement (from March 1st of ``year``), the stay
     with the host family, and, when given, the exit survey (a dict of scores and words) and the pasante's
     feedback (a dict)."""
     clinic = clinic or ClinicFactory()
     pasante = pasante or StaffFactory()
     family = family or HostFamilyFactory(community=clinic.community)
-    start = start or date(year, 1, 1) + timedelta(days=next(_days) * (days + 1) % 300)
+    start = start or date(year, 3, 1)
     end = start + timedelta(days=days - 1)
     applicant = applicant or UserFactory(roles=[Role.APPLICANT])
     application = Application.objects.create(
@@ -47,7 +49,7 @@ def visit(*, category=Category.RESIDENT, year=2019, country="US", institution="B
                                    rate_per_night=family.rate_per_night, rate_per_meal=family.rate_per_meal)
     placement = Placement.objects.create(application=application, state=Placement.State.CONFIRMED, clinic=clinic,
                                          pasante=pasante, host_family=family, start_date=start, end_date=end,
-                                         host_stay=stay, confirmed_at=timezone.now())
+                                         host_stay=stay, confirmed_at=timezone.now(), slot=next(_slots))
     if survey is not None:
         scores = {"mentorship": 5, "clinical": 4, "community": 5, "host_family": 4, "logistics": 3, **survey}
         ExitSurvey.objects.create(application=application, placement=placement, **scores)
