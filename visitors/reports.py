@@ -232,7 +232,7 @@ def host_night_rows(user, filters: dict) -> Sql:
 
 register(Report(
     key="visitor-host-nights",
-    title=_("Host families: visitors' nights and amounts owed by month"),
+    title=_("Visitors' nights with host families and amounts owed, by month"),
     description=_("The nights visitors spent with each host family, month by month, and what the family is owed "
                   "for them (nights and meals at the rates of each stay). Payments are in the host families' "
                   "balances report."),
