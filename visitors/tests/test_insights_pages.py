@@ -322,3 +322,52 @@ def test_the_feedback_page_runs_the_same_queries_at_two_sizes(coordinator, djang
         response = client.get(reverse("visitors:feedback"), {"about": f"clinic-{clinics[0].pk}"})
     assert response.context["summary"]["surveys"]["surveys"] == size
 
+
+
+# --- In the browser: both pages fit a phone -------------------------------------------------------------------
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_log_and_the_feedback_fit_the_screen_with_a_decade_of_visits(chromium, live_server, width):
+    import os
+
+    from tests.conftest import PHONE
+    from tests.kit import assert_fits_the_screen, browser_log_in
+
+    coordinator = UserFactory(roles=[Role.COORDINATOR], email="coordinadora.log@example.mx", preferred_language="es")
+    clinics = [ClinicFactory(name=f"Clínica {name}") for name in ("Capitán Luis Ángel Vidal", "Reforma", "Monterrey")]
+    for i in range(40):
+        visit(year=2013 + i % 13, category=list(Category)[i % 5], country=["US", "CA", "GB", "DE"][i % 4],
+              institution=["Brigham and Women's Hospital", "University of California, San Francisco",
+                           "McGill University"][i % 3], clinic=clinics[i % 3],
+              survey={"best": "Acompañar a la pasante en las visitas domiciliarias, " * (1 + i % 3),
+                      "clinical": 1 + i % 5} if i % 2 else None,
+              feedback={"rating": 1 + i % 5, "comments": "Muy comprometida con los pacientes."} if i % 3 == 0 else None)
+    page = chromium.new_page(viewport={"width": width, "height": PHONE["height"]})
+    browser_log_in(page, live_server, coordinator)
+    folder = os.environ.get("SCREENSHOTS")
+    for name in ("visitors:log", "visitors:feedback"):
+        page.goto(live_server.url + reverse(name))
+        assert page.locator("h1").is_visible()
+        assert_fits_the_screen(page)
+        if folder:  # SCREENSHOTS=/some/folder: the whole page, and each card on its own to look at
+            page.screenshot(path=f"{folder}/{name.split(':')[1]}-{width}.png", full_page=True)
+            for i in range(page.locator("main section").count()):
+                page.locator("main section").nth(i).screenshot(path=f"{folder}/{name.split(':')[1]}-{width}-{i}.png")
+    page.goto(live_server.url + reverse("visitors:log"))
+    assert page.locator('[data-testid="chart"] svg.chart-svg:visible').count() == 1  # the narrow or the wide
+    page.close()
