@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django_countries import countries
 
-from ces.accounts.roles import Role
 from ces.reports import charts
 from ces.reports.registry import ChartData, Series
 
 from ..models import CLINICIAN_CATEGORIES, Application, Category, ExitSurvey, PasanteFeedback, Placement
+from .applications import MANAGER_ROLES, can_manage_applications
 
 __all__ = [
     "FEEDBACK_GROUPS",
@@ -38,17 +38,16 @@ __all__ = [
 ]
 
 # Who reads the visitor log and the feedback (the pages, the reports).
-INSIGHT_ROLES = (Role.COORDINATOR, Role.VISITOR_PROGRAM, Role.ADMIN)
+INSIGHT_ROLES = MANAGER_ROLES
 INSTITUTIONS_SHOWN = 20
 # Year labels need more room than month labels under the chart's bars ("2026" at 10px).
 YEAR_ROOM = 30
 
 
 def can_see_visitor_insights(user) -> bool:
-    """The visitor log, the feedback and their reports: coordinators, the visitor program, admins."""
-    if not user.is_authenticated:
-        return False
-    return user.has_role(*INSIGHT_ROLES)
+    """The visitor log, the feedback and their reports: those who manage the applications (coordinators, the
+    visitor program, admins)."""
+    return can_manage_applications(user)
 
 
 def visit_year():
