@@ -503,10 +503,20 @@ VISITORS_ADMIN = {
     for action in ("add", "delete")
 }
 
+# --- visitors: the visitor log and the feedback (/visitantes/registro/, /visitantes/opiniones/, vins) ------------
+# Coordinators, the visitor program and admins; nobody else has business with them (403). Their four reports
+# (visitor-log, visitor-placements, visitor-host-nights, visitor-exit-surveys) are behind reports:report-detail,
+# whose row above tries the roster; visitors/tests/test_reports.py tries these four per persona.
+VISITOR_INSIGHT_READERS = expect(FORBIDDEN, coordinator=OK, visitor_program=OK, admin_user=OK)
+VISITORS_INSIGHTS: dict[str, Row] = {
+    "visitors:log": get(VISITOR_INSIGHT_READERS, note="totals since the program began, by category, year, country"),
+    "visitors:feedback": get(VISITOR_INSIGHT_READERS, note="exit-survey scores and comments, the pasantes' feedback"),
+}
+
 POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
                          **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
                          **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10, **CLINICS_I10, **API_I10,
-                         **VISITORS_ADMIN}
+                         **VISITORS_ADMIN, **VISITORS_INSIGHTS}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)
