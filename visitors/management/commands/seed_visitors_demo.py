@@ -6,6 +6,7 @@ import pghistory
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from visitors.demo import VisitorsDemo
 
@@ -23,7 +24,10 @@ class Command(BaseCommand):
                                "run with DEBUG off. Use --force if this really is a demo server.")
         started = time.monotonic()
         try:
-            with transaction.atomic(), pghistory.context(command="seed_visitors_demo"):
+            # No e-mail leaves: the made-up applicants' thousands of status changes would fill the console (or
+            # a real mailbox with EMAIL_URL set).
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), \
+                    transaction.atomic(), pghistory.context(command="seed_visitors_demo"):
                 summary = VisitorsDemo().run()
         except LookupError as exc:
             raise CommandError(str(exc)) from exc
