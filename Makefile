@@ -32,6 +32,7 @@ run: $(VENV)/.installed services messages
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_pharmacy_demo
+	$(PY) manage.py seed_visitors_demo
 	@echo
 	@echo "  CES Operaciones:  http://localhost:$(PORT)/   (API docs: http://localhost:$(PORT)/api/docs/)"
 	@echo "  Ctrl-C stops web, worker and beat."
