@@ -211,7 +211,7 @@ def calendar(*, today: date | None = None, months: int = CALENDAR_MONTHS, clinic
         Prefetch("visitor_placements",
                  queryset=live.select_related("application").only(
                      "pk", "clinic_id", "state", "start_date", "end_date", "application__full_name",
-                     "application__category", "application__pk", "application__state",
+                     "application__category", "application__id", "application__state",
                  ).order_by("start_date", "pk"),
                  to_attr="coming"),
     )
