@@ -509,3 +509,36 @@ def row_for(key: str) -> tuple[str, Row] | None:
     if key.startswith("admin:") or key.startswith("admin/"):
         return "admin:*", POLICY["admin:*"]
     return None
+
+# --- visitors: the program's pages and the pasante's (/visitantes/programa/, /visitantes/mi-visitante/, vprog) -----
+# The visitor program, coordinators and admins manage every application (the board, the review and its actions,
+# the calendar, the orientation pack); every other role, applicants included, gets 403. The world's application
+# is applicant A's with a placement confirmed at clinic A with pasante A: an empty POST of an action either lacks
+# what the form needs (the review page again with the errors: 200) or is refused by the state (a message and the
+# review page: a redirect); mark-arrived is the one that may go through (orientation not done), written by the
+# visitor program after whom only coordinators and admins try it (then refused: arrived already).
+# The pasante's page of their visitor: pasante A's (the one paired); pasante B reads an empty list and gets 404
+# on A's placement; other roles 403.
+PROGRAM_MANAGERS = expect(FORBIDDEN, **VISITOR_MANAGERS)
+PROGRAM_ACTION = post(PROGRAM_MANAGERS, obj="visitor_application")
+PAIRED_PASANTE = expect(FORBIDDEN, pasante_a=OK, pasante_b=NOTFOUND)
+VISITORS_PROGRAM: dict[str, Row] = {
+    "visitors:board": get(PROGRAM_MANAGERS),
+    "visitors:calendar": get(PROGRAM_MANAGERS),
+    "visitors:orientation-pack-upload": Row(checks={"GET": PROGRAM_MANAGERS, "POST": PROGRAM_MANAGERS},
+                                            note="an empty POST: the form's errors, nothing written"),
+    "visitors:review": get(PROGRAM_MANAGERS, obj="visitor_application"),
+    "visitors:review-placement-check": get(PROGRAM_MANAGERS, obj="visitor_application",
+                                           note="htmx: nothing filled, nothing said"),
+    **{f"visitors:review-{name}": PROGRAM_ACTION for name in (
+        "request-document", "offer-slots", "schedule-interview", "record-interview", "accept", "waitlist",
+        "decline", "short-stay", "propose-placement", "confirm-placement", "arrival", "mark-arrived",
+        "mark-in-community", "complete", "withdraw", "disengage")},
+    "visitors:my-visitor": get(expect(FORBIDDEN, pasante_a=OK, pasante_b=OK), hides=("pasante_b",),
+                               note="pasante A: to their one visitor's page; pasante B: no visitor"),
+    "visitors:my-visitor-detail": get(PAIRED_PASANTE, obj="visitor_placement"),
+    "visitors:my-visitor-host-family-ready": post(PAIRED_PASANTE, obj="visitor_placement"),
+    "visitors:my-visitor-feedback": post(PAIRED_PASANTE, obj="visitor_placement",
+                                         note="an empty POST: the form's errors, nothing written"),
+}
+POLICY.update(VISITORS_PROGRAM)
