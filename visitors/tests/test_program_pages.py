@@ -360,7 +360,7 @@ def test_accept_before_the_interview_is_a_message_on_the_review_page(visitor_pro
 
 
 def test_allow_a_shorter_stay_needs_a_reason(visitor_program):
-    application = submitted(days=10)
+    application = submitted()
     response = act(visitor_program, application, "short-stay", {"reason": ""})
     assert response.status_code == 200 and response.context["forms"]["short_stay"].errors
     act(visitor_program, application, "short-stay", {"reason": "Attending with a conference"})
@@ -492,7 +492,8 @@ def test_disengage_with_reason_date_and_return(visitor_program, place):
     response = act(visitor_program, application, "disengage", {"reason": "", "ended_on": "soon"})
     assert response.status_code == 200 and "ended_on" in response.context["forms"]["disengage"].errors
     act(visitor_program, application, "disengage",
-        {"reason": "Not beneficial", "ended_on": TODAY.isoformat(), "return_arranged": "on"})
+        {"reason": "Not beneficial", "ended_on": (application.wanted_start + timedelta(days=5)).isoformat(),
+         "return_arranged": "on"})
     application.refresh_from_db()
     assert (application.state, application.end_reason, application.return_arranged) == (
         State.DISENGAGED, "Not beneficial", True)

@@ -266,8 +266,11 @@ def placement_check(request, pk):
     problems = None
     if form.is_valid() and form.complete:
         problems = _problems(application, form)
+    # While the form is half filled, only what was typed wrong is said, not what is still empty.
+    typed_wrong = [(form[name].label, error) for name, errors in form.errors.items() if name in form.fields
+                   and request.GET.get(name) for error in errors]
     return render(request, "visitors/program/placement_problems.html",
-                  {"problems": problems, "checked": problems is not None, "form": form})
+                  {"problems": problems, "checked": problems is not None, "typed_wrong": typed_wrong})
 
 
 @login_required
