@@ -40,6 +40,10 @@ from ..forms.program import (
 from ..models import Application, OrientationPack
 
 State = Application.State
+# The staff's transitions the review page offers (the applicant's own ones are theirs: edit, submit...).
+ACTION_KEYS = ("request_document", "offer_slots", "schedule_interview", "record_interview", "accept", "waitlist",
+               "decline", "propose_placement", "confirm_placement", "arrange_arrival", "mark_arrived",
+               "mark_in_community", "complete", "withdraw", "disengage")
 
 
 def _review_url(application) -> str:
@@ -130,6 +134,7 @@ def _review_page(request, application, *, bound: dict | None = None, problems=No
     context = {
         "application": application,
         "actions": actions,
+        "any_action": any(getattr(actions, key, False) for key in (*ACTION_KEYS, "short_stay")),
         "forms": forms,
         "documents": documents,
         "requests": list(application.document_requests.order_by("-requested_at")),
