@@ -16,6 +16,7 @@ from clinics.models import Cadre, Clinic, HostFamily, Staff
 from clinics.selectors import current_clinic_names
 
 from ..models import Application, Document, Placement
+from .applications import placements_for_pasante
 
 __all__ = [
     "BOARD_CARDS_PER_COLUMN",
@@ -239,16 +240,10 @@ def calendar(*, today: date | None = None, months: int = CALENDAR_MONTHS, clinic
 
 
 def pasante_placements(user) -> QuerySet:
-    """The placements (proposed or confirmed, any dates) of the visitors paired with ``user`` as pasante,
-    newest stay first."""
-    if not user.is_authenticated:
-        return Placement.objects.none()
-    return (
-        Placement.objects.filter(pasante__user=user).exclude(state=Placement.State.CANCELLED)
-        .select_related("application", "clinic__community", "host_family__community", "pasante",
-                        "application__arrival", "pasante_feedback")
-        .order_by("-start_date", "-pk")
-    )
+    """``placements_for_pasante``: the visitors paired with ``user`` as pasante (proposed or confirmed), with
+    what their pages show (the arrival, the host family's community, the feedback given)."""
+    return placements_for_pasante(user).select_related(
+        "clinic__community", "host_family__community", "pasante", "application__arrival", "pasante_feedback")
 
 
 def pasante_placement_for(user, pk) -> Placement:

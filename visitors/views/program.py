@@ -134,7 +134,7 @@ def _review_page(request, application, *, bound: dict | None = None, problems=No
     context = {
         "application": application,
         "actions": actions,
-        "any_action": any(getattr(actions, key, False) for key in (*ACTION_KEYS, "short_stay")),
+        "any_action": any(getattr(actions, key, False) for key in (*ACTION_KEYS, "allow_short_stay")),
         "forms": forms,
         "documents": documents,
         "requests": list(application.document_requests.order_by("-requested_at")),
