@@ -4,6 +4,7 @@ actions, the orientation pack) and of the pasante's page. They parse and check i
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries import countries
 
 from ces.core.forms import UNKNOWN_CHOICE, DateField
@@ -110,7 +111,7 @@ class ScheduleForm(forms.Form):
 
 
 class InterviewRecordForm(forms.Form):
-    spanish_level = _choice(_("Spanish level"), SpanishLevel.choices, blank="—",
+    spanish_level = _choice(pgettext_lazy("interview", "Spanish level"), SpanishLevel.choices, blank="—",
                             help_text=_("From B1 (functional) up, the visitor can be placed: "
                                         "there are no translators."))
     values_fit = _choice(_("Values fit"), Interview.ValuesFit.choices, blank="—")
