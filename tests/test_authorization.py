@@ -108,6 +108,7 @@ def world(db, request, settings, tmp_path):
         **_pharmacy_objects(clinic, users),
         **_host_family_objects(clinic),
     }
+    objects.update(_visitor_objects(clinic, users, objects["host_family"]))
     return users, objects
 
 
@@ -135,6 +136,36 @@ def _host_family_objects(clinic):
     payment = host_family_payment_create(family=family, amount=Decimal("200"), paid_on=timezone.localdate(),
                                          concept="Hospedaje", stays=[stay], receipt=receipt)
     return {"host_family": family, "host_payment": payment, "host_stay": stay}
+
+
+def _visitor_objects(clinic, users, family):
+    """Applicant A's application, driven through the services to a confirmed placement at clinic A with pasante A
+    and clinic A's host family (visitors.tests.factories.application_in_state): its CV, its recorded interview, an
+    offered slot, the arrival, and the program's orientation pack.
+
+    Applicant B and everyone without a part in it must get 404 (or 403) on each of them."""
+    from visitors import services as visitor_services
+    from visitors.models import Application, InterviewSlot
+    from visitors.tests.factories import application_in_state, pdf_upload
+
+    application = application_in_state(
+        Application.State.PLACEMENT_CONFIRMED, applicant=users["applicant"], clinic=clinic,
+        pasante=users["pasante_a"].staff, host_family=family, staff_user=users["visitor_program"],
+        full_name="Emily Capitán Carter", institution="Capitán University Hospital",
+    )
+    slot = InterviewSlot.objects.create(application=application, starts_at=timezone.now() - timedelta(days=16),
+                                        offered_by=users["visitor_program"])
+    pack = visitor_services.orientation_pack_upload(title="Orientación Capitán", upload=pdf_upload("guia.pdf"),
+                                                    by=users["visitor_program"])
+    return {
+        "visitor_application": application,
+        "visitor_document": application.documents.order_by("pk").first(),
+        "visitor_interview": application.interviews.order_by("-pk").first(),
+        "visitor_slot": slot,
+        "visitor_placement": application.placements.exclude(state="cancelled").get(),
+        "visitor_arrival": application.arrival,
+        "visitor_orientation_pack": pack,
+    }
 
 
 def _finished_export(user):

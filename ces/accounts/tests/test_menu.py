@@ -37,4 +37,5 @@ def test_the_menu_lists_the_entries_in_their_order(coordinator):
     client.force_login(coordinator)
     home = client.get(reverse("accounts:home")).content.decode()
     keys = re.findall(r'data-testid="nav-([a-z-]+)"', home)
-    assert keys == ["clinics", "staff", "cohorts", "host-families", "patients", "pharmacy", "visitor-log", "reports"]
+    assert keys == ["clinics", "staff", "cohorts", "host-families", "patients", "pharmacy", "visitors", "visitor-log",
+                    "reports"]
