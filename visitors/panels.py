@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ces.accounts import menu
 from ces.accounts.panels import register
@@ -28,6 +29,8 @@ PANEL_ROWS = 5
 
 menu.register(key="visitors", label=_("Visitors"), url_name="visitors:board",
               allowed=selectors.can_manage_applications, order=55)
+menu.register(key="visitor-log", label=pgettext_lazy("visitor insights", "Visitor log"), url_name="visitors:log",
+              allowed=selectors.can_see_visitor_insights, order=56)
 
 
 def _url(name, **kwargs) -> str | None:

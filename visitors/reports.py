@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 from django_countries import countries
 
-from ces.accounts import menu
 from ces.core.forms import UNKNOWN_CHOICE, DateField
 from ces.reports.registry import Column, Report, Sql, register
 from clinics.models import Clinic, Community, HostFamily, HostStay, Staff
@@ -28,9 +27,6 @@ from clinics.models import Clinic, Community, HostFamily, HostStay, Staff
 from . import selectors
 from .forms.insights import FeedbackFilterForm, VisitorLogFilterForm
 from .models import Application, Category, ExitSurvey, Placement
-
-menu.register(key="visitor-log", label=pgettext_lazy("visitor insights", "Visitor log"), url_name="visitors:log",
-              allowed=selectors.can_see_visitor_insights, order=55)
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
