@@ -63,7 +63,7 @@ def test_the_coordinator_corrects_and_cancels_stays_and_reads_the_payments_histo
     page.goto(live_server.url + reverse("clinics:host-payment-edit", args=[payment.pk]))
     assert page.locator(f"input[name=stays][value='{dropped.pk}']").count() == 0  # cancelled: not on offer
     page.fill("input[name=amount]", "1000")
-    page.locator("form button[type=submit]").first.click()
+    page.get_by_test_id("host-payment-form").locator("button[type=submit]").click()
     expect(page.get_by_test_id("payment-trail")).to_contain_text("1000.00")
     assert_fits_the_screen(page)
     _shot(page, "payment-history")
