@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -249,6 +250,80 @@ def clinic_items_below_minimum(*, clinic=None) -> QuerySet:
         .filter(stock_on_hand__lt=F("amc") * calculations.MIN_MONTHS_OF_STOCK)
         .order_by("request__clinic__name", "item__name", "request__clinic_id", "item_id")
     )
+
+
+class ClinicItemsBelowMinimumPages:
+    """``clinic_items_below_minimum()`` for a paginator (``count()`` and slices, one query each), reading only
+    what a page and its count need however many clinics there are.
+
+    A page walks the clinics by name and, for each active item by name, probes the clinic's latest sent
+    regular request that has a line for it (the request's index, then the line's (request, item) one): it
+    stops once the page is full, where the query set had every clinic's latest lines found, joined and sorted
+    first (260 ms at 300 clinics). The count reads each clinic's latest request's lines through an index
+    that holds the figures it compares (no table row read), and looks in earlier requests only for the
+    items a latest request left out (``_latest_lines_condition`` explains when)."""
+
+    def __init__(self):
+        self._count = None
+
+    @staticmethod
+    def _sql():
+        requests, lines, items = RestockRequest._meta.db_table, RestockLine._meta.db_table, Item._meta.db_table
+        sent_regular = (f"r.kind = '{RestockRequest.Kind.REGULAR.value}' "
+                        f"AND NOT (r.state = '{RestockRequest.State.DRAFT.value}')")
+        below = f"l.stock_on_hand < l.amc * {int(calculations.MIN_MONTHS_OF_STOCK)}"
+        return requests, lines, items, sent_regular, below
+
+    def count(self) -> int:
+        if self._count is None:
+            requests, lines, items, sent_regular, below = self._sql()
+            query = f"""
+                WITH latest AS (
+                    SELECT r.id, r.clinic_id, r.period FROM {Clinic._meta.db_table} c
+                     CROSS JOIN LATERAL (SELECT r.id, r.clinic_id, r.period FROM {requests} r
+                                          WHERE r.clinic_id = c.id AND {sent_regular}
+                                          ORDER BY r.period DESC LIMIT 1) AS r),
+                     short AS (SELECT latest.* FROM latest
+                                WHERE (SELECT count(*) FROM {lines} x JOIN {items} xi ON xi.id = x.item_id AND xi.active
+                                        WHERE x.request_id = latest.id)
+                                      < (SELECT count(*) FROM {items} WHERE active))
+                SELECT (SELECT count(*) FROM latest JOIN {lines} l ON l.request_id = latest.id
+                          JOIN {items} i ON i.id = l.item_id AND i.active WHERE {below})
+                     + (SELECT count(*) FROM short CROSS JOIN {items} i
+                         CROSS JOIN LATERAL (SELECT l.stock_on_hand, l.amc FROM {requests} r
+                                               JOIN {lines} l ON l.request_id = r.id AND l.item_id = i.id
+                                              WHERE r.clinic_id = short.clinic_id AND {sent_regular}
+                                                AND r.period < short.period
+                                              ORDER BY r.period DESC LIMIT 1) AS l
+                         WHERE i.active AND {below}
+                           AND NOT EXISTS (SELECT FROM {lines} p WHERE p.request_id = short.id AND p.item_id = i.id))
+            """
+            with connection.cursor() as cursor:
+                cursor.execute(query)
+                self._count = cursor.fetchone()[0]
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[RestockLine]:
+        requests, lines, items, sent_regular, below = self._sql()
+        start = page.start or 0
+        ids = f"""
+            SELECT l.id FROM {Clinic._meta.db_table} c CROSS JOIN {items} i
+             CROSS JOIN LATERAL (SELECT l.id, l.stock_on_hand, l.amc FROM {requests} r
+                                   JOIN {lines} l ON l.request_id = r.id AND l.item_id = i.id
+                                  WHERE r.clinic_id = c.id AND {sent_regular}
+                                  ORDER BY r.period DESC LIMIT 1) AS l
+             WHERE i.active AND {below}
+             ORDER BY c.name, i.name, c.id, i.id LIMIT %s OFFSET %s
+        """
+        condition = RawSQL(f"{lines}.id = ANY(ARRAY({ids}))", [page.stop - start, start],
+                           output_field=BooleanField())
+        return list(
+            RestockLine.objects.filter(condition).select_related("request__clinic", "item")
+            .order_by("request__clinic__name", "item__name", "request__clinic_id", "item_id")
+        )
 
 
 def clinic_items_below_minimum_counts() -> dict[str, int]:
