@@ -955,8 +955,6 @@ def bench_http(scale: float, pages_asked: list[str] | None = None, reuse: bool =
                     staff = download_csv(server, "staff-directory", cookies["coordinator"])
         finally:
             release_pasante()
-    with translation.override(User.objects.get(pk=coordinator.pk).preferred_language or "es"):
-        end = [csv_end_line(staff["rows"])]
     baseline = results[pages[0][0]]["rps"]
     out = [f"HTTP through gunicorn as the Procfile starts it ({procfile_web()}; DEBUG=0), wrk -t{HTTP_THREADS} "
            f"-c{HTTP_CONNECTIONS} -d{HTTP_SECONDS}s per page; {clinics} clinics with requests, "
@@ -966,6 +964,8 @@ def bench_http(scale: float, pages_asked: list[str] | None = None, reuse: bool =
         for label, r in results.items()])
     if pages_asked:
         return out
+    with translation.override(User.objects.get(pk=coordinator.pk).preferred_language or "es"):
+        end = [csv_end_line(staff["rows"])]
     whole = staff["complete"] and staff["rows"] == n and staff["last"] == end
     out.append("")
     transfer = "complete" if staff["complete"] else "CUT"
