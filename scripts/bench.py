@@ -36,6 +36,11 @@
     its log is kept in a temporary file named in the output. About 3 minutes at scale 1.
 
     .venv/bin/python scripts/bench.py --scale 0.1 --only pharmacy      (one part; repeat --only for more)
+    .venv/bin/python scripts/bench.py --only pharmacy --page preview --reuse
+        (--page TEXT: only the pages whose label contains TEXT, repeatable, and then no dispatch in (c) and no
+        CSV download in (d); --reuse: keep the pharmacy data an earlier run generated where it already has the
+        size asked for. Part (d) regenerates 30 × scale clinics in the bench database, (c) 300 × scale: give
+        each its own BENCH_DATABASE_URL to alternate them with --reuse.)
 
 Later issues add their measurements here. One run is 10 to 15 minutes on two cores at scale 1 (627 s last
 measured, most of it the reminders).
