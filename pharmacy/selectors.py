@@ -274,7 +274,8 @@ class ClinicItemsBelowMinimumPages:
         below = f"l.stock_on_hand < l.amc * {int(calculations.MIN_MONTHS_OF_STOCK)}"
         return requests, lines, items, sent_regular, below
 
-    def count(self) -> int:
+    def counts(self) -> dict[str, int]:
+        """``{"lines", "clinics"}``: how many lines are below minimum, and at how many clinics. One query."""
         if self._count is None:
             requests, lines, items, sent_regular, below = self._sql()
             query = f"""
@@ -286,10 +287,12 @@ class ClinicItemsBelowMinimumPages:
                      short AS (SELECT latest.* FROM latest
                                 WHERE (SELECT count(*) FROM {lines} x JOIN {items} xi ON xi.id = x.item_id AND xi.active
                                         WHERE x.request_id = latest.id)
-                                      < (SELECT count(*) FROM {items} WHERE active))
-                SELECT (SELECT count(*) FROM latest JOIN {lines} l ON l.request_id = latest.id
-                          JOIN {items} i ON i.id = l.item_id AND i.active WHERE {below})
-                     + (SELECT count(*) FROM short CROSS JOIN {items} i
+                                      < (SELECT count(*) FROM {items} WHERE active)),
+                     found AS (
+                        SELECT latest.clinic_id FROM latest JOIN {lines} l ON l.request_id = latest.id
+                          JOIN {items} i ON i.id = l.item_id AND i.active WHERE {below}
+                        UNION ALL
+                        SELECT short.clinic_id FROM short CROSS JOIN {items} i
                          CROSS JOIN LATERAL (SELECT l.stock_on_hand, l.amc FROM {requests} r
                                                JOIN {lines} l ON l.request_id = r.id AND l.item_id = i.id
                                               WHERE r.clinic_id = short.clinic_id AND {sent_regular}
@@ -297,11 +300,16 @@ class ClinicItemsBelowMinimumPages:
                                               ORDER BY r.period DESC LIMIT 1) AS l
                          WHERE i.active AND {below}
                            AND NOT EXISTS (SELECT FROM {lines} p WHERE p.request_id = short.id AND p.item_id = i.id))
+                SELECT count(*), count(DISTINCT clinic_id) FROM found
             """
             with connection.cursor() as cursor:
                 cursor.execute(query)
-                self._count = cursor.fetchone()[0]
+                found, clinics = cursor.fetchone()
+            self._count = {"lines": found, "clinics": clinics}
         return self._count
+
+    def count(self) -> int:
+        return self.counts()["lines"]
 
     def __len__(self) -> int:
         return self.count()
@@ -327,9 +335,9 @@ class ClinicItemsBelowMinimumPages:
 
 
 def clinic_items_below_minimum_counts() -> dict[str, int]:
-    """``{"lines", "clinics"}``: how many items are below minimum, and at how many clinics. One query."""
-    return clinic_items_below_minimum().order_by().aggregate(
-        lines=Count("pk"), clinics=Count("request__clinic_id", distinct=True))
+    """``{"lines", "clinics"}``: how many items are below minimum, and at how many clinics. One query, through
+    ``ClinicItemsBelowMinimumPages`` (every clinic's latest lines through an index, no table row)."""
+    return ClinicItemsBelowMinimumPages().counts()
 
 
 # A correlated subquery rather than a JOIN and GROUP BY: PostgreSQL computes it only for the page of
@@ -377,12 +385,15 @@ def restock_form_prefill(clinic, period: date) -> dict[int, dict]:
     if previous is None:
         return prefill
     since = previous.submitted_at or previous.created_at
-    lines = RestockLine.objects.filter(
-        Q(request=previous)
-        | Q(request__clinic=clinic, request__dispatched_at__gte=since,
-            request__state__in=[RestockRequest.State.DISPATCHED, RestockRequest.State.RECEIVED,
-                                RestockRequest.State.CLOSED])
-    ).values_list("request_id", "item_id", "stock_on_hand", "dispatched", "received_quantity")
+    # The requests first, then their lines through the line's request index: an OR across the lines and
+    # their requests read every line of every clinic (31 ms at 30 clinics, 297 ms at 300).
+    requests = RestockRequest.objects.filter(
+        Q(pk=previous.pk)
+        | Q(clinic=clinic, dispatched_at__gte=since,
+            state__in=[RestockRequest.State.DISPATCHED, RestockRequest.State.RECEIVED, RestockRequest.State.CLOSED])
+    )
+    lines = RestockLine.objects.filter(request__in=requests.values("pk")).values_list(
+        "request_id", "item_id", "stock_on_hand", "dispatched", "received_quantity")
     for request_id, item_id, on_hand, dispatched, received in lines:
         entry = prefill.setdefault(item_id, {"beginning_balance": 0, "received": 0})
         if request_id == previous.pk:
