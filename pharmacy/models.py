@@ -7,6 +7,7 @@ guess which central-office row (there could be more than one) holds the stock.
 """
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -272,6 +273,45 @@ class RestockRequest(models.Model):
         return f"{self.clinic} · {self.period:%m/%Y}"
 
 
+# What a stock-out is in the reports: days out of stock, or nothing on hand after consuming.
+STOCKOUT_SQL = "(stockout_days > 0 OR (stock_on_hand = 0 AND consumed > 0))"
+
+_TOTALS_COLUMNS = {
+    "lines": "count(*)",
+    "requested_decided": "sum(requested) FILTER (WHERE approved IS NOT NULL)",
+    "approved": "sum(approved)",
+    "approved_dispatched": "sum(approved) FILTER (WHERE dispatched IS NOT NULL)",
+    "dispatched": "sum(dispatched)",
+    "dispatched_received": "sum(dispatched) FILTER (WHERE received_quantity IS NOT NULL)",
+    "received": "sum(received_quantity)",
+    "stockout_lines": f"count(*) FILTER (WHERE {STOCKOUT_SQL})",
+}
+
+
+def _totals_trigger(name: str, operation, changed: str, referencing) -> pgtrigger.Trigger:
+    """After each statement that writes lines: the totals of every request it touched, recomputed from its
+    lines (a request left without lines loses its row). The requests are locked first, so two transactions
+    that change lines of one request recompute one after the other, each from what the other committed."""
+    table, lines = "pharmacy_restockrequesttotals", "pharmacy_restockline"
+    columns = ", ".join(_TOTALS_COLUMNS)
+    func = f"""
+        SELECT array_agg(DISTINCT request_id ORDER BY request_id) INTO affected FROM ({changed}) AS changed;
+        IF affected IS NULL THEN RETURN NULL; END IF;
+        PERFORM 1 FROM pharmacy_restockrequest WHERE id = ANY(affected) ORDER BY id FOR NO KEY UPDATE;
+        INSERT INTO {table} (request_id, {columns})
+        SELECT request_id, {", ".join(_TOTALS_COLUMNS.values())} FROM {lines}
+         WHERE request_id = ANY(affected) GROUP BY request_id
+        ON CONFLICT (request_id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _TOTALS_COLUMNS)};
+        DELETE FROM {table} t WHERE t.request_id = ANY(affected)
+           AND NOT EXISTS (SELECT FROM {lines} l WHERE l.request_id = t.request_id);
+        RETURN NULL;
+    """
+    return pgtrigger.Trigger(
+        name=f"totals_{name}", level=pgtrigger.Statement,
+        when=pgtrigger.After, operation=operation, referencing=referencing, declare=[("affected", "bigint[]")],
+        func=func)
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class RestockLine(models.Model):
     request = models.ForeignKey(
@@ -304,6 +344,12 @@ class RestockLine(models.Model):
         verbose_name = _("restock line")
         verbose_name_plural = _("restock lines")
         ordering = ["request", "item__name"]
+        indexes = [
+            # The figures the stock alerts compare, in the index: counting what each clinic's last request
+            # reports below its minimum reads no table row (selectors.ClinicItemsBelowMinimumPages).
+            models.Index(fields=["request"], include=["item", "stock_on_hand", "amc"],
+                         name="restockline_stock_figures"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["request", "item"], name="restockline_one_per_item",
                                     violation_error_message=_("This item is already in the request.")),
@@ -317,6 +363,15 @@ class RestockLine(models.Model):
                              "amc", "maximum", "suggested", "requested", "approved", "dispatched",
                              "received_quantity")
             ],
+        ]
+        triggers = [
+            _totals_trigger("insert", pgtrigger.Insert, "SELECT request_id FROM new_rows",
+                            pgtrigger.Referencing(new="new_rows")),
+            _totals_trigger("update", pgtrigger.Update,
+                            "SELECT request_id FROM new_rows UNION SELECT request_id FROM old_rows",
+                            pgtrigger.Referencing(old="old_rows", new="new_rows")),
+            _totals_trigger("delete", pgtrigger.Delete, "SELECT request_id FROM old_rows",
+                            pgtrigger.Referencing(old="old_rows")),
         ]
 
     def __str__(self):
@@ -334,6 +389,33 @@ class RestockLine(models.Model):
             errors["adjustment_reason"] = _("Give the reason for the losses or adjustments.")
         if errors:
             raise ValidationError(errors)
+
+
+class RestockRequestTotals(models.Model):
+    """The sums of a request's lines, kept by triggers on the lines (``_totals_trigger``): what the fill-rate
+    chart adds up month by month and the line reports count, reading one row a request instead of every line
+    of the period (the chart went from 35 to 254 ms at ten times the clinics). A request without lines has
+    no row. Every writer of lines (the services, the bench's SQL, the admin) keeps it, since the database does.
+
+    The sums are NULL when no line has the figure, as ``Sum`` over the lines was."""
+
+    request = models.OneToOneField(RestockRequest, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="totals", verbose_name=_("request"))
+    lines = models.IntegerField(_("lines"))
+    requested_decided = models.BigIntegerField(null=True)  # requested, over the lines already approved or cut
+    approved = models.BigIntegerField(null=True)
+    approved_dispatched = models.BigIntegerField(null=True)  # approved, over the lines dispatched
+    dispatched = models.BigIntegerField(null=True)
+    dispatched_received = models.BigIntegerField(null=True)  # dispatched, over the lines received
+    received = models.BigIntegerField(null=True)
+    stockout_lines = models.IntegerField()  # lines that report a stock-out (STOCKOUT_SQL)
+
+    class Meta:
+        verbose_name = _("restock request totals")
+        verbose_name_plural = _("restock request totals")
+
+    def __str__(self):
+        return f"{self.request_id}: {self.lines}"
 
 
 class StockCount(models.Model):

@@ -182,22 +182,21 @@ def _month_starts(first: date, last: date) -> list[date]:
 def fill_rate_chart(user, filters: dict, *, today: date | None = None) -> ChartData:
     """Fill rate by month (per cent of the units): approved of requested, over the lines already decided;
     dispatched of approved and received of dispatched likewise. By default the last twelve months. One
-    query."""
+    query, over the requests' totals."""
     today = today or timezone.localdate()
     # A period starting after today with no end: its first month (the chart had no month at all).
     last = filters.get("date_to") or max(today, filters.get("date_from") or today)
     first = filters.get("date_from") or _next_month(date(last.year - 1, last.month, 1))
     months = _month_starts(first, last)
-    decided, dispatched, received = (Q(lines__approved__isnull=False), Q(lines__dispatched__isnull=False),
-                                     Q(lines__received_quantity__isnull=False))
+    # The sums of each request's lines (RestockRequestTotals, kept by the database): a row a request, not
+    # every line of the period.
     totals = {
         row["period"]: row
         for row in _sent_requests(user, {**filters, "date_from": months[0], "date_to": months[-1]})
         .values("period").order_by("period")
-        .annotate(requested=Sum("lines__requested", filter=decided), approved=Sum("lines__approved"),
-                  approved_sent=Sum("lines__approved", filter=dispatched), dispatched=Sum("lines__dispatched"),
-                  dispatched_seen=Sum("lines__dispatched", filter=received),
-                  received=Sum("lines__received_quantity"))
+        .annotate(requested=Sum("totals__requested_decided"), approved=Sum("totals__approved"),
+                  approved_sent=Sum("totals__approved_dispatched"), dispatched=Sum("totals__dispatched"),
+                  dispatched_seen=Sum("totals__dispatched_received"), received=Sum("totals__received"))
     }
 
     def series(name, part, whole):
@@ -262,8 +261,15 @@ def _lines_of(requests: QuerySet) -> QuerySet:
     )
 
 
+def _lines_counted(requests: QuerySet, total: str) -> int:
+    """The sum of a ``RestockRequestTotals`` count over ``requests``: how many of their lines a report
+    gives, read from a row a request rather than from every line. One query."""
+    return requests.aggregate(n=Coalesce(Sum(f"totals__{total}"), 0))["n"]
+
+
 def stockout_rows(user, filters: dict) -> QuerySet:
-    """Lines that reported days out of stock, or nothing on hand after consuming. One query."""
+    """Lines that reported days out of stock, or nothing on hand after consuming (``STOCKOUT_SQL``, which
+    ``RestockRequestTotals.stockout_lines`` counts). One query."""
     return (
         _lines_of(_sent_requests(user, filters))
         .filter(Q(stockout_days__gt=0) | Q(stock_on_hand=0, consumed__gt=0))
@@ -290,6 +296,7 @@ register(Report(
     ],
     form=PeriodFilterForm,
     rows=stockout_rows,
+    count=lambda user, filters: _lines_counted(_sent_requests(user, filters), "stockout_lines"),
     allowed=selectors.can_use_pharmacy,
     order=31,
 ))
@@ -378,11 +385,15 @@ register(Report(
 # --- Consumption by item and clinic ------------------------------------------------------------------
 
 
+def _regular_requests(user, filters: dict) -> QuerySet:
+    return _sent_requests(user, filters).filter(kind=RestockRequest.Kind.REGULAR)
+
+
 def consumption_rows(user, filters: dict) -> QuerySet:
     """What each clinic reported consuming of each item, month by month: the lines of its regular requests
     (an emergency request reports no month of its own). One query."""
-    requests = _sent_requests(user, filters).filter(kind=RestockRequest.Kind.REGULAR)
-    return _lines_of(requests).order_by("request__clinic__name", "item__name", "item__code", "request__period")
+    return _lines_of(_regular_requests(user, filters)).order_by("request__clinic__name", "item__name", "item__code",
+                                                                "request__period")
 
 
 register(Report(
@@ -406,6 +417,7 @@ register(Report(
     ],
     form=PeriodFilterForm,
     rows=consumption_rows,
+    count=lambda user, filters: _lines_counted(_regular_requests(user, filters), "lines"),
     allowed=selectors.can_use_pharmacy,
     order=33,
 ))

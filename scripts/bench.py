@@ -36,6 +36,11 @@
     its log is kept in a temporary file named in the output. About 3 minutes at scale 1.
 
     .venv/bin/python scripts/bench.py --scale 0.1 --only pharmacy      (one part; repeat --only for more)
+    .venv/bin/python scripts/bench.py --only pharmacy --page preview --reuse
+        (--page TEXT: only the pages whose label contains TEXT, repeatable, and then no dispatch in (c) and no
+        CSV download in (d); --reuse: keep the pharmacy data an earlier run generated where it already has the
+        size asked for. Part (d) regenerates 30 × scale clinics in the bench database, (c) 300 × scale: give
+        each its own BENCH_DATABASE_URL to alternate them with --reuse.)
 
 Later issues add their measurements here. One run is 10 to 15 minutes on two cores at scale 1 (627 s last
 measured, most of it the reminders).
@@ -383,7 +388,8 @@ def pharmacy_reset():
     Notification.objects.filter(kind=NOTICE_KIND).delete()
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE pharmacy_restocklineevent, pharmacy_restockline, pharmacy_restockrequestevent, "
+            "TRUNCATE pharmacy_restockrequesttotals, pharmacy_restocklineevent, pharmacy_restockline, "
+            "pharmacy_restockrequestevent, "
             "pharmacy_restockrequest, pharmacy_stockmovementevent, pharmacy_stockmovement, pharmacy_stockbalance, "
             "pharmacy_stockcountline, pharmacy_stockcount, pharmacy_lot, pharmacy_item RESTART IDENTITY CASCADE")
 
@@ -423,8 +429,8 @@ def generate_pharmacy(clinics: int):
             Item(code=f"BEN-{i:03d}", name=f"Medicamento bench {i:02d}", form="tableta", strength="500 mg",
                  unit="tableta", category="Bench", max_months_of_stock=2 + i % 3) for i in range(PHARMACY_ITEMS)])
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE pharmacy_restocklineevent, pharmacy_restockline, pharmacy_restockrequestevent, "
-                       "pharmacy_restockrequest RESTART IDENTITY")
+        cursor.execute("TRUNCATE pharmacy_restockrequesttotals, pharmacy_restocklineevent, pharmacy_restockline, "
+                       "pharmacy_restockrequestevent, pharmacy_restockrequest RESTART IDENTITY")
         cursor.execute(
             "INSERT INTO clinics_community (name, municipality, travel_minutes, road_notes, accepts_visitors, "
             "visitors_agreement) SELECT 'Comunidad farmacia ' || i, 'Jaltenango', 90, '', false, '' "
@@ -593,8 +599,8 @@ def pharmacy_clients() -> dict:
     return clients
 
 
-def measure_pharmacy_pages(databases: list[str]) -> list[tuple]:
-    """``(label, who, [(queries, median) at each database])`` of each of ``PHARMACY_PAGES``."""
+def measure_pharmacy_pages(databases: list[str], pages: list[str] | None = None) -> list[tuple]:
+    """``(label, who, [(queries, median) at each database])`` of each of ``PHARMACY_PAGES`` (those ``_chosen``)."""
     from django.urls import reverse
 
     clients = []
@@ -602,7 +608,10 @@ def measure_pharmacy_pages(databases: list[str]) -> list[tuple]:
         use_database(database)
         clients.append(pharmacy_clients())
     rows = []
+    chosen = _chosen([f"{label} ({who})" for label, _, _, who in PHARMACY_PAGES], pages)
     for label, name, kwargs, who in PHARMACY_PAGES:
+        if f"{label} ({who})" not in chosen:
+            continue
         sites = [(database, by[who]) for database, by in zip(databases, clients, strict=True)]
         rows.append((label, who, measure_pages(sites, reverse(name, kwargs=kwargs))))
     return rows
@@ -888,9 +897,12 @@ def download_csv(server: Server, key: str, cookie: str) -> dict:
     return {"rows": rows, "last": last, "complete": complete, "seconds": time.perf_counter() - start}
 
 
-def bench_http(scale: float) -> list[str]:
+def bench_http(scale: float, pages_asked: list[str] | None = None, reuse: bool = False) -> list[str]:
     """Each role's busiest pages and the API list under wrk, as ratios to /livez in the same run; then the
-    staff directory's CSV through the same server. Printed lines."""
+    staff directory's CSV through the same server. Printed lines.
+
+    ``pages_asked``: /livez and the pages whose label contains one of them, and no CSV. ``reuse``: keep the
+    pharmacy's data of an earlier run where it is already the size asked for."""
     import shutil
     import tempfile
 
@@ -906,10 +918,12 @@ def bench_http(scale: float) -> list[str]:
         subprocess.run([str(ROOT / "scripts" / "apt-install.sh"), "wrk"], check=True)
     n = max(int(CSV_SIZES[-1] * scale), 1000)
     t = time.perf_counter()
-    generate_staff(n)
-    pharmacy_reset()
+    if not pages_asked:
+        generate_staff(n)
     clinics = max(int(PHARMACY_CLINICS * scale), 2)
-    generate_pharmacy(clinics)
+    if not (reuse and _pharmacy_generated(clinics)):
+        pharmacy_reset()
+        generate_pharmacy(clinics)
     coordinator = bench_user()
     people = {"coordinator": coordinator, "pharmacy": bench_user(PHARMACY_EMAIL, Role.PHARMACY),
               "pasante": bench_user(PASANTE_EMAIL, Role.PASANTE)}
@@ -928,6 +942,8 @@ def bench_http(scale: float) -> list[str]:
         ("coordinator: clinic list", "coordinator", reverse("clinics:clinic-list")),
         ("API restock-request list (pharmacy)", "pharmacy", reverse("api:pharmacy:restock-request-list")),
     ]
+    chosen = _chosen([label for label, _, _ in pages[1:]], pages_asked)
+    pages = [pages[0], *(page for page in pages[1:] if page[0] in chosen)]
     port = free_port()
     env = production_env(port)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
@@ -940,11 +956,10 @@ def bench_http(scale: float) -> list[str]:
                     results[label] = wrk(server, path, cookies.get(who))
                     print(f"{label}: {results[label]['rps']:,.1f} req/s", file=sys.stderr)
                 release_pasante()  # the staff directory holds exactly the generated rows again
-                staff = download_csv(server, "staff-directory", cookies["coordinator"])
+                if not pages_asked:
+                    staff = download_csv(server, "staff-directory", cookies["coordinator"])
         finally:
             release_pasante()
-    with translation.override(User.objects.get(pk=coordinator.pk).preferred_language or "es"):
-        end = [csv_end_line(staff["rows"])]
     baseline = results[pages[0][0]]["rps"]
     out = [f"HTTP through gunicorn as the Procfile starts it ({procfile_web()}; DEBUG=0), wrk -t{HTTP_THREADS} "
            f"-c{HTTP_CONNECTIONS} -d{HTTP_SECONDS}s per page; {clinics} clinics with requests, "
@@ -952,6 +967,10 @@ def bench_http(scale: float) -> list[str]:
     out += format_table(("Page (as)", "req/s", "× /livez", "median ms", "requests"), [
         (label, f"{r['rps']:,.1f}", f"{r['rps'] / baseline:.3f}", f"{r['median_ms']:,.1f}", f"{r['requests']:,}")
         for label, r in results.items()])
+    if pages_asked:
+        return out
+    with translation.override(User.objects.get(pk=coordinator.pk).preferred_language or "es"):
+        end = [csv_end_line(staff["rows"])]
     whole = staff["complete"] and staff["rows"] == n and staff["last"] == end
     out.append("")
     transfer = "complete" if staff["complete"] else "CUT"
@@ -1002,14 +1021,33 @@ def bench_reminders(scale: float) -> list[tuple]:
              "", "", "", "")]
 
 
-def bench_pharmacy(scale: float) -> list[str]:
-    """The request pages at two sizes, then dispatch by 8 pharmacists against the same lots: printed lines."""
+def _chosen(labels, pages: list[str] | None) -> list:
+    """The labels that contain one of ``pages`` (any case), or all of them without ``--page``."""
+    return [label for label in labels if not pages or any(p.lower() in label.lower() for p in pages)]
+
+
+def _pharmacy_generated(clinics: int) -> bool:
+    """Whether the database already holds ``generate_pharmacy(clinics)``'s requests and lines (``--reuse``)."""
+    from pharmacy.models import RestockLine, RestockRequest
+
+    regular = RestockRequest.objects.filter(kind=RestockRequest.Kind.REGULAR, clinic__name__startswith=BENCH_CLINIC)
+    expected = clinics * PHARMACY_MONTHS - 1
+    return (regular.count() == expected and RestockLine.objects.filter(request__in=regular).count()
+            == expected * PHARMACY_ITEMS and not RestockRequest.objects.exclude(pk__in=regular.values("pk")).exists())
+
+
+def bench_pharmacy(scale: float, pages: list[str] | None = None, reuse: bool = False) -> list[str]:
+    """The request pages at two sizes, then dispatch by 8 pharmacists against the same lots: printed lines.
+
+    ``pages``: only the pages whose label contains one of them, and no dispatch. ``reuse``: keep the data of
+    an earlier run where it is already the size asked for."""
     from django.db import connection
 
     from pharmacy.models import RestockLine, StockMovement
 
     small = max(int(PHARMACY_CLINICS * scale), 2)
     sizes = (small, 10 * small)
+    pages_only = bool(pages)
     # The smaller size in a database of its own beside the bench's, the larger in the bench's (where the
     # dispatch below runs): both stay in place, and the pages are measured against the two in turns.
     main = connection.settings_dict["NAME"]
@@ -1022,14 +1060,17 @@ def bench_pharmacy(scale: float) -> list[str]:
                 use_database(database)
             else:
                 ensure_database_named(database)
-            pharmacy_reset()
             t = time.perf_counter()
-            generate_pharmacy(clinics)
+            if not (reuse and _pharmacy_generated(clinics)):
+                pharmacy_reset()
+                generate_pharmacy(clinics)
             lines.append(RestockLine.objects.count())
             print(f"generated {clinics} clinics × {PHARMACY_MONTHS} months of requests ({lines[-1]:,} lines) "
                   f"in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        pages = {(label, who): runs for label, who, runs in measure_pharmacy_pages(databases)}
+        pages = {(label, who): runs for label, who, runs in measure_pharmacy_pages(databases, pages)}
         use_database(main)
+        if pages_only:
+            return _pharmacy_table(sizes, lines, pages)
         t = time.perf_counter()
         demand = generate_dispatches(n)
         print(f"generated {n:,} approved requests against {len(demand) * 5} warehouse lots "
@@ -1045,6 +1086,20 @@ def bench_pharmacy(scale: float) -> list[str]:
     assert check["moved"] == check["lines_dispatched"] and check["expired_picked"] == 0, check
     ledger_lines = StockMovement.objects.filter(kind=StockMovement.Kind.DISPATCH_OUT).count()
 
+    out = _pharmacy_table(sizes, lines, pages)
+    out.append("")
+    out += format_table(("Dispatch (restock_request_dispatch)", "dispatches/s", "ledger lines/s", "seconds"), [(
+        f"{DISPATCH_WORKERS} processes, {n:,} approved requests × {PHARMACY_ITEMS} lines, the same "
+        f"{len(demand) * 4} unexpired lots", f"{dispatch['dispatched'] / dispatch['seconds']:,.1f}",
+        f"{ledger_lines / dispatch['seconds']:,.0f}", f"{dispatch['seconds']:,.1f}")])
+    out.append(f"Ledger check: {check['pairs']:,} balances, {check['negative']} negative, {check['mismatched']} "
+               f"differing from the ledger's sum (balances {check['balances']:,} = ledger {check['ledger']:,}); "
+               f"{check['moved']:,} units dispatched = {check['lines_dispatched']:,} on the dispatched lines; "
+               f"expired lots picked: {check['expired_picked']}")
+    return out
+
+
+def _pharmacy_table(sizes, lines, pages) -> list[str]:
     out = [f"Pharmacy pages through django.test.Client: {sizes[0]} and {sizes[1]} clinics × {PHARMACY_MONTHS} months "
            f"× {PHARMACY_ITEMS} lines ({lines[0]:,} and {lines[1]:,} lines); median of {PAGE_RUNS} requests, "
            f"the two sizes in turns"]
@@ -1055,15 +1110,6 @@ def bench_pharmacy(scale: float) -> list[str]:
              " / ".join(f"{m * 1000:,.0f}" for _, m in runs), f"{runs[1][1] / runs[0][1]:.2f}x")
             for (label, who), runs in pages.items()
         ])
-    out.append("")
-    out += format_table(("Dispatch (restock_request_dispatch)", "dispatches/s", "ledger lines/s", "seconds"), [(
-        f"{DISPATCH_WORKERS} processes, {n:,} approved requests × {PHARMACY_ITEMS} lines, the same "
-        f"{len(demand) * 4} unexpired lots", f"{dispatch['dispatched'] / dispatch['seconds']:,.1f}",
-        f"{ledger_lines / dispatch['seconds']:,.0f}", f"{dispatch['seconds']:,.1f}")])
-    out.append(f"Ledger check: {check['pairs']:,} balances, {check['negative']} negative, {check['mismatched']} "
-               f"differing from the ledger's sum (balances {check['balances']:,} = ledger {check['ledger']:,}); "
-               f"{check['moved']:,} units dispatched = {check['lines_dispatched']:,} on the dispatched lines; "
-               f"expired lots picked: {check['expired_picked']}")
     return out
 
 
@@ -1077,6 +1123,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", 1)))
     parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--page", action="append", metavar="TEXT",
+                        help="pharmacy and http parts: only the pages whose label contains TEXT (repeatable); "
+                             "then no dispatch and no CSV download")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the pharmacy data of an earlier run where it already has the size asked for")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     setup_django()
@@ -1101,10 +1152,10 @@ def main():
         table += bench_reminders(args.scale)
         connection.close()
     if "pharmacy" in parts:
-        pharmacy = bench_pharmacy(args.scale)
+        pharmacy = bench_pharmacy(args.scale, args.page, args.reuse)
         connection.close()
     if "http" in parts:
-        http = bench_http(args.scale)
+        http = bench_http(args.scale, args.page, args.reuse)
 
     print()
     print(f"make bench  (scale {args.scale}, {os.cpu_count()} cores, {time.perf_counter() - began:,.0f} s)")

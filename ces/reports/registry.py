@@ -11,7 +11,9 @@ A report answers:
   app's selectors, exactly as on its pages): a QuerySet, or ``Sql(text, params)`` for a plain query;
 - ``allowed(user)``: may this person run it at all (403 otherwise);
 - optionally ``chart(user, filters)``: a ``ChartData`` drawn as an inline SVG, and ``home_roles``: the
-  roles whose home page shows that chart as a panel.
+  roles whose home page shows that chart as a panel;
+- optionally ``count(user, filters)``: how many rows ``rows`` gives, from something smaller than the rows
+  (sums the app keeps), for the preview's pages: counting every row grows with the history.
 """
 
 from collections.abc import Callable, Sequence
@@ -76,6 +78,7 @@ class Report:
     form: type[forms.Form] = EmptyFilters
     description: str = ""
     chart: Callable | None = None  # (user, filters: dict) -> ChartData
+    count: Callable | None = None  # (user, filters: dict) -> int, the rows' number without reading them
     home_roles: frozenset[str] = field(default_factory=frozenset)
     order: int = 100
 

@@ -180,8 +180,26 @@ class SqlRows:
         return page(self.source, item.start or 0, item.stop - (item.start or 0))
 
 
-def pageable(source):
-    return source if isinstance(source, QuerySet) else SqlRows(source)
+class CountedRows:
+    """A source whose number of rows is known (``Report.count``): the paginator asks ``count()`` for it and
+    slices the source for its page."""
+
+    def __init__(self, source, count: int):
+        self.source, self._count = source, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, item: slice) -> list:
+        return list(self.source[item])
+
+
+def pageable(source, count: int | None = None):
+    rows = source if isinstance(source, QuerySet) else SqlRows(source)
+    return rows if count is None else CountedRows(rows, count)
 
 
 # --- The row source and COPY ------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def export_build(*, export_id: int, progress_every: int | None = None) -> str:
         if not form.is_valid():
             return _fail(export, "; ".join(str(e) for errors in form.errors.values() for e in errors))
         source = report.rows(export.user, form.cleaned_data)
-        total = rows.count(source)
+        total = report.count(export.user, form.cleaned_data) if report.count else rows.count(source)
         _progress(export.pk, rows_total=total)
         name = default_storage.generate_filename(f"exports/{report.key}-{uuid.uuid4().hex}.xlsx")
         path = default_storage.path(name)

@@ -46,7 +46,8 @@ def _detail(request, report, form, status=200):
                "page_obj": None}
     if form.is_valid():
         source = report.rows(request.user, form.cleaned_data)
-        page = Paginator(rows.pageable(source), PREVIEW_ROWS).get_page(request.GET.get("page"))
+        count = report.count(request.user, form.cleaned_data) if report.count else None
+        page = Paginator(rows.pageable(source, count), PREVIEW_ROWS).get_page(request.GET.get("page"))
         getters = rows.getters(report, source)
         context.update(
             page_obj=page,

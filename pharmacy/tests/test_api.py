@@ -396,6 +396,32 @@ def test_request_list_gives_each_header_with_its_line_count_and_the_detail_its_l
     assert [row["item"] for row in detail["lines"]] == [item.pk, zinc.pk]
 
 
+def test_request_list_items_are_what_the_summary_serializer_writes_of_each_request(
+        api_client, pasante_a, pharmacy, clinic_a, clinic_b, item):
+    """The list writes its items from values() rows; byte for byte what the serializer gives the model rows:
+    empty stamps, a client key, an emergency's reason, a rejection, another clinic, times in the clinic's zone."""
+    from pharmacy.api import RestockRequestSummarySerializer
+    from pharmacy.selectors import restock_request_list
+
+    services.warehouse_receive(item=item, lot_number="L1", expiry=date(2030, 1, 31), quantity=500)
+    draft = services.restock_request_create_draft(clinic=clinic_a, period=PERIOD, lines=[line(item)], by=pasante_a,
+                                                  client_key=uuid.uuid4())
+    services.restock_request_create_draft(clinic=clinic_b, period=PERIOD, lines=[line(item)], by=pharmacy,
+                                          kind=RestockRequest.Kind.EMERGENCY, emergency_reason="Brote «grave»")
+    rejected = services.restock_request_create_draft(clinic=clinic_a, period=date(2026, 5, 1), lines=[line(item)])
+    restock_request_advance(rejected, RestockRequest.State.REJECTED, reviewer=pharmacy)
+    closed = services.restock_request_create_draft(clinic=clinic_b, period=date(2026, 4, 1), lines=[line(item)])
+    restock_request_advance(closed, RestockRequest.State.CLOSED, reviewer=pharmacy, pasante=pasante_a)
+    log_in(api_client, pharmacy)
+
+    response = api_client.get(_url("restock-request-list"))
+
+    expected = RestockRequestSummarySerializer(restock_request_list(pharmacy), many=True).data
+    assert _results(response) == [dict(row) for row in expected]
+    assert len(expected) == 4 and draft.client_key
+    assert response.content.count(b'"closed_at":null') == 3
+
+
 def _updated_at(api_client, restock):
     [row] = [row for row in _results(api_client.get(_url("restock-request-list"))) if row["id"] == restock.pk]
     return datetime.fromisoformat(row["updated_at"])

@@ -15,9 +15,10 @@ from django.utils import timezone
 from ces.reports import registry
 from ces.reports import services as report_services
 from ces.reports.models import Export
+from ces.reports.rows import percent
 from clinics.tests.factories import ClinicFactory
 from pharmacy import services
-from pharmacy.models import RestockRequest, StockMovement
+from pharmacy.models import RestockLine, RestockRequest, StockMovement
 from pharmacy.reports import fill_rate_chart
 from pharmacy.services import Move
 
@@ -462,3 +463,34 @@ def test_a_filter_offers_a_few_clinics_and_its_search_finds_any_other(client, ne
     assert [v for v in found if v.isdigit()] == [str(late.pk)]
     assert chosen.status_code == 200 and str(late.pk) in offered(chosen, field)
     assert f'<option value="{late.pk}" selected>' in chosen.content.decode()
+
+
+@pytest.mark.parametrize("key", ["stockouts", "consumption"])
+@pytest.mark.parametrize("persona", ["coordinator", "pasante_a", "pasante_b"])
+def test_a_line_reports_preview_counts_exactly_the_rows_it_pages(client, request, network, key, persona):
+    """The count comes from the requests' totals, not from the rows: the two must agree, filters and scoping
+    included."""
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    report = registry.report_by_key(key)
+    for params in ({}, {"date_from": LAST_MONTH.isoformat(), "date_to": LAST_MONTH.isoformat()}):
+        response = client.get(reverse("reports:report-detail", args=[key]), params)
+        form = report.build_form(params, user)
+        assert form.is_valid()
+        assert response.context["page_obj"].paginator.count == len(list(report.rows(user, form.cleaned_data)))
+
+
+def test_the_fill_rate_chart_follows_a_change_to_the_lines_at_once(client, network, coordinator):
+    """The chart adds up the requests' totals, which the database keeps as the lines change."""
+    report = registry.report_by_key("restock-requests")
+    filters = {"date_from": LAST_MONTH, "date_to": LAST_MONTH}
+
+    def approved_of_requested():
+        return report.chart(coordinator, filters).series[0].values[0]
+
+    before = approved_of_requested()
+    network["a_last"].lines.filter(item=network["amox"]).update(approved=0, cut_reason="Sin existencias")
+    after = approved_of_requested()
+    assert before != after
+    lines = RestockLine.objects.filter(request__period=LAST_MONTH, approved__isnull=False)
+    assert after == float(percent(sum(line.approved for line in lines), sum(line.requested for line in lines)))

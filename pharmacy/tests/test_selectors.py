@@ -448,3 +448,102 @@ def test_the_request_detail_brings_its_actions_in_its_two_queries(pasante_a, cli
     with django_assert_num_queries(2):
         detail = selectors.restock_request_detail(pasante_a, restock.pk)
     assert detail.actions == selectors.RestockActions(edit=True)
+
+
+# --- Below minimum as the stock-alert page pages it, and the requests' totals -------------------------------
+
+def _page_rows(lines):
+    return [(line.request.clinic.name, line.item.name, line.request.period, line.stock_on_hand) for line in lines]
+
+
+def test_below_minimum_pages_give_the_query_sets_lines_in_its_order_and_its_count(item, other_item, clinic_a,
+                                                                                 clinic_b):
+    third, retired = ItemFactory(name="Zinc", code="ZNC"), ItemFactory(name="Retirado", code="RET")
+    regular(clinic_a, APRIL, figures(item, stock_on_hand=1), figures(other_item, stock_on_hand=2),
+            figures(third, stock_on_hand=50), figures(retired, stock_on_hand=3))
+    # May leaves out Amoxicilina: its April count still stands for clinic A.
+    regular(clinic_a, MAY, figures(item, stock_on_hand=4), figures(third, stock_on_hand=5),
+            figures(retired, stock_on_hand=0))
+    regular(clinic_b, MAY, figures(item, stock_on_hand=0), figures(other_item, stock_on_hand=31),
+            figures(third, stock_on_hand=29))
+    regular(clinic_b, JUNE, figures(item, stock_on_hand=9), to=State.DRAFT)  # not sent: not counted
+    retired.active = False
+    retired.save()
+
+    expected = _page_rows(selectors.clinic_items_below_minimum())
+    assert expected == [("Clínica Capitán", "Amoxicilina", APRIL, 2), ("Clínica Capitán", "Paracetamol", MAY, 4),
+                        ("Clínica Capitán", "Zinc", MAY, 5), ("Clínica Reforma", "Paracetamol", MAY, 0),
+                        ("Clínica Reforma", "Zinc", MAY, 29)]
+    pages = selectors.ClinicItemsBelowMinimumPages()
+    assert pages.count() == len(pages) == 5
+    assert _page_rows(pages[0:2]) + _page_rows(pages[2:4]) + _page_rows(pages[4:6]) == expected
+
+
+def test_below_minimum_pages_run_one_query_for_the_count_and_one_for_a_page(item, clinic_a, clinic_b):
+    regular(clinic_a, MAY, figures(item, stock_on_hand=1))
+    regular(clinic_b, MAY, figures(item, stock_on_hand=2))
+    pages = selectors.ClinicItemsBelowMinimumPages()
+    with CaptureQueriesContext(connection) as queries:
+        assert pages.count() == 2
+        assert [line.request.clinic for line in pages[0:25]] == [clinic_a, clinic_b]
+    assert len(queries) == 2
+
+
+def _totals_from_lines(request):
+    lines = list(request.lines.all())
+
+    def total(values):
+        values = [v for v in values if v is not None]
+        return sum(values) if values else None
+
+    return {
+        "lines": len(lines),
+        "requested_decided": total(line.requested for line in lines if line.approved is not None),
+        "approved": total(line.approved for line in lines),
+        "approved_dispatched": total(line.approved for line in lines if line.dispatched is not None),
+        "dispatched": total(line.dispatched for line in lines),
+        "dispatched_received": total(line.dispatched for line in lines if line.received_quantity is not None),
+        "received": total(line.received_quantity for line in lines),
+        "stockout_lines": sum(1 for line in lines
+                              if line.stockout_days > 0 or (line.stock_on_hand == 0 and line.consumed > 0)),
+    }
+
+
+def _totals(request):
+    from pharmacy.models import RestockRequestTotals
+
+    row = RestockRequestTotals.objects.filter(request=request).values(*_totals_from_lines(request)).first()
+    return row
+
+
+def test_a_requests_totals_follow_its_lines_through_every_step(item, other_item, clinic_a):
+    services.warehouse_receive(item=item, lot_number="W1", expiry=date(2030, 1, 31), quantity=500)
+    services.warehouse_receive(item=other_item, lot_number="W2", expiry=date(2030, 1, 31), quantity=500)
+    request = services.restock_request_create_draft(clinic=clinic_a, period=MAY, lines=[
+        figures(item, stock_on_hand=0, stockout_days=3), figures(other_item)])
+    assert _totals(request) == _totals_from_lines(request)
+    assert _totals(request)["approved"] is None and _totals(request)["stockout_lines"] == 1
+    request = services.restock_request_update_lines(request=request, lines=[figures(item, stock_on_hand=20)])
+    assert _totals(request) == _totals_from_lines(request) and _totals(request)["lines"] == 1
+    request = services.restock_request_update_lines(request=request, lines=[figures(item), figures(other_item)])
+    request = services.restock_request_submit(request=request)
+    request = services.restock_request_approve(request=request, cuts={item.pk: (10, "Poco en almacén")})
+    assert _totals(request) == _totals_from_lines(request) and _totals(request)["approved_dispatched"] is None
+    request = services.restock_request_dispatch(request=request, today=TODAY)
+    assert _totals(request) == _totals_from_lines(request)
+    request = services.restock_request_receive(request=request, received={item.pk: (8, "Dos rotos")})
+    totals = _totals(request)
+    assert totals == _totals_from_lines(request)
+    assert (totals["dispatched_received"], totals["received"]) == (totals["dispatched"], totals["dispatched"] - 2)
+
+
+def test_a_request_without_lines_has_no_totals_and_deleting_one_leaves_none(item, clinic_a):
+    from pharmacy.models import RestockLine, RestockRequestTotals
+
+    request = services.restock_request_create_draft(clinic=clinic_a, period=MAY, lines=[figures(item)])
+    assert RestockRequestTotals.objects.filter(request=request).exists()
+    RestockLine.objects.filter(request=request).delete()
+    assert not RestockRequestTotals.objects.filter(request=request).exists()
+    other = services.restock_request_create_draft(clinic=clinic_a, period=JUNE, lines=[figures(item)])
+    other.delete()
+    assert not RestockRequestTotals.objects.exists()

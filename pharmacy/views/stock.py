@@ -135,7 +135,7 @@ def stock_expiring(request):
 def stock_below_minimum(request):
     require(selectors.is_pharmacy_wide(request.user))
     warehouse_items = list(selectors.warehouse_below_minimum())
-    page_obj, query_string = paginate(request, selectors.clinic_items_below_minimum(), PAGE_SIZE)
+    page_obj, query_string = paginate(request, selectors.ClinicItemsBelowMinimumPages(), PAGE_SIZE)
     for line in page_obj:
         line.minimum = calculations.minimum_stock(line.amc)
     context = {"warehouse_items": warehouse_items, "page_obj": page_obj, "query_string": query_string,
