@@ -154,13 +154,22 @@ def export_build(*, export_id: int, progress_every: int | None = None) -> str:
     return Export.State.DONE
 
 
+# Excel refuses these in a sheet's name, and names longer than 31 characters.
+_SHEET_NAME_REFUSED = str.maketrans({c: "-" for c in "[]:*?/\\"})
+
+
+def sheet_name(title) -> str:
+    """The report's title as Excel accepts a sheet's name ("Familias: adeudos" is "Familias- adeudos")."""
+    return str(title).translate(_SHEET_NAME_REFUSED).strip("' ")[:31] or "Reporte"
+
+
 def _write_xlsx(path: str, report: registry.Report, source, export_id: int, progress_every: int) -> int:
     import xlsxwriter
 
     # constant_memory: each row is flushed to disk when the next one starts; memory stays flat.
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "remove_timezone": True})
     try:
-        sheet = workbook.add_worksheet(str(report.title)[:31].replace("/", "-"))
+        sheet = workbook.add_worksheet(sheet_name(report.title))
         bold = workbook.add_format({"bold": True})
         date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
         month_format = workbook.add_format({"num_format": "mm/yyyy"})

@@ -1,3 +1,4 @@
+import io
 import os
 import time
 import zipfile
@@ -150,3 +151,22 @@ def test_beat_purges_expired_exports_every_hour():
     entry = app.conf.beat_schedule["purge-expired-exports"]
     assert entry["task"] == purge_expired_exports.name == "ces.reports.tasks.purge_expired_exports"
     assert entry["schedule"] == 3600.0
+
+
+def test_every_report_title_makes_a_sheet_name_excel_accepts():
+    # A colon, a slash or a question mark in a title made XlsxWriter refuse the sheet: the export failed.
+    import xlsxwriter
+
+    from ces.reports import registry
+    from ces.reports.services import sheet_name
+
+    workbook = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    names = {sheet_name("Familias anfitrionas: adeudos y pagos por mes [2026] ¿a/b?*")}
+    from django.utils import translation
+
+    for language in ("es", "en"):
+        with translation.override(language):
+            names |= {sheet_name(report.title) for report in registry.reports()}
+    for name in names:
+        workbook.add_worksheet(name)  # raises InvalidWorksheetName otherwise
+    assert all(len(name) <= 31 for name in names)
