@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -69,25 +69,29 @@ STAFF_STEPS = frozenset({
 
 
 class WorksApplications(IsAuthenticated):
-    """Reading goes through the selectors' scope; each step is the applicant's, the program's, or both."""
+    """Reading goes through the selectors' scope; each step is the applicant's, the program's, or both.
+
+    A role with no part in the applications (a pasante, pharmacy) is turned away before any lookup (403).
+    An applicant's request on an application is looked up first, so one that is not theirs is a 404 for
+    every step, the program's included; on their own, a step of the program's is a 403.
+    """
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
         user = request.user
-        if view.action in APPLICANT_STEPS:
-            return selectors.is_applicant(user)
-        if view.action in SHARED_STEPS:
-            return selectors.is_applicant(user) or selectors.can_manage_applications(user)
-        if view.action in STAFF_STEPS:
-            return selectors.can_manage_applications(user)
-        return True
+        steps = APPLICANT_STEPS | SHARED_STEPS | STAFF_STEPS
+        if view.action not in steps:
+            return True
+        return selectors.is_applicant(user) or selectors.can_manage_applications(user)
 
     def has_object_permission(self, request, view, obj):
-        # A manager who also holds the applicant role reaches every application, but the applicant's own
-        # steps are only ever taken on one's own application.
+        user = request.user
         if view.action in APPLICANT_STEPS:
-            return obj.applicant_id == request.user.pk
+            # A manager who also holds the applicant role takes these steps only on their own application.
+            return obj.applicant_id == user.pk
+        if view.action in STAFF_STEPS:
+            return selectors.can_manage_applications(user)
         return True
 
 
@@ -106,6 +110,11 @@ def _text(*, required=False, max_length=MAX_TEXT, **kwargs):
     return serializers.CharField(required=required, allow_blank=True, max_length=max_length, **kwargs)
 
 
+def _required_text(message, **kwargs):
+    return serializers.CharField(max_length=MAX_TEXT, error_messages={"required": message, "blank": message},
+                                 **kwargs)
+
+
 def _rating(label):
     return serializers.IntegerField(min_value=1, max_value=5, help_text=label)
 
@@ -115,10 +124,38 @@ def _manages(serializer) -> bool:
     return bool(request and selectors.can_manage_applications(request.user))
 
 
+# Choice sets with a component of their own: "state" and "kind" are also other apps' fields, and the two
+# Spanish-level fields share one scale (as pharmacy's RestockKindField, so the enums' names never move).
+def _enum_field(component, choices, *, blank=False, description=""):
+    values = [value for value, _label in choices]
+    schema = {"type": "string", "enum": values + ([""] if blank else [])}
+    if description:
+        schema["description"] = description
+
+    class EnumField(serializers.ChoiceField):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("allow_blank", blank)
+            super().__init__(choices=choices, **kwargs)
+
+    EnumField.__name__ = EnumField.__qualname__ = component.removesuffix("Enum") + "Field"
+    return extend_schema_field(schema, component_name=component)(EnumField)
+
+
+ApplicationStateField = _enum_field("VisitorApplicationStateEnum", Application.State.choices)
+PlacementStateField = _enum_field("VisitorPlacementStateEnum", Placement.State.choices)
+DocumentKindField = _enum_field("VisitorDocumentKindEnum", DocumentKind.choices)
+SpanishLevelField = _enum_field("SpanishLevelEnum", SpanishLevel.choices)
+SpanishLevelOrBlankField = _enum_field("SpanishLevelOrBlankEnum", SpanishLevel.choices, blank=True,
+                                       description="Blank: not given yet.")
+
+
 # --- What is read -----------------------------------------------------------------------------------
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
+    from_state = serializers.CharField(read_only=True, help_text=_("Blank for the first step."))
+    to_state = ApplicationStateField(read_only=True)
+
     class Meta:
         model = StatusChange
         fields = ["from_state", "to_state", "note", "at"]
@@ -126,6 +163,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 
 class DocumentSerializer(serializers.ModelSerializer):
+    kind = DocumentKindField(read_only=True)
     download = serializers.SerializerMethodField(help_text=_("Where the file is read (the same checks)."))
 
     class Meta:
@@ -141,6 +179,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class DocumentRequestSerializer(serializers.ModelSerializer):
+    kind = DocumentKindField(read_only=True)
     class Meta:
         model = DocumentRequest
         fields = ["id", "kind", "note", "requested_at", "fulfilled_at"]
@@ -156,6 +195,8 @@ class InterviewSlotSerializer(serializers.ModelSerializer):
 
 class AssessmentSerializer(serializers.ModelSerializer):
     """What the interviewer found: for the program only, never shown to the applicant."""
+
+    spanish_level = SpanishLevelField(read_only=True)
 
     class Meta:
         model = Interview
@@ -174,12 +215,13 @@ class InterviewSerializer(serializers.ModelSerializer):
 
     def to_representation(self, interview):
         data = super().to_representation(interview)
-        if not _manages(self):
+        if not (_manages(self) and interview.recorded_at):
             data["assessment"] = None
         return data
 
 
 class PlacementSerializer(serializers.ModelSerializer):
+    state = PlacementStateField(read_only=True)
     clinic_name = serializers.CharField(source="clinic.name", read_only=True)
     community_name = serializers.CharField(source="clinic.community.name", read_only=True)
     pasante_name = serializers.CharField(source="pasante.full_name", read_only=True)
@@ -234,6 +276,7 @@ class ApplicationSummarySerializer(serializers.ModelSerializer):
     """An application in the list: who, what, when, its state; without documents, interviews or timeline."""
 
     applicant_email = OptionalEmailField(source="applicant.email")
+    state = ApplicationStateField(read_only=True)
     country = serializers.CharField(read_only=True, help_text=_("ISO 3166 code; blank when not given."))
     is_repeat = serializers.BooleanField(read_only=True)
 
@@ -247,6 +290,7 @@ class ApplicationSerializer(ApplicationSummarySerializer):
     """An application with everything its status page shows."""
 
     licence_country = serializers.CharField(read_only=True, help_text=_("ISO 3166 code; blank when not given."))
+    spanish_self_assessment = SpanishLevelOrBlankField(read_only=True)
     timeline = serializers.SerializerMethodField()
     next_step = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField(help_text=_("The steps the person asking may take now."))
@@ -317,7 +361,7 @@ class ApplicationSerializer(ApplicationSummarySerializer):
 
 
 class ApplicationFilterSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=Application.State.choices, required=False)
+    state = ApplicationStateField(required=False)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     country = serializers.CharField(required=False, max_length=2, help_text=_("ISO 3166 code: US, CA, DE..."))
     institution = serializers.CharField(required=False, allow_blank=True, max_length=100,
@@ -357,8 +401,8 @@ class ApplicationScopedFilterSerializer(serializers.Serializer):
 
 class StartSerializer(serializers.Serializer):
     previous = VisibleRelatedField(
-        model=Application, visible=selectors.applications_visible_to, required=False, allow_null=True,
-        default=None, unknown_message=_("Unknown application."),
+        model=Application, visible=lambda user: selectors.applications_visible_to(user), required=False,
+        allow_null=True, default=None, unknown_message=_("Unknown application."),
         help_text=_("A previous application of yours that has ended: its answers are copied into the new one."),
     )
 
@@ -379,7 +423,7 @@ class EditSerializer(serializers.Serializer):
                                              allow_blank=True)
     licence_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
     licence_country = serializers.CharField(required=False, allow_blank=True, max_length=2)
-    spanish_self_assessment = serializers.ChoiceField(choices=SpanishLevel.choices, required=False, allow_blank=True)
+    spanish_self_assessment = SpanishLevelOrBlankField(required=False)
     motivation = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
     prior_visits = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
     emergency_contact_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -400,13 +444,13 @@ class EditSerializer(serializers.Serializer):
 
 
 class UploadSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    kind = DocumentKindField()
     file = serializers.FileField(help_text=_("PDF, JPEG or PNG, up to 10 MB: the type is read from the content."))
 
 
 class RequestDocumentSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    note = _text(help_text=_("What is needed (required)."))
+    kind = DocumentKindField()
+    note = _required_text(_("Say what is needed."))
 
 
 class OfferSlotsSerializer(serializers.Serializer):
@@ -424,18 +468,22 @@ class ScheduleInterviewSerializer(serializers.Serializer):
 
 
 class RecordInterviewSerializer(serializers.Serializer):
-    spanish_level = serializers.ChoiceField(choices=SpanishLevel.choices)
+    spanish_level = SpanishLevelField()
     values_fit = serializers.ChoiceField(choices=Interview.ValuesFit.choices)
     notes = _text()
     recommendation = serializers.ChoiceField(choices=Interview.Recommendation.choices)
 
 
 class MessageSerializer(serializers.Serializer):
-    message = _text(help_text=_("The message to the applicant (required to decline)."))
+    message = _text(help_text=_("The message to the applicant."))
+
+
+class DeclineSerializer(serializers.Serializer):
+    message = _required_text(_("Write the message to the applicant."))
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = _text(help_text=_("Required."))
+    reason = _required_text(_("Give the reason."))
 
 
 class PlacementInputSerializer(serializers.Serializer):
@@ -479,7 +527,7 @@ class MarkArrivedSerializer(serializers.Serializer):
 
 
 class DisengageSerializer(serializers.Serializer):
-    reason = _text(help_text=_("Required."))
+    reason = _required_text(_("Give the reason."))
     ended_on = serializers.DateField()
     return_arranged = serializers.BooleanField(default=False, help_text=_("The return to the capital is arranged."))
 
@@ -628,10 +676,10 @@ class ApplicationViewSet(ReadOnlyModelViewSet):
     def waitlist(self, request, pk=None):
         return self._run(services.application_waitlist, MessageSerializer)
 
-    @_step(MessageSerializer, "Decline the application, with a message to the applicant.")
+    @_step(DeclineSerializer, "Decline the application, with a message to the applicant.")
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        return self._run(services.application_decline, MessageSerializer)
+        return self._run(services.application_decline, DeclineSerializer)
 
     @_step(ReasonSerializer, "Allow a stay shorter than the category's minimum, with the reason.")
     @action(detail=True, methods=["post"], url_path="allow-short-stay", url_name="allow-short-stay")
