@@ -1,5 +1,5 @@
 """Personas shared by every test: a coordinator, a supervisor of clinic A, the pasante of clinic A, the
-pasante of clinic B, a CHW of clinic A, pharmacy, visitor program, an applicant, an admin and an
+pasante of clinic B, a CHW of clinic A, pharmacy, visitor program, two applicants (A and B), an admin and an
 outsider (a logged-in account with no role).
 
 What tests do with them is in ``tests/kit.py``: ``client_for(persona)`` / ``api_client_for(persona)`` for a
@@ -92,9 +92,25 @@ def visitor_program(db):
     return UserFactory(email="visitantes@example.mx", roles=[Role.VISITOR_PROGRAM])
 
 
+def _applicant_user(email):
+    # Applicants confirm their e-mail address before they can log in (ces.accounts.adapter): these have.
+    from allauth.account.models import EmailAddress
+
+    user = UserFactory(email=email, roles=[Role.APPLICANT])
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
 @pytest.fixture
 def applicant(db):
-    return UserFactory(email="solicitante@example.mx", roles=[Role.APPLICANT])
+    """Applicant A: the authorization matrix's visitor objects (test_authorization.py ``world``) are theirs."""
+    return _applicant_user("solicitante@example.mx")
+
+
+@pytest.fixture
+def applicant_b(db):
+    """A second applicant, who must reach nothing of applicant A's."""
+    return _applicant_user("solicitante.b@example.org")
 
 
 @pytest.fixture
