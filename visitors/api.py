@@ -523,7 +523,8 @@ class ArrangeArrivalSerializer(serializers.Serializer):
 
 
 class MarkArrivedSerializer(serializers.Serializer):
-    orientation_done = serializers.BooleanField(default=False)
+    # Said every time: an empty POST never marks anyone arrived.
+    orientation_done = serializers.BooleanField(help_text=_("The orientation was given on arrival."))
 
 
 class DisengageSerializer(serializers.Serializer):
@@ -784,7 +785,7 @@ class DocumentViewSet(ScopedToApplications):
     def get_object(self):
         return selectors.document_for(self.request.user, self.kwargs["pk"])
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, content_type): OpenApiTypes.BINARY for content_type in Document.EXTENSIONS})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         """The file itself, through the same checks as the page's download."""

@@ -117,11 +117,6 @@ def step_url(application, name):
 
 
 @pytest.fixture
-def applicant_b(db):
-    return UserFactory(email="solicitante.b@example.mx", roles=[Role.APPLICANT])
-
-
-@pytest.fixture
 def place(clinic_a, pasante_a):
     return make_place(clinic_a, pasante_a)
 
