@@ -277,6 +277,8 @@ def _goes_to_login(response):
 
 
 def _is_empty_list(response):
+    if getattr(response, "streaming", False):
+        return False  # a file (a document's download) is no list
     try:
         data = json.loads(response.content)
     except ValueError:
