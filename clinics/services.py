@@ -28,6 +28,8 @@ from django.utils.translation import ngettext
 
 from ces.accounts.roles import Role
 from ces.core.services import ILLEGAL_TRANSITION, validate_and_save
+from ces.core.uploads import EXTENSIONS as UPLOAD_EXTENSIONS
+from ces.core.uploads import sniff_content_type
 
 from .models import (
     Assignment,
@@ -260,13 +262,6 @@ def patient_create(
 # --- Host families, their stays and payments (hosts10) ------------------------------------------------------
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
-# What a receipt's first bytes must be, by the extension it is stored under: the name and the type the
-# browser claims are never trusted.
-RECEIPT_SIGNATURES = {
-    "jpg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "pdf": (b"%PDF-",),
-}
 
 
 def _money(value) -> Decimal:
@@ -408,12 +403,9 @@ def host_receipt_check(receipt) -> str:
     A ValidationError on ``receipt`` otherwise."""
     if receipt.size > RECEIPT_MAX_BYTES:
         raise ValidationError({"receipt": _("The receipt is larger than 10 MB. Send a smaller photo or PDF.")})
-    receipt.seek(0)
-    head = receipt.read(16)
-    receipt.seek(0)
-    for extension, signatures in RECEIPT_SIGNATURES.items():
-        if head.startswith(signatures):
-            return extension
+    content_type = sniff_content_type(receipt)
+    if content_type is not None:
+        return UPLOAD_EXTENSIONS[content_type]
     raise ValidationError({"receipt": _("The receipt must be a photo (JPEG or PNG) or a PDF.")})
 
 

@@ -120,6 +120,9 @@ class Application(models.Model):
         "withdraw": BEFORE_ARRIVAL,
         "disengage": (State.ARRIVED, State.IN_COMMUNITY),
         "exit_survey": (State.IN_COMMUNITY, State.COMPLETED),
+        # Not changes of state: what the program and the applicant may still do before arrival.
+        "allow_short_stay": BEFORE_ARRIVAL,
+        "upload_document": BEFORE_ARRIVAL,
     }
     # States in which the application is still going somewhere (the board's columns, the reminders).
     OPEN_STATES = (
