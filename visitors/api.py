@@ -265,6 +265,7 @@ class NextStepSerializer(serializers.Serializer):
         "edit, upload_document, choose_slot, confirm_placement, flight_details, exit_survey; null: nothing is "
         "asked, the program is working on it."))
     label = serializers.CharField(allow_null=True)
+    kind = serializers.CharField(allow_null=True, help_text=_("The document's kind, to upload_document."))
 
 
 SUMMARY_FIELDS = ["id", "applicant", "applicant_email", "full_name", "state", "category", "country",
@@ -322,7 +323,7 @@ class ApplicationSerializer(ApplicationSummarySerializer):
     def get_next_step(self, application) -> NextStepSerializer:
         step = selectors.next_step(application)
         return {"sentence": str(step.sentence), "action": step.action,
-                "label": None if step.label is None else str(step.label)}
+                "label": None if step.label is None else str(step.label), "kind": step.kind}
 
     def get_actions(self, application) -> list[str]:
         actions = selectors.application_actions(self.context["request"].user, application)
@@ -433,10 +434,7 @@ class EditSerializer(serializers.Serializer):
     health_notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
 
     def validate(self, data):
-        allowed = set(services.step_fields(data["step"]))
-        others = sorted(set(data) - {"step"} - allowed)
-        if others:
-            raise serializers.ValidationError({name: [_("This field belongs to another step.")] for name in others})
+        # A field of another step is the service's refusal (application_update), with its message.
         for name in ("country", "licence_country"):
             if name in data:
                 data[name] = data[name].upper()
