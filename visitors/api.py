@@ -83,6 +83,8 @@ class WorksApplications(IsAuthenticated):
         steps = APPLICANT_STEPS | SHARED_STEPS | STAFF_STEPS
         if view.action not in steps:
             return True
+        if view.action == "create":
+            return selectors.is_applicant(user)  # one's own application, with no object to look up
         return selectors.is_applicant(user) or selectors.can_manage_applications(user)
 
     def has_object_permission(self, request, view, obj):

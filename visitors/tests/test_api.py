@@ -506,3 +506,12 @@ def test_the_exit_survey_is_read_by_its_visitor_and_the_program(applicant, appli
     assert _ids(api_client_for(applicant_b).get(url("exit-survey-list"))) == []
     assert api_client_for(applicant_b).get(url("exit-survey-detail", answered.pk)).status_code == 404
     assert ExitSurvey.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["visitor_program", "coordinator", "admin_user", "pasante_a"])
+def test_only_an_applicant_starts_an_application(request, persona):
+    response = api_client_for(request.getfixturevalue(persona)).post(url("application-list"), {}, format="json")
+
+    assert response.status_code == 403
+    assert not Application.objects.exists()
