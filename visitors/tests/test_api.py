@@ -515,3 +515,26 @@ def test_only_an_applicant_starts_an_application(request, persona):
 
     assert response.status_code == 403
     assert not Application.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_placements_proposed_at_once_into_one_clinic_and_dates_one_wins_the_other_reads_why(visitor_program):
+    from tests.kit import errors_in, run_concurrently
+    from visitors.tests.factories import application_in_state
+
+    world = placement_world(staff_user=visitor_program, rooms=2)
+    applications = [application_in_state(State.ACCEPTED, staff_user=visitor_program) for _ in range(2)]
+    body = {"clinic": world.clinic.pk, "pasante": world.pasante.pk, "host_family": world.host_family.pk,
+            "start_date": START.isoformat(), "end_date": END.isoformat()}
+
+    def propose(i):
+        client = api_client_for(visitor_program)
+        return client.post(step_url(applications[i], "propose-placement"), body, format="json")
+
+    outcomes = run_concurrently(propose, 2)
+
+    assert not errors_in(outcomes)
+    assert sorted(response.status_code for response in outcomes) == [200, 400]
+    [refused] = [response for response in outcomes if response.status_code == 400]
+    assert refused.json()["non_field_errors"][0]
+    assert Placement.objects.exclude(state=Placement.State.CANCELLED).count() == 1
