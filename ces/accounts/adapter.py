@@ -1,4 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.app_settings import EmailVerificationMethod
+from allauth.account.stages import EmailVerificationStage
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
@@ -26,6 +28,24 @@ def locked_message() -> str:
     ) % {"minutes": minutes}
 
 
+class ApplicantEmailVerificationStage(EmailVerificationStage):
+    """A visitor applicant confirms their e-mail address before they are in, whatever ACCOUNT_EMAIL_VERIFICATION
+    says for everyone else.
+
+    Applicants sign themselves up from abroad: the address is the only way the program reaches them (every
+    change of their application is e-mailed), so it must be theirs. Staff get their login from an invitation
+    sent to their work address (clinics.services.invitation_send), which is proof enough: for them the
+    setting ("optional" by default) holds, so nobody invited is locked out.
+    """
+
+    def handle(self):
+        user = self.login.user
+        # The groups themselves, not the cached ``roles``: at sign-up the role was given a moment ago.
+        if user is not None and user.pk and user.groups.filter(name=Role.APPLICANT).exists():
+            self.login.email_verification = EmailVerificationMethod.MANDATORY
+        return super().handle()
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """Self sign-up is for visitor applicants only: staff accounts are made by coordinators."""
 
@@ -34,11 +54,21 @@ class AccountAdapter(DefaultAccountAdapter):
                       "too_many_login_attempts": lazy(locked_message, str)()}
 
     def save_user(self, request, user, form, commit=True):
+        # An applicant reads the pages and the e-mails in the language they signed up in (the switch on the
+        # sign-up page; Spanish otherwise).
+        language = translation.get_language()
+        if language in SUPPORTED:
+            user.preferred_language = language
         user = super().save_user(request, user, form, commit=commit)
         if commit:
             group, _ = Group.objects.get_or_create(name=Role.APPLICANT)
             user.groups.add(group)
         return user
+
+    def get_login_stages(self):
+        return [ApplicantEmailVerificationStage.__module__ + ".ApplicantEmailVerificationStage"
+                if path == "allauth.account.stages.EmailVerificationStage" else path
+                for path in super().get_login_stages()]
 
     def get_login_redirect_url(self, request):
         return reverse("accounts:home")
