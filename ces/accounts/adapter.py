@@ -1,6 +1,4 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.app_settings import EmailVerificationMethod
-from allauth.account.stages import EmailVerificationStage
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
@@ -28,24 +26,6 @@ def locked_message() -> str:
     ) % {"minutes": minutes}
 
 
-class ApplicantEmailVerificationStage(EmailVerificationStage):
-    """A visitor applicant confirms their e-mail address before they are in, whatever ACCOUNT_EMAIL_VERIFICATION
-    says for everyone else.
-
-    Applicants sign themselves up from abroad: the address is the only way the program reaches them (every
-    change of their application is e-mailed), so it must be theirs. Staff get their login from an invitation
-    sent to their work address (clinics.services.invitation_send), which is proof enough: for them the
-    setting ("optional" by default) holds, so nobody invited is locked out.
-    """
-
-    def handle(self):
-        user = self.login.user
-        # The groups themselves, not the cached ``roles``: at sign-up the role was given a moment ago.
-        if user is not None and user.pk and user.groups.filter(name=Role.APPLICANT).exists():
-            self.login.email_verification = EmailVerificationMethod.MANDATORY
-        return super().handle()
-
-
 class AccountAdapter(DefaultAccountAdapter):
     """Self sign-up is for visitor applicants only: staff accounts are made by coordinators."""
 
@@ -66,7 +46,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def get_login_stages(self):
-        return [ApplicantEmailVerificationStage.__module__ + ".ApplicantEmailVerificationStage"
+        # Applicants confirm their address (ces.accounts.stages); imported by allauth by its path, since
+        # allauth's stages module cannot be imported while this adapter loads.
+        return ["ces.accounts.stages.ApplicantEmailVerificationStage"
                 if path == "allauth.account.stages.EmailVerificationStage" else path
                 for path in super().get_login_stages()]
 
