@@ -282,12 +282,17 @@ def application_missing(application: Application, *, today: date | None = None) 
                              "%(earliest)s at the earliest.") % {
                 "category": Category(application.category).label, "minimum": minimum_stay_text(application.category),
                 "start": _day(start), "earliest": _day(earliest)})
-    if application.category:
-        have = set(application.documents.filter(replaced_at__isnull=True).values_list("kind", flat=True))
-        for kind in REQUIRED_DOCUMENTS[application.category]:
-            if kind not in have:
-                missing.append(_("Upload your %(document)s.") % {"document": DocumentKind(kind).label})
+    for kind in missing_documents(application):
+        missing.append(_("Upload your %(document)s.") % {"document": DocumentKind(kind).label})
     return missing
+
+
+def missing_documents(application: Application) -> list[str]:
+    """The kinds of the documents its category requires that the application has no current one of."""
+    if not application.category:
+        return []
+    have = set(application.documents.filter(replaced_at__isnull=True).values_list("kind", flat=True))
+    return [kind for kind in REQUIRED_DOCUMENTS[application.category] if kind not in have]
 
 
 def minimum_stay_text(category: str) -> str:
