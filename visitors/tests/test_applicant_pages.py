@@ -525,4 +525,4 @@ def test_status_page_query_count_does_not_grow_with_the_timeline_and_documents(
 # Session, user, roles; the application; its timeline, next step, placement (with clinic, community, pasante,
 # host family), arrival (with driver), slots, interviews, document requests, documents, orientation pack,
 # the exit survey; the notification badge.
-STATUS_PAGE_QUERIES = 12
+STATUS_PAGE_QUERIES = 13

@@ -143,7 +143,7 @@ def _step_page(request, application, number, *, form=None, upload_form=None, sta
         "form": form,
     }
     if number == DOCUMENTS_STEP:
-        context.update(_documents_context(application, upload_form))
+        context.update(_documents_context(application, upload_form, kind=request.GET.get("kind")))
     if number == REVIEW_STEP:
         context.update(_review_context(application))
     return render(request, "visitors/applicant/step.html", context, status=status)
@@ -184,7 +184,7 @@ def step(request, pk, step):
 # --- Documents ----------------------------------------------------------------------------------------------
 
 
-def _documents_context(application, upload_form=None) -> dict:
+def _documents_context(application, upload_form=None, *, kind=None) -> dict:
     current = _current_documents(application)
     by_kind = {document.kind: document for document in current}
     required = REQUIRED_DOCUMENTS.get(application.category, (DocumentKind.CV,))
@@ -200,7 +200,8 @@ def _documents_context(application, upload_form=None) -> dict:
                          None)
     return {
         "kinds": kinds,
-        "upload_form": upload_form or DocumentUploadForm(initial={"kind": first_missing}),
+        "upload_form": upload_form or DocumentUploadForm(
+            initial={"kind": kind if kind in DocumentKind.values else first_missing}),
         "can_upload": application.state in Application.BEFORE_ARRIVAL,
     }
 
@@ -208,7 +209,8 @@ def _documents_context(application, upload_form=None) -> dict:
 def _documents_page(request, application, *, upload_form=None, status=200):
     if application.state == State.DRAFT:
         return _step_page(request, application, DOCUMENTS_STEP, upload_form=upload_form, status=status)
-    context = {"application": application, **_documents_context(application, upload_form)}
+    context = {"application": application,
+               **_documents_context(application, upload_form, kind=request.GET.get("kind"))}
     return render(request, "visitors/applicant/documents.html", context, status=status)
 
 
@@ -340,9 +342,11 @@ def _next_button(application, step) -> str | None:
     """The URL of the one button of the next step, by its action (visitors.selectors.next_step)."""
     action = step.action
     if action == "edit":
+        if not services.application_missing(application):
+            return _step_url(application, REVIEW_STEP)
         return _step_url(application, _resume_step(application))
     if action == "upload_document":
-        return _documents_url(application)
+        return _documents_url(application) + (f"?kind={step.kind}" if getattr(step, "kind", None) else "")
     if action in ("choose_slot", "confirm_placement"):
         return f"#{action.replace('_', '-')}"
     if action == "flight_details":
@@ -362,30 +366,30 @@ def status(request):
     next_step = selectors.next_step(application)
     placement = selectors.placement_of(application)
     arrival = getattr(application, "arrival", None) if state in CONFIRMED_STATES else None
-    now = timezone.now()
-    slots = application.slots.filter(starts_at__gt=now)
+    actions = selectors.application_actions(request.user, application)
+    slots = application.slots.filter(starts_at__gt=timezone.now())
     interview = next((i for i in application.interviews.all() if i.cancelled_at is None), None)
-    can_choose_slot = state in Application.TRANSITIONS["offer_slots"] and (
-        interview is None or interview.recorded_at is None) and slots.exists()
     context = {
+        "actions": actions,
         "application": application,
         "timeline": selectors.timeline(application),
         "next_step": next_step,
         "next_url": _next_button(application, next_step),
         "placement": placement,
         "placement_confirmed": state in CONFIRMED_STATES and placement is not None,
-        "can_confirm_placement": state in Application.TRANSITIONS["confirm_placement"] and placement is not None,
+        "can_confirm_placement": actions.confirm_placement and placement is not None,
         "arrival": arrival,
-        "can_set_flight": state in Application.TRANSITIONS["arrange_arrival"],
+        "can_set_flight": actions.flight_details,
         "interview": interview,
-        "slot_form": SlotChoiceForm(slots=slots) if can_choose_slot else None,
+        "slot_form": SlotChoiceForm(slots=slots) if actions.choose_slot else None,
         "orientation_pack": (OrientationPack.objects.order_by("-uploaded_at", "-pk").first()
                              if state in CONFIRMED_STATES else None),
-        "open_requests": [r for r in application.document_requests.all() if r.fulfilled_at is None],
-        "can_withdraw": state in Application.TRANSITIONS["withdraw"],
-        "can_upload": state in Application.BEFORE_ARRIVAL and state != State.DRAFT,
-        "can_survey": state in Application.TRANSITIONS["exit_survey"] and not hasattr(application, "exit_survey"),
+        "open_requests": selectors.open_document_requests(application),
+        "can_withdraw": actions.withdraw,
+        "can_upload": actions.upload_document and state != State.DRAFT,
+        "can_survey": actions.exit_survey,
         "ended": state in ENDED_STATES,
+        "can_apply_again": actions.apply_again,
         "documents": _current_documents(application),
     }
     return render(request, "visitors/applicant/status.html", context)
