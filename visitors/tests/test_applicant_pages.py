@@ -526,3 +526,111 @@ def test_status_page_query_count_does_not_grow_with_the_timeline_and_documents(
 # host family), arrival (with driver), slots, interviews, document requests, documents, orientation pack,
 # the exit survey; the notification badge.
 STATUS_PAGE_QUERIES = 13
+
+
+# --- In the browser, at 360 px ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def phone(live_server):
+    """Chromium at 360 px, as the journeys in tests/ drive it, in English. With SCREENSHOTS set to a folder,
+    ``shoot(name)`` saves the page there at 360 px and at 1280 px (what the pages were checked by eye with)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, locale="en-US", timezone_id="America/Mexico_City")
+        context.set_default_timeout(15_000)
+        tab = context.new_page()
+        failures = []
+        tab.on("pageerror", lambda error: failures.append(str(error)))
+        yield tab
+        browser.close()
+        assert not failures, failures
+
+
+def shoot(page, name):
+    import os
+
+    folder = os.environ.get("SCREENSHOTS")
+    if not folder:
+        return
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 740})
+        page.screenshot(path=f"{folder}/{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 360, "height": 740})
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_steps_fit_a_phone_and_lead_to_a_submitted_application(phone, live_server, applicant, tmp_path):
+    from tests.kit import assert_fits_the_screen, browser_log_in
+
+    applicant.preferred_language = "en"
+    applicant.save(update_fields=["preferred_language"])
+    browser_log_in(phone, live_server, applicant)
+    phone.goto(live_server.url + reverse("visitors:apply"))
+    assert_fits_the_screen(phone)
+    shoot(phone, "start")
+    phone.locator("[data-testid=start]").click()
+    start, end = stay_dates()
+    typed = {
+        1: {"full_name": "Emily Carter", "phone": "+1 617 555 0100"},
+        2: {"wanted_start": start.isoformat(), "wanted_end": end.isoformat()},
+        3: {"institution": "Boston Medical Center", "program": "Family medicine", "licence_number": "MA-123456"},
+        4: {"motivation": "Rural primary care in Spanish."},
+        5: {"emergency_contact_name": "John Carter", "emergency_contact_phone": "+1 617 555 0101",
+            "emergency_contact_relation": "Father"},
+    }
+    chosen = {1: {"country": "US"}, 2: {"category": "resident"}, 3: {"training_level": "pgy2", "licence_country": "US"},
+              4: {"spanish_self_assessment": "B2"}, 5: {}}
+    for number in range(1, 6):
+        assert phone.locator("[data-testid=application-step]").get_attribute("data-step") == str(number)
+        for name, value in chosen[number].items():
+            phone.locator(f"select[name={name}]").select_option(value)
+        for name, value in typed[number].items():
+            phone.locator(f"[name={name}]").fill(value)
+        assert_fits_the_screen(phone)
+        shoot(phone, f"step-{number}")
+        phone.locator("[data-testid=step-save]").click()
+    # Documents: the CV and the licence, by their content.
+    for kind in ("cv", "licence"):
+        phone.locator("select[name=kind]").select_option(kind)
+        path = tmp_path / f"{kind}.pdf"
+        path.write_bytes(PDF)
+        phone.locator("input[name=upload]").set_input_files(str(path))
+        phone.locator("[data-testid=upload]").click()
+    assert phone.locator("[data-testid=document-link]").count() == 2
+    assert_fits_the_screen(phone)
+    shoot(phone, "step-6")
+    phone.locator("[data-testid=step-save]").click()
+    assert phone.locator("[data-testid=ready]").is_visible()
+    assert_fits_the_screen(phone)
+    shoot(phone, "step-7")
+    phone.locator("[data-testid=submit]").click()
+    assert phone.locator("[data-testid=state]").inner_text() == "Submitted"
+    assert_fits_the_screen(phone)
+    shoot(phone, "status-submitted")
+    assert Application.objects.get(applicant=applicant).state == State.SUBMITTED
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_status_page_of_a_confirmed_placement_fits_a_phone(phone, live_server, applicant, clinic_a, pasante_a):
+    from tests.kit import assert_fits_the_screen, browser_log_in
+
+    application_in(applicant, State.PLACEMENT_CONFIRMED, clinic=clinic_a, pasante=pasante_a.staff)
+    services.orientation_pack_upload(title="Visitor guide", upload=pdf_upload("guide.pdf"), by=None)
+    applicant.preferred_language = "en"
+    applicant.save(update_fields=["preferred_language"])
+    browser_log_in(phone, live_server, applicant)
+    phone.goto(live_server.url + STATUS_URL)
+    assert phone.locator("[data-testid=placement-clinic]").inner_text() == "Clínica Capitán"
+    assert phone.locator("[data-testid=pickup-driver]").is_visible()
+    assert_fits_the_screen(phone)
+    shoot(phone, "status-confirmed")
