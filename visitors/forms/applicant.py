@@ -161,12 +161,17 @@ class DocumentUploadForm(forms.Form):
                              error_messages=UNKNOWN_CHOICE)
     upload = forms.FileField(
         label=pgettext_lazy("visitor applicant", "File"),
-        help_text=_("PDF, JPEG or PNG, up to %(mb)d MB.") % {"mb": MAX_DOCUMENT_BYTES // (1024 * 1024)},
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
         error_messages={"required": _("Choose the file to upload."),
                         "empty": _("The file is empty."),
                         "invalid": _("Choose the file to upload.")},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Here, not on the field: formatted in the language of the request, not of the first import.
+        self.fields["upload"].help_text = _("PDF, JPEG or PNG, up to %(mb)d MB.") % {
+            "mb": MAX_DOCUMENT_BYTES // (1024 * 1024)}
 
 
 class SlotChoiceForm(forms.Form):

@@ -9,13 +9,15 @@ them); the other roles get 403 on the applicant's pages. Thin: parse, authorise,
 render. A service's ValidationError is shown (on the form, or as messages) and nothing is written.
 """
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -316,8 +318,8 @@ def _review_context(application) -> dict:
             value = getattr(application, name)
             if field.choices and value:
                 value = getattr(application, f"get_{name}_display")()
-            elif name in ("country", "licence_country"):
-                value = value.name if value else ""
+            elif isinstance(value, date):
+                value = formats.date_format(value, "SHORT_DATE_FORMAT")
             rows.append({"label": field.verbose_name, "value": value})
         sections.append({"number": number, "title": title, "url": _step_url(application, number), "rows": rows})
     return {"missing": missing, "documents": _current_documents(application), "sections": sections}
