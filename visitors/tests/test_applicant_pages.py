@@ -634,3 +634,45 @@ def test_the_status_page_of_a_confirmed_placement_fits_a_phone(phone, live_serve
     assert phone.locator("[data-testid=pickup-driver]").is_visible()
     assert_fits_the_screen(phone)
     shoot(phone, "status-confirmed")
+    for name in ("flight", "withdraw"):
+        phone.goto(live_server.url + url(name, application_of(applicant)))
+        assert_fits_the_screen(phone)
+        shoot(phone, name)
+
+
+def application_of(applicant):
+    return Application.objects.filter(applicant=applicant).latest("created_at")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_the_applicant_picks_a_slot_and_later_answers_the_exit_survey(phone, live_server, applicant,
+                                                                                 clinic_a, pasante_a):
+    from tests.kit import assert_fits_the_screen, browser_log_in
+
+    applicant.preferred_language = "es"
+    applicant.save(update_fields=["preferred_language"])
+    first = application_in(applicant, State.SUBMITTED)
+    services.interview_slots_offer(application=first, by=None, starts=[
+        timezone.now() + timedelta(days=days, hours=2) for days in (2, 3, 5)])
+    browser_log_in(phone, live_server, applicant)
+    phone.goto(live_server.url + STATUS_URL)
+    assert_fits_the_screen(phone)
+    shoot(phone, "status-slots-es")
+    phone.locator("[data-testid=slot-form] input[type=radio]").nth(1).check()
+    phone.locator("[data-testid=slot-form] [data-testid=next-button]").click()
+    phone.wait_for_selector("[data-state=interview_scheduled]")
+    first.refresh_from_db()
+    assert first.state == State.INTERVIEW_SCHEDULED
+
+    services.application_withdraw(application=first, reason="Otra fecha.", by=applicant)
+    stay = application_in(applicant, State.IN_COMMUNITY, clinic=clinic_a, pasante=pasante_a.staff)
+    phone.goto(live_server.url + url("exit-survey", stay))
+    assert_fits_the_screen(phone)
+    for name, value in {"mentorship": 5, "clinical": 4, "community": 5, "host_family": 4, "logistics": 3}.items():
+        phone.locator(f"input[name={name}][value='{value}']").check()
+    phone.locator("[name=best]").fill("La pasante y la comunidad.")
+    shoot(phone, "exit-survey-es")
+    phone.locator("[data-testid=exit-survey-submit]").click()
+    phone.wait_for_selector("[data-testid=status-page]")
+    assert ExitSurvey.objects.get(application=stay).logistics == 3
