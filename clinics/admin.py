@@ -169,7 +169,7 @@ class HostPaymentAdmin(AdminRoleMixin, RecordedByMixin, admin.ModelAdmin):
     list_filter = ["paid_on"]
     date_hierarchy = "paid_on"
     autocomplete_fields = ["family"]
-    raw_id_fields = ["stays"]
+    # The stays it covers are set on the family's pages (a model of their own, audited), not here.
     # The receipt is uploaded through the family's page, where its content is checked.
     readonly_fields = ["recorded_by", "receipt", "excess"]
 

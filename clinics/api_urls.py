@@ -10,5 +10,9 @@ router.register("clinics", api.ClinicViewSet, basename="clinic")
 router.register("staff", api.StaffViewSet, basename="staff")
 router.register("assignments", api.AssignmentViewSet, basename="assignment")
 router.register("patients", api.PatientViewSet, basename="patient")
+router.register("cohorts", api.CohortViewSet, basename="cohort")
+router.register("host-families", api.HostFamilyViewSet, basename="host-family")
+router.register("host-stays", api.HostStayViewSet, basename="host-stay")
+router.register("host-payments", api.HostPaymentViewSet, basename="host-payment")
 
 urlpatterns = router.urls

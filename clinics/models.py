@@ -383,6 +383,10 @@ class HostStay(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Set by ``services.host_family_stay_cancel``: the guest did not come (or the stay was recorded by
+    # mistake). A cancelled stay is owed nothing and takes no room; it stays in the family's history.
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("host stay")
@@ -419,7 +423,14 @@ class HostStay(models.Model):
 
     @property
     def amount_owed(self) -> Decimal:
+        """What the stay costs; nothing once it is cancelled."""
+        if self.cancelled_at is not None:
+            return Decimal("0.00")
         return self.owed_for(self.nights)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 def host_receipt_path(payment, filename: str) -> str:
@@ -444,7 +455,8 @@ class HostPayment(models.Model):
     family = models.ForeignKey(
         HostFamily, on_delete=models.PROTECT, related_name="payments", verbose_name=_("host family")
     )
-    stays = models.ManyToManyField(HostStay, blank=True, related_name="payments", verbose_name=_("stays it covers"))
+    stays = models.ManyToManyField(HostStay, blank=True, related_name="payments", verbose_name=_("stays it covers"),
+                                   through="HostPaymentStay")
     amount = models.DecimalField(
         _("amount (MXN)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -473,6 +485,27 @@ class HostPayment(models.Model):
 
     def __str__(self):
         return f"{self.family.head_of_household} · {self.amount} MXN · {self.paid_on}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class HostPaymentStay(models.Model):
+    """A stay a payment covers: the many-to-many's own table (``clinics_hostpayment_stays``, the one Django made
+    for it before), made a model so that pghistory records each stay added to or taken off a payment, with who
+    and when, in the payment's history (``selectors.host_payment_trail``)."""
+
+    payment = models.ForeignKey(HostPayment, on_delete=models.CASCADE, db_column="hostpayment_id",
+                                related_name="covered", verbose_name=_("payment"))
+    stay = models.ForeignKey(HostStay, on_delete=models.CASCADE, db_column="hoststay_id", related_name="+",
+                             verbose_name=_("stay"))
+
+    class Meta:
+        db_table = "clinics_hostpayment_stays"
+        verbose_name = _("stay a payment covers")
+        verbose_name_plural = _("stays payments cover")
+        unique_together = [("payment", "stay")]
+
+    def __str__(self):
+        return f"{self.payment_id} · {self.stay_id}"
 
 
 class SupervisionVisit(models.Model):

@@ -185,7 +185,8 @@ class HostFamilyReportForm(forms.Form):
         return data
 
 
-# Owed: every night of every stay in its month, with its meals, at the stay's rates. Paid: every payment
+# Owed: every night of every stay in its month, with its meals, at the stay's rates (a cancelled stay is
+# owed nothing). Paid: every payment
 # in the month of its date. The balance runs over all the family's months (those before the period too);
 # after each family's months comes its total over the period (its balance: the one at the period's end),
 # and last the total of all the families.
@@ -195,6 +196,7 @@ WITH owed AS (
            sum(s.rate_per_night + s.meals_per_day * s.rate_per_meal) AS owed
     FROM clinics_hoststay s
     CROSS JOIN LATERAL generate_series(s.first_night, s.last_night, interval '1 day') AS night
+    WHERE s.cancelled_at IS NULL
     GROUP BY 1, 2
 ), paid AS (
     SELECT family_id, date_trunc('month', paid_on)::date AS month, sum(amount) AS paid

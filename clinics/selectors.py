@@ -583,7 +583,8 @@ def host_family_list(user, *, search: str = "", community_id=None, active=None,
     payment) and ``balance`` (owed minus paid: above zero the coordination still owes them). One query."""
     today = today or timezone.localdate()
     zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
-    owed = (HostStay.objects.filter(family=OuterRef("pk"), first_night__lte=today).order_by()
+    owed = (HostStay.objects.filter(family=OuterRef("pk"), first_night__lte=today, cancelled_at__isnull=True)
+            .order_by()
             .values("family").annotate(total=Sum(_stay_owed_until(today))).values("total"))
     paid = (HostPayment.objects.filter(family=OuterRef("pk")).order_by()
             .values("family").annotate(total=Sum("amount")).values("total"))
@@ -636,6 +637,8 @@ def host_months(families, stays, payments) -> list[HostMonth]:
         return by_key[key]
 
     for stay in stays:
+        if stay.cancelled_at is not None:  # owed nothing; it stays in the family's list of stays
+            continue
         month = _month_of(stay.first_night)
         while month <= stay.last_night:
             first = max(stay.first_night, month)
@@ -666,8 +669,101 @@ def host_family_detail(user, pk) -> HostFamily:
     return family
 
 
+def host_stay_for(user, pk) -> HostStay:
+    """The stay, with its family, if the user may manage host families; ``HostStay.DoesNotExist`` otherwise."""
+    return (HostStay.objects.filter(family__in=host_families_visible_to(user))
+            .select_related("family__community", "guest_staff").get(pk=pk))
+
+
 def host_payment_for(user, pk) -> HostPayment:
     return HostPayment.objects.filter(family__in=host_families_visible_to(user)).select_related("family").get(pk=pk)
+
+
+HOST_PAYMENT_TRAIL_FIELDS = ("amount", "paid_on", "method", "concept", "receipt", "excess")
+
+
+def host_payment_detail(user, pk) -> HostPayment:
+    """The payment with its family, who recorded it, ``stay_list`` (the stays it covers) and ``trail``
+    (``host_payment_trail``). Five queries whatever the length of its history."""
+    payment = (HostPayment.objects.filter(family__in=host_families_visible_to(user))
+               .select_related("family__community", "recorded_by").get(pk=pk))
+    payment.stay_list = list(payment.stays.order_by("-first_night", "-pk"))
+    payment.trail = host_payment_trail(payment)
+    return payment
+
+
+def host_payment_trail(payment: HostPayment) -> list[dict]:
+    """The payment's history, newest first, in the shape of ``patient_trail`` (``at``, ``by``, ``label``,
+    ``changes``): its own events and those of the stays it covers, added or taken off
+    (``HostPaymentStay``'s events), the events of one request or transaction together, so a change of the
+    covered stays reads "stays it covers: “A” → “A; B”". Three queries: the two histories and their users."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
+
+    from .models import HostPaymentStay
+
+    own = list(payment.events.order_by("pgh_id").values(
+        "pgh_id", "pgh_label", "pgh_created_at", "pgh_context_id", "pgh_context__metadata",
+        *HOST_PAYMENT_TRAIL_FIELDS))
+    covered = list(HostPaymentStay.pgh_event_model.objects.filter(payment_id=payment.pk).order_by("pgh_id")
+                   .values("pgh_id", "pgh_label", "pgh_created_at", "pgh_context_id", "pgh_context__metadata",
+                           "stay_id", "stay__guest_name", "stay__first_night"))
+    users = get_user_model().objects.in_bulk(
+        {(e["pgh_context__metadata"] or {}).get("user") for e in (*own, *covered)} - {None})
+    stays_label = HostPayment._meta.get_field("stays").verbose_name
+
+    def stay_names(stays: dict) -> str:
+        return "; ".join(f"{name} ({first:%d/%m/%Y})"
+                         for name, first in sorted(stays.values(), key=lambda v: (v[1], v[0]))) or "—"
+
+    def shown(name, value):
+        if name == "method":
+            return str(HostPayment.Method(value).label) if value in HostPayment.Method.values else value
+        if name == "receipt":
+            return _("yes") if value else _("no")
+        if isinstance(value, date):
+            return value.strftime("%d/%m/%Y")
+        return str(value) if value not in (None, "") else "—"
+
+    # One entry per request or transaction (its audit context): each table numbers its events on its own, so
+    # entries are ordered by their moment, then by the payment's events, the stays-only changes after.
+    groups: dict = {}
+    for kind, rows in (("payment", own), ("stay", covered)):
+        for event in rows:
+            key = event["pgh_context_id"] or (kind, event["pgh_id"])
+            group = groups.setdefault(key, {"at": event["pgh_created_at"], "payment": [], "stay": [],
+                                            "by": users.get((event["pgh_context__metadata"] or {}).get("user"))})
+            group[kind].append(event)
+            group["at"] = min(group["at"], event["pgh_created_at"])
+
+    def order(group):
+        if group["payment"]:
+            return (group["at"], 0, group["payment"][0]["pgh_id"])
+        return (group["at"], 1, group["stay"][0]["pgh_id"])
+
+    trail, values, stays = [], None, {}
+    for group in sorted(groups.values(), key=order):
+        entry = {"at": group["at"], "by": group["by"], "label": "update", "changes": []}
+        for event in group["payment"]:
+            new = {name: shown(name, event[name]) for name in HOST_PAYMENT_TRAIL_FIELDS}
+            if values is None or event["pgh_label"] == "insert":
+                entry["label"] = "insert"
+            else:
+                entry["changes"] += [(HostPayment._meta.get_field(name).verbose_name, values[name], new[name])
+                                     for name in HOST_PAYMENT_TRAIL_FIELDS if values[name] != new[name]]
+            values = new
+        before = dict(stays)
+        for event in sorted(group["stay"], key=lambda e: e["pgh_id"]):
+            if event["pgh_label"] == "insert":
+                stays[event["stay_id"]] = (event["stay__guest_name"] or "?", event["stay__first_night"] or date.min)
+            else:
+                stays.pop(event["stay_id"], None)
+        if set(before) != set(stays):
+            entry["changes"].append((stays_label, stay_names(before), stay_names(stays)))
+        if entry["label"] == "insert" or entry["changes"]:
+            trail.append(entry)
+    trail.reverse()
+    return trail
 
 
 def host_family_month_rows(user, *, community=None, date_from: date | None = None,
@@ -677,10 +773,10 @@ def host_family_month_rows(user, *, community=None, date_from: date | None = Non
     if community is not None:
         families = families.filter(community=community)
     families = list(families)
-    stays = HostStay.objects.filter(family__in=[f.pk for f in families])
+    stays = HostStay.objects.filter(family__in=[f.pk for f in families], cancelled_at__isnull=True)
     payments = HostPayment.objects.filter(family__in=[f.pk for f in families])
     months = host_months(families, stays.only("family_id", "first_night", "last_night", "meals_per_day",
-                                              "rate_per_night", "rate_per_meal"),
+                                              "rate_per_night", "rate_per_meal", "cancelled_at"),
                          payments.only("family_id", "paid_on", "amount"))
     if date_from:
         months = [m for m in months if m.month >= _month_of(date_from)]
@@ -933,30 +1029,50 @@ def patient_trail(patient: Patient) -> list[dict]:
     """The record's audit trail, newest first: ``{"at", "by", "label", "changes": [(field label, old, new)]}``
     for its registration and every change since, read from its pghistory events. Who: the user the request
     recorded in the event's context (None for a command or the shell). Values as the pages show them (a
-    clinic by name, a date as dd/mm/yyyy). Five queries: events, then users, clinics, communities and
-    patients named in them, each in one go."""
+    clinic by name, a date as dd/mm/yyyy). A record merged into this one is an entry of its own, labelled
+    ``merge``, with ``merged_name`` and ``merged_pk`` (the changes this record took from it, its CURP or phone,
+    are that entry's). Five queries: events (this record's, and those of the records merged into it), then
+    users, clinics, communities and patients named in them, each in one go."""
     from django.contrib.auth import get_user_model
 
     from .models import Community
 
-    events = list(
-        patient.events.order_by("pgh_id").values("pgh_label", "pgh_created_at", "pgh_context__metadata",
-                                                 *[f"{name}_id" if name in _PATIENT_TRAIL_FKS else name
-                                                   for name in PATIENT_TRAIL_FIELDS])
+    rows = list(
+        patient.events.model.objects
+        .filter(Q(pgh_obj_id=patient.pk) | Q(merged_into_id=patient.pk, pgh_label="update"))
+        .order_by("pgh_id")
+        .values("pgh_obj_id", "pgh_label", "pgh_created_at", "pgh_context__metadata",
+                *[f"{name}_id" if name in _PATIENT_TRAIL_FKS else name for name in PATIENT_TRAIL_FIELDS])
     )
+    events = [row for row in rows if row["pgh_obj_id"] == patient.pk]
+    # The first event of each other record that names this one as its survivor: the merge.
+    merges, seen = set(), set()
+    for index, row in enumerate(rows):
+        if row["pgh_obj_id"] != patient.pk and row["pgh_obj_id"] not in seen:
+            seen.add(row["pgh_obj_id"])
+            merges.add(index)
     ids = {name: set() for name in ("user", *_PATIENT_TRAIL_FKS)}
     for event in events:
-        ids["user"].add((event["pgh_context__metadata"] or {}).get("user"))
         for name in _PATIENT_TRAIL_FKS:
             ids[name].add(event[f"{name}_id"])
+    for event in (*events, *(rows[index] for index in merges)):
+        ids["user"].add((event["pgh_context__metadata"] or {}).get("user"))
     named = {
         "user": get_user_model().objects.in_bulk(ids["user"] - {None}),
         "clinic": Clinic.objects.in_bulk(ids["clinic"] - {None}),
         "community": Community.objects.in_bulk(ids["community"] - {None}),
         "merged_into": Patient.objects.in_bulk(ids["merged_into"] - {None}),
     }
-    trail, previous = [], None
-    for event in events:
+    trail, previous, merge = [], None, None
+    for index, event in enumerate(rows):
+        by = named["user"].get((event["pgh_context__metadata"] or {}).get("user"))
+        if index in merges:
+            merge = {"at": event["pgh_created_at"], "label": "merge", "changes": [], "by": by,
+                     "merged_pk": event["pgh_obj_id"], "merged_name": f"{event['given_names']} {event['family_names']}"}
+            trail.append(merge)
+            continue
+        if event["pgh_obj_id"] != patient.pk:
+            continue
         values = {name: _trail_value(name, event, named) for name in PATIENT_TRAIL_FIELDS}
         if previous is None:
             changes = []
@@ -964,10 +1080,14 @@ def patient_trail(patient: Patient) -> list[dict]:
             changes = [(Patient._meta.get_field(name).verbose_name, previous[name], values[name])
                        for name in PATIENT_TRAIL_FIELDS if values[name] != previous[name]]
         previous = values
+        if merge is not None and event["pgh_label"] == "update" and event["pgh_created_at"] == merge["at"]:
+            # Saved right after the merged record, in the merge's transaction: what this record took from it.
+            merge["changes"], merge = changes, None
+            continue
+        merge = None
         if event["pgh_label"] == "update" and not changes:
             continue
-        trail.append({"at": event["pgh_created_at"], "label": event["pgh_label"], "changes": changes,
-                      "by": named["user"].get((event["pgh_context__metadata"] or {}).get("user"))})
+        trail.append({"at": event["pgh_created_at"], "label": event["pgh_label"], "changes": changes, "by": by})
     trail.reverse()
     return trail
 

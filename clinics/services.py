@@ -84,6 +84,30 @@ def cohort_create(*, name: str, start_date: date, end_date: date) -> Cohort:
 
 
 @transaction.atomic
+def cohort_update(*, cohort: Cohort, name: str, start_date: date, end_date: date, by=None) -> Cohort:
+    """Rename a cohort or move its dates. Its pasantes' posts are never moved silently: dates that would leave
+    one of them outside the cohort's year (a post starting before the new start or ending after the new end,
+    or with no end) are refused, naming them, so the coordinator ends or moves those posts first. A longer
+    year is allowed and leaves the posts as they are (each was given its own end)."""
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    cohort.name, cohort.start_date, cohort.end_date = " ".join(name.split()), start_date, end_date
+    cohort.full_clean()
+    outside = list(
+        Assignment.objects.filter(staff__cohort=cohort, role=Assignment.Role.PASANTE)
+        .filter(Q(start_date__lt=start_date) | Q(end_date__isnull=True) | Q(end_date__gt=end_date))
+        .select_related("staff", "clinic").order_by("staff__full_name", "start_date")[:4]
+    )
+    if outside:
+        names = ", ".join(f"{post.staff.full_name} ({post.clinic.name})" for post in outside[:3])
+        if len(outside) > 3:
+            names += ", …"
+        raise ValidationError(_("These dates would leave posts of this cohort's pasantes outside its year: "
+                                "%(posts)s. End or move those posts first.") % {"posts": names},
+                              code="cohort_posts_outside")
+    return validate_and_save(cohort)
+
+
+@transaction.atomic
 def staff_create(
     *,
     full_name: str,
@@ -144,13 +168,7 @@ def _refuse_if_pasante_placed(*, staff: Staff, start_date: date, end_date: date 
     placed = overlapping.first()
     if placed is None:
         return
-    names = {"person": staff.full_name, "clinic": placed.clinic.name, "start": placed.start_date.strftime("%d/%m/%Y")}
-    if placed.end_date is None:
-        message = _("%(person)s is already at %(clinic)s from %(start)s, with no end date.") % names
-    else:
-        message = _("%(person)s is already at %(clinic)s from %(start)s to %(end)s.") % {
-            **names, "end": placed.end_date.strftime("%d/%m/%Y")}
-    raise ValidationError({"staff": message})
+    raise ValidationError({"staff": _pasante_placed_message(staff, placed)})
 
 
 @transaction.atomic
@@ -315,7 +333,7 @@ def host_family_update(
     if rooms < family.rooms:
         # Fewer rooms than guests on a night still to come would break the rule the stays were recorded under.
         today = timezone.localdate()
-        coming = list(family.stays.filter(last_night__gte=today))
+        coming = list(family.stays.filter(last_night__gte=today, cancelled_at__isnull=True))
         last = max((stay.last_night for stay in coming), default=today)
         if _most_guests_at_once(coming, today, last) > rooms:
             raise ValidationError({"rooms": _("More guests than that are booked on some night still to come: "
@@ -383,19 +401,75 @@ def host_family_stay_create(
                     guest_name=" ".join(guest_name.split()), first_night=first_night, last_night=last_night,
                     meals_per_day=meals_per_day, rate_per_night=family.rate_per_night,
                     rate_per_meal=family.rate_per_meal, recorded_by=by)
+    _check_stay_fits(family=family, guest_staff=guest_staff, first_night=first_night, last_night=last_night)
+    return validate_and_save(stay)
+
+
+def _check_stay_fits(*, family: HostFamily, guest_staff: Staff | None, first_night: date, last_night: date,
+                     stay: HostStay | None = None) -> None:
+    """The rules a stay's nights follow, for a new stay or ``stay`` changed: the last night not before the
+    first, the pasante in one place at a time, never more guests than rooms. Cancelled stays take no room;
+    ``stay`` itself is not counted against its new nights. The family's row is locked by the caller."""
     if last_night < first_night:
         raise ValidationError({"last_night": _("The last night cannot be before the first.")})
-    overlapping = list(family.stays.filter(first_night__lte=last_night, last_night__gte=first_night))
-    if guest_staff is not None and HostStay.objects.filter(
-            guest_staff=guest_staff, first_night__lte=last_night, last_night__gte=first_night).exists():
+    others = HostStay.objects.filter(first_night__lte=last_night, last_night__gte=first_night,
+                                     cancelled_at__isnull=True)
+    if stay is not None:
+        others = others.exclude(pk=stay.pk)
+    if guest_staff is not None and others.filter(guest_staff=guest_staff).exists():
         raise ValidationError({"guest_staff": _("%(person)s already has a stay during those nights.") % {
             "person": guest_staff.full_name}})
-    if _most_guests_at_once(overlapping, first_night, last_night) + 1 > family.rooms:
+    if _most_guests_at_once(list(others.filter(family=family)), first_night, last_night) + 1 > family.rooms:
         raise ValidationError({"first_night": ngettext(
             "The family has %(rooms)d room and it is taken on some of those nights.",
             "The family has %(rooms)d rooms and they are all taken on some of those nights.",
             family.rooms) % {"rooms": family.rooms}})
-    return validate_and_save(stay)
+
+
+def _stay_locked(stay: HostStay) -> tuple[HostFamily, HostStay]:
+    """The stay's family locked first (as ``host_family_stay_create`` locks it: rooms are counted under that
+    lock), then the stay itself, read afresh."""
+    family = HostFamily.objects.select_for_update().select_related("community").get(pk=stay.family_id)
+    stay = HostStay.objects.select_for_update(of=("self",)).select_related("guest_staff").get(pk=stay.pk)
+    stay.family = family
+    return family, stay
+
+
+@transaction.atomic
+def host_family_stay_update(*, stay: HostStay, first_night: date, last_night: date, meals_per_day: int,
+                            by=None) -> HostStay:
+    """Change a stay's nights or meals, under the same rules as recording it (rooms, the pasante in one
+    place at a time, the last night not before the first). The rates stay those the stay was agreed at.
+    A cancelled stay is not changed, and an inactive family takes no night it did not already have.
+    The history records the change and who made it."""
+    with _audited_as(by):
+        family, stay = _stay_locked(stay)
+        if stay.cancelled_at is not None:
+            raise ValidationError(_("This stay was cancelled; record a new one instead."), code=ILLEGAL_TRANSITION)
+        if not family.active and (first_night < stay.first_night or last_night > stay.last_night):
+            raise ValidationError({"family": _("This family no longer hosts guests: the stay can be shortened, "
+                                               "not lengthened.")})
+        _check_stay_fits(family=family, guest_staff=stay.guest_staff, first_night=first_night,
+                         last_night=last_night, stay=stay)
+        stay.first_night, stay.last_night, stay.meals_per_day = first_night, last_night, meals_per_day
+        return validate_and_save(stay, update_fields=["first_night", "last_night", "meals_per_day"])
+
+
+@transaction.atomic
+def host_family_stay_cancel(*, stay: HostStay, reason: str, by=None) -> HostStay:
+    """Cancel a stay (the guest did not come, or it was recorded by mistake): from now on it is owed
+    nothing and takes no room, and it stays in the family's history with when and why. A payment that
+    covered it stays too: the family's balance shows what was paid ahead."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": _("Say why the stay is cancelled.")})
+    with _audited_as(by):
+        _family, stay = _stay_locked(stay)
+        if stay.cancelled_at is not None:
+            raise ValidationError(_("This stay is already cancelled."), code=ILLEGAL_TRANSITION)
+        stay.cancelled_at = timezone.now()
+        stay.cancel_reason = reason[:200]
+        return validate_and_save(stay, update_fields=["cancelled_at", "cancel_reason"])
 
 
 def host_receipt_check(receipt) -> str:
@@ -409,17 +483,50 @@ def host_receipt_check(receipt) -> str:
     raise ValidationError({"receipt": _("The receipt must be a photo (JPEG or PNG) or a PDF.")})
 
 
-def host_family_owed_and_paid(family: HostFamily, *, stays=None) -> tuple[Decimal, Decimal]:
+def host_family_owed_and_paid(family: HostFamily, *, stays=None, excluding: HostPayment | None = None
+                              ) -> tuple[Decimal, Decimal]:
     """What ``stays`` (all the family's stays by default) cost in total, and what has been paid for them:
-    the payments that cover one of them, or, for all the stays, every payment to the family."""
+    the payments that cover one of them, or, for all the stays, every payment to the family (but
+    ``excluding``, the payment being changed). Cancelled stays cost nothing."""
+    payments = HostPayment.objects.all() if excluding is None else HostPayment.objects.exclude(pk=excluding.pk)
     if stays is None:
-        owed = sum((stay.amount_owed for stay in family.stays.all()), Decimal("0"))
-        paid = family.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+        owed = sum((stay.amount_owed for stay in family.stays.filter(cancelled_at__isnull=True)), Decimal("0"))
+        paid = payments.filter(family=family).aggregate(total=Sum("amount"))["total"] or Decimal("0")
     else:
         owed = sum((stay.amount_owed for stay in stays), Decimal("0"))
-        paid = (HostPayment.objects.filter(stays__in=stays).distinct()
+        paid = (payments.filter(stays__in=stays).distinct()
                 .aggregate(total=Sum("amount"))["total"] or Decimal("0"))
     return owed, paid
+
+
+def _payment_checked(*, family: HostFamily, amount, paid_on: date, stays, covered=frozenset()):
+    """The amount in pesos and the stays read again under the family's lock (a stay is cancelled under it
+    too: what the form saw may be stale), or a ValidationError. ``covered``: the ids of the stays the
+    payment already covers, which it may keep when they have been cancelled since."""
+    amount = _money(amount)
+    if amount <= 0:
+        raise ValidationError({"amount": _("The amount must be more than zero.")})
+    if paid_on and paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("The payment date cannot be in the future.")})
+    asked = {stay.pk for stay in stays}
+    stays = list(HostStay.objects.filter(pk__in=asked)) if asked else []
+    if len(stays) != len(asked) or any(stay.family_id != family.pk for stay in stays):
+        raise ValidationError({"stays": _("This stay belongs to another family.")})
+    if any(stay.cancelled_at is not None and stay.pk not in covered for stay in stays):
+        raise ValidationError({"stays": _("This stay was cancelled: nothing is owed for it.")})
+    return amount, stays
+
+
+def _receipt_attach(payment: HostPayment, receipt, save) -> None:
+    extension = host_receipt_check(receipt) if receipt else None
+    if extension:
+        payment.receipt.save(f"receipt.{extension}", receipt, save=False)
+    try:
+        save()
+    except ValidationError:
+        if extension:  # refused: the file written a moment ago belongs to nothing
+            payment.receipt.storage.delete(payment.receipt.name)
+        raise
 
 
 @transaction.atomic
@@ -438,39 +545,51 @@ def host_family_payment_create(
 
     A payment above what is owed is allowed (an advance, a tip agreed with the family) and its ``excess`` is
     kept, which the family's page shows: owed and paid are those of the stays it covers, or of all the
-    family's stays when it names none.
+    family's stays when it names none. The stays it covers are in its history (``HostPaymentStay``).
     """
-    family = HostFamily.objects.select_for_update().get(pk=family.pk)
-    amount = _money(amount)
-    if amount <= 0:
-        raise ValidationError({"amount": _("The amount must be more than zero.")})
-    if paid_on and paid_on > timezone.localdate():
-        raise ValidationError({"paid_on": _("The payment date cannot be in the future.")})
-    stays = list(stays)
-    if any(stay.family_id != family.pk for stay in stays):
-        raise ValidationError({"stays": _("This stay belongs to another family.")})
-    payment = HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(), method=method,
-                          recorded_by=by)
-    extension = host_receipt_check(receipt) if receipt else None
-    owed, paid = host_family_owed_and_paid(family, stays=stays or None)
-    payment.excess = max(Decimal("0"), paid + amount - owed)
-    if extension:
-        payment.receipt.save(f"receipt.{extension}", receipt, save=False)
-    try:
-        validate_and_save(payment)
-    except ValidationError:
-        if extension:  # refused: the file written a moment ago belongs to nothing
-            payment.receipt.storage.delete(payment.receipt.name)
-        raise
-    if stays:
-        payment.stays.set(stays)
-    return payment
-def host_payment_record(*, family: HostFamily, amount, paid_on: date, concept: str, stay: HostStay | None = None,
-                        by=None) -> HostPayment:
-    if stay is not None and stay.family_id != family.pk:
-        raise ValidationError({"stay": _("This stay belongs to another family.")})
-    return validate_and_save(HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(),
-                                         stay=stay, recorded_by=by))
+    with _audited_as(by):
+        family = HostFamily.objects.select_for_update().get(pk=family.pk)
+        amount, stays = _payment_checked(family=family, amount=amount, paid_on=paid_on, stays=stays)
+        payment = HostPayment(family=family, amount=amount, paid_on=paid_on, concept=concept.strip(),
+                              method=method, recorded_by=by)
+        owed, paid = host_family_owed_and_paid(family, stays=stays or None)
+        payment.excess = max(Decimal("0"), paid + amount - owed)
+        _receipt_attach(payment, receipt, lambda: validate_and_save(payment))
+        if stays:
+            payment.stays.set(stays)
+        return payment
+
+
+@transaction.atomic
+def host_family_payment_update(
+    *,
+    payment: HostPayment,
+    amount,
+    paid_on: date,
+    concept: str,
+    method: str,
+    stays=(),
+    receipt=None,
+    by=None,
+) -> HostPayment:
+    """Correct a payment: its amount, date, method, concept, the stays it covers, and its receipt when a new
+    one is given (the old file stays, as the history's). ``excess`` is weighed again, against the other
+    payments. Each stay added or taken off is recorded in its history with who and when."""
+    with _audited_as(by):
+        family = HostFamily.objects.select_for_update().get(pk=payment.family_id)
+        payment = HostPayment.objects.select_for_update().get(pk=payment.pk)
+        covered = set(payment.stays.values_list("pk", flat=True))
+        amount, stays = _payment_checked(family=family, amount=amount, paid_on=paid_on, stays=stays,
+                                         covered=covered)
+        payment.amount, payment.paid_on, payment.method = amount, paid_on, method
+        payment.concept = concept.strip()
+        owed, paid = host_family_owed_and_paid(family, stays=stays or None, excluding=payment)
+        payment.excess = max(Decimal("0"), paid + amount - owed)
+        _receipt_attach(payment, receipt, lambda: validate_and_save(
+            payment, update_fields=["amount", "paid_on", "method", "concept", "excess", "receipt"]))
+        if {stay.pk for stay in stays} != covered:
+            payment.stays.set(stays)
+        return payment
 
 
 # --- People and accounts (people10) ------------------------------------------------------------------------
@@ -703,6 +822,7 @@ def community_create(*, by=None, **fields) -> Community:
     """Add a community. ``fields`` are those of ``COMMUNITY_FIELDS``; a community that accepts visitors says
     since when and how it agreed (``Community.clean``)."""
     community = Community()
+    fields.setdefault("visitors_agreement_kind", "")  # its db_default is no value for clean() to check
     _community_fill(community, fields)
     return validate_and_save(community)
 
@@ -776,15 +896,36 @@ class PlacementRefused(ValidationError):
             len(rows)) % {"count": len(rows)})
 
 
+def _pasante_placed_message(staff: Staff, placed) -> str:
+    """Where a pasante already is (``placed``: an Assignment or anything with clinic, start and end dates)."""
+    names = {"person": staff.full_name, "clinic": placed.clinic.name, "start": placed.start_date.strftime("%d/%m/%Y")}
+    if placed.end_date is None:
+        return _("%(person)s is already at %(clinic)s from %(start)s, with no end date.") % names
+    return _("%(person)s is already at %(clinic)s from %(start)s to %(end)s.") % {
+        **names, "end": placed.end_date.strftime("%d/%m/%Y")}
+
+
 @transaction.atomic
 def cohort_place(*, cohort: Cohort, choices: dict[int, int], by=None) -> list[Assignment]:
     """Place a cohort's pasantes in one go: ``choices`` maps a clinic id to the id of the pasante chosen for
-    it. Each pasante fills the clinic's first gap in the cohort's year (``cohort_placement``), through
-    ``assignment_create`` and its rules and messages. Every row is tried, so each refusal is known; if any
-    row is refused, ``PlacementRefused`` says why per clinic and nothing is saved."""
+    it. Each pasante fills the clinic's first gap in the cohort's year (``cohort_placement``), under
+    ``assignment_create``'s rules and messages. Every row is checked, so each refusal is known; if any row is
+    refused, ``PlacementRefused`` says why per clinic and nothing is saved.
+
+    A fixed number of queries whatever the number of rows: the clinics with their posts, the people, their
+    pasante posts of the year, then every assignment in one insert. Should a concurrent writer take a post
+    between the checks and the insert (the exclusion constraints say so), the rows are tried again one by one
+    through ``assignment_create``, which names the row that can no longer be placed."""
     clinics = {clinic.pk: clinic for clinic in cohort_placement(cohort).clinics}
     people = Staff.objects.select_related("cohort").in_bulk(list(choices.values()))
-    created, refused = [], {}
+    # The chosen pasantes' posts over the cohort's year (a gap lies within it), first ones first.
+    posts: dict[int, list] = {}
+    for post in (Assignment.objects.filter(staff__in=list(people), role=Assignment.Role.PASANTE,
+                                           start_date__lte=cohort.end_date)
+                 .filter(Q(end_date__isnull=True) | Q(end_date__gte=cohort.start_date))
+                 .select_related("clinic").order_by("start_date", "pk")):
+        posts.setdefault(post.staff_id, []).append(post)
+    planned, refused = [], {}
     for clinic_id, staff_id in choices.items():
         clinic, staff = clinics.get(clinic_id), people.get(staff_id)
         if clinic is None:
@@ -796,13 +937,48 @@ def cohort_place(*, cohort: Cohort, choices: dict[int, int], by=None) -> list[As
         elif staff.cohort_id != cohort.pk or staff.cadre != Cadre.PASANTE:
             refused[clinic_id] = [_("%(person)s is not a pasante of this cohort.") % {"person": staff.full_name}]
         else:
-            gap = clinic.placement_gap
             try:
-                created.append(assignment_create(staff=staff, clinic=clinic, role=Assignment.Role.PASANTE,
-                                                 start_date=gap.start, end_date=gap.end, end_with_cohort=False,
-                                                 by=by))
+                _check_assignment_fits(staff=staff, clinic=clinic, role=Assignment.Role.PASANTE)
             except ValidationError as exc:
                 refused[clinic_id] = exc.messages
+                continue
+            gap = clinic.placement_gap
+            placed = next((p for p in posts.get(staff.pk, ())
+                           if p.start_date <= gap.end and (p.end_date is None or p.end_date >= gap.start)), None)
+            if placed is not None:
+                refused[clinic_id] = [_pasante_placed_message(staff, placed)]
+                continue
+            assignment = Assignment(staff=staff, clinic=clinic, role=Assignment.Role.PASANTE, start_date=gap.start,
+                                    end_date=gap.end, created_by=by)
+            try:
+                # The people and the clinic are those just read: only the values and the rule of the dates.
+                assignment.clean_fields(exclude=["staff", "clinic", "created_by"])
+                assignment.clean()
+            except ValidationError as exc:
+                refused[clinic_id] = exc.messages
+                continue
+            # The rows after this one see this pasante as placed, as they would in the database.
+            posts.setdefault(staff.pk, []).append(assignment)
+            posts[staff.pk].sort(key=lambda p: p.start_date)
+            planned.append(assignment)
+    if refused:
+        raise PlacementRefused(refused)
+    try:
+        with transaction.atomic():
+            return Assignment.objects.bulk_create(planned)
+    except IntegrityError:
+        return _cohort_place_one_by_one(cohort=cohort, choices=choices, clinics=clinics, people=people, by=by)
+
+
+def _cohort_place_one_by_one(*, cohort, choices, clinics, people, by) -> list[Assignment]:
+    created, refused = [], {}
+    for clinic_id, staff_id in choices.items():
+        clinic, gap = clinics[clinic_id], clinics[clinic_id].placement_gap
+        try:
+            created.append(assignment_create(staff=people[staff_id], clinic=clinic, role=Assignment.Role.PASANTE,
+                                             start_date=gap.start, end_date=gap.end, end_with_cohort=False, by=by))
+        except ValidationError as exc:
+            refused[clinic_id] = exc.messages
     if refused:
         raise PlacementRefused(refused)
     return created

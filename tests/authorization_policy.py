@@ -201,13 +201,16 @@ API_DETAIL = expect(OK, pasante_b=NOTFOUND, **cells(NO_ROLE, DENIED))
 API_MANAGE = expect(FORBIDDEN, coordinator=INVALID, admin_user=INVALID, pasante_b=DENIED, **cells(NO_ROLE, DENIED))
 API_PATIENT_LIST = expect(OK, **cells(("pharmacy", "visitor_program", *NO_ROLE), EMPTY_OR_FORBIDDEN))
 API_PATIENT_CREATE = expect(INVALID, **cells(("pharmacy", "visitor_program", *NO_ROLE), FORBIDDEN))
+API_NETWORK_CREATE = expect(FORBIDDEN, coordinator=INVALID, admin_user=INVALID)
 API = {
-    "api:community-list": get(API_LIST, hides=("pasante_b",), note="scoped like the clinics in them"),
+    "api:community-list": Row(checks={"GET": API_LIST, "POST": API_NETWORK_CREATE}, hides=("pasante_b",),
+                              note="scoped like the clinics in them; adding one is for coordinators and admins"),
     "api:community-detail": get(API_DETAIL, obj="community"),
-    "api:clinic-list": get(API_LIST, hides=("pasante_b",)),
+    "api:clinic-list": Row(checks={"GET": API_LIST, "POST": API_NETWORK_CREATE}, hides=("pasante_b",),
+                           note="PUT/PATCH on a clinic, a community, a person: coordinators and admins (test_api_i10)"),
     "api:clinic-detail": get(API_DETAIL, obj="clinic"),
     "api:clinic-coverage": get(API_DETAIL, obj="clinic"),
-    "api:staff-list": get(API_LIST, hides=("pasante_b",)),
+    "api:staff-list": Row(checks={"GET": API_LIST, "POST": API_NETWORK_CREATE}, hides=("pasante_b",)),
     "api:staff-detail": get(API_DETAIL, obj="staff"),
     "api:assignment-list": Row(
         checks={"GET": API_LIST, "POST": expect(FORBIDDEN, coordinator=INVALID, admin_user=INVALID)},
@@ -450,6 +453,57 @@ PATIENTS10 = {
     ),
 }
 
+# --- clinics, the rest of issue 10 (i10): a stay edited or cancelled, a cohort edited, the coordination API ----
+CLINICS_I10 = {
+    "clinics:host-stay-edit": Row(checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE}, obj="host_stay",
+                                  note="an empty POST shows the form again with its errors and writes nothing"),
+    "clinics:host-payment-detail": get(HOST_FAMILY_PAGE, obj="host_payment",
+                                       note="the payment with its history, the stays it covers included"),
+    "clinics:host-payment-edit": Row(checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE}, obj="host_payment",
+                                     note="an empty POST shows the form again with its errors and writes nothing"),
+    "clinics:cohort-edit": Row(checks=MANAGERS_WRITE, obj="cohort",
+                               note="an empty POST shows the form again with its errors and writes nothing"),
+    "clinics:host-stay-cancel": Row(checks={"GET": expect(NOT_ALLOWED),
+                                            "POST": HOST_FAMILY_PAGE}, obj="host_stay",
+                                    note="POST only; without a reason the page asks for one and cancels nothing"),
+}
+
+API_HOSTS = expect(FORBIDDEN, coordinator=OK, visitor_program=OK, admin_user=OK)
+API_HOSTS_WRITE = expect(FORBIDDEN, coordinator=INVALID, visitor_program=INVALID, admin_user=INVALID)
+API_MANAGERS = expect(FORBIDDEN, coordinator=OK, admin_user=OK)
+API_I10 = {
+    "api:clinic-deactivate": post(API_MANAGE, obj="clinic", note="clinic A has posts: refused (400)"),
+    "api:clinic-reactivate": post(API_MANAGE, obj="clinic", note="clinic A is active: refused (400)"),
+    "api:staff-deactivate": post(API_MANAGE, obj="staff", note="the last day is required: empty, nothing changes"),
+    "api:staff-invite": post(API_MANAGE, obj="staff", note="the roles are required: an empty body sends nothing"),
+    "api:patient-merge": post(
+        expect(FORBIDDEN, coordinator=INVALID, admin_user=INVALID), obj="patient",
+        note="merging is a coordinator's decision; PUT/PATCH corrects a record as the page does (test_api_i10)",
+    ),
+    "api:cohort-list": Row(checks={"GET": API_MANAGERS, "POST": API_NETWORK_CREATE},
+                           note="cohorts are the coordination's, as their pages"),
+    "api:cohort-detail": get(API_MANAGERS, obj="cohort"),
+    "api:host-family-list": Row(checks={"GET": API_HOSTS, "POST": API_HOSTS_WRITE},
+                                note="coordinators, the visitor program and admins, as the pages"),
+    "api:host-family-detail": get(API_HOSTS, obj="host_family"),
+    "api:host-stay-list": Row(checks={"GET": API_HOSTS, "POST": API_HOSTS_WRITE}),
+    "api:host-stay-detail": get(API_HOSTS, obj="host_stay"),
+    "api:host-stay-cancel": post(API_HOSTS_WRITE, obj="host_stay", note="the reason is required"),
+    "api:host-payment-list": Row(checks={"GET": API_HOSTS, "POST": API_HOSTS_WRITE}),
+    "api:host-payment-detail": get(API_HOSTS, obj="host_payment"),
+}
+
+# The visitor program's admin pages are read-only (visitors/admin.py): add and delete answer 403 to admins.
+VISITORS_ADMIN = {
+    f"admin:visitors_{model}_{action}": get(
+        expect(LOGIN, admin_user=FORBIDDEN),
+        note="applications and their rows change through visitors.services only: read-only admin",
+    )
+    for model in ("application", "document", "documentrequest", "interviewslot", "interview", "placement",
+                  "arrival", "exitsurvey", "pasantefeedback", "orientationpack")
+    for action in ("add", "delete")
+}
+
 # --- visitors: the applicant's pages (/visitantes/, vapp) ------------------------------------------------------
 # The objects are applicant A's (``applicant``): an application with a confirmed placement at clinic A, a CV, an
 # orientation pack (test_authorization.py ``world``). Applicant B gets 404 on every one of them, as for an id that
@@ -492,7 +546,8 @@ VISITORS_APPLICANT: dict[str, Row] = {
 
 POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
                          **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
-                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10, **VISITORS_APPLICANT}
+                         **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10, **CLINICS_I10, **API_I10,
+                         **VISITORS_ADMIN, **VISITORS_APPLICANT}
 
 # Rows whose URL may be absent: present only with DEBUG=1.
 OPTIONAL = frozenset(DEVELOPMENT)

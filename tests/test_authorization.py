@@ -135,7 +135,7 @@ def _host_family_objects(clinic):
     receipt = ContentFile(b"%PDF-1.4 capitana", name="recibo.pdf")
     payment = host_family_payment_create(family=family, amount=Decimal("200"), paid_on=timezone.localdate(),
                                          concept="Hospedaje", stays=[stay], receipt=receipt)
-    return {"host_family": family, "host_payment": payment}
+    return {"host_family": family, "host_payment": payment, "host_stay": stay}
 
 
 def _visitor_objects(clinic, users, family):

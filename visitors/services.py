@@ -176,7 +176,8 @@ def _is_manager(user) -> bool:
 
 
 def _day(day: date) -> str:
-    return formats.date_format(day, "DATE_FORMAT")
+    """A day as a sentence reads it: "March 3, 2027", "3 de marzo de 2027"."""
+    return formats.date_format(day, pgettext("date in a sentence (Django date format)", "F j, Y"))
 
 
 def _span(start: date, end: date) -> dict:
@@ -390,7 +391,8 @@ def _schedule(application: Application, *, scheduled_at: datetime, where: str, i
                                             where=(where or "").strip(), interviewer=interviewer))
     local = timezone.localtime(scheduled_at)
     note = (_("Interview moved to %(when)s.") if rescheduled else _("Interview on %(when)s.")) % {
-        "when": formats.date_format(local, "DATETIME_FORMAT")}
+        "when": formats.date_format(
+            local, pgettext("date and time in a sentence (Django date format)", "F j, Y, H:i"))}
     _move(application, State.INTERVIEW_SCHEDULED, by=by, note=note, at=now)
     return interview
 
@@ -588,7 +590,8 @@ def placement_problems(*, application: Application, clinic, pasante, host_family
     if host_family.community_id != community.pk:
         problems.append(_("The %(family)s family lives in %(theirs)s, not in %(community)s.") % {
             "family": family_name, "theirs": host_family.community.name, "community": community.name})
-    stays = HostStay.objects.filter(family=host_family, first_night__lte=end_date, last_night__gte=start_date)
+    stays = HostStay.objects.filter(family=host_family, first_night__lte=end_date, last_night__gte=start_date,
+                                    cancelled_at__isnull=True)
     own = Placement.objects.filter(application=application, host_stay__isnull=False).values("host_stay")
     stays = list(stays.exclude(pk__in=own))
     full = _full_nights(stays, start_date, end_date, host_family.rooms)
@@ -760,17 +763,17 @@ def application_complete(*, application: Application, by, now: datetime | None =
 # --- Ending early --------------------------------------------------------------------------------------------
 
 def _stay_cancel(stay: HostStay, *, reason: str, by) -> None:
-    """The host family is owed nothing for a stay that will not happen."""
-    cancel = getattr(clinic_services, "host_family_stay_cancel", None)
-    if cancel is not None:
-        cancel(stay=stay, reason=reason, by=by)
+    """The host family is owed nothing for a stay that will not happen (and its room is free again)."""
+    if stay.cancelled_at is None:
+        clinic_services.host_family_stay_cancel(stay=stay, reason=reason, by=by)
 
 
-def _stay_shorten(stay: HostStay, *, last_night: date, reason: str, by) -> None:
+def _stay_shorten(stay: HostStay, *, last_night: date, by) -> None:
     """The host family is owed the nights the visitor stayed, up to ``last_night``."""
-    update = getattr(clinic_services, "host_family_stay_update", None)
-    if update is not None and last_night < stay.last_night:
-        update(stay=stay, last_night=max(last_night, stay.first_night), reason=reason, by=by)
+    if stay.cancelled_at is None and last_night < stay.last_night:
+        clinic_services.host_family_stay_update(stay=stay, first_night=stay.first_night,
+                                                last_night=max(last_night, stay.first_night),
+                                                meals_per_day=stay.meals_per_day, by=by)
 
 
 @transaction.atomic
@@ -810,7 +813,7 @@ def application_disengage(*, application: Application, reason: str, ended_on: da
             raise ValidationError({"ended_on": _("The stay was to end on %(day)s: the day it ended cannot be "
                                                  "after.") % {"day": _day(placement.end_date)}})
         if placement.host_stay_id:
-            _stay_shorten(placement.host_stay, last_night=ended_on, reason=reason, by=by)
+            _stay_shorten(placement.host_stay, last_night=ended_on, by=by)
         if ended_on < placement.end_date:
             placement.end_date = ended_on
             validate_and_save(placement, update_fields=["end_date"])

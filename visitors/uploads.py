@@ -10,6 +10,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ces.core.uploads import sniff_content_type
 
@@ -29,7 +30,7 @@ def clean_name(name: str) -> str:
         stem, extension = os.path.splitext(name)
         extension = extension[:10]
         name = stem[: NAME_MAX_LENGTH - len(extension)] + extension
-    return name or _("document")
+    return name or pgettext("file name when none was given", "document")
 
 
 def check_upload(upload, *, field: str = "file") -> tuple[str, str]:

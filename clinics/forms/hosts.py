@@ -1,6 +1,7 @@
 """Forms of the host-family pages. They parse and check input only; clinics.services decides and writes."""
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,23 @@ class HostStayForm(forms.Form):
         return data
 
 
+class HostStayEditForm(forms.Form):
+    first_night = DateField(label=_("First night"))
+    last_night = DateField(label=_("Last night"))
+    meals_per_day = forms.IntegerField(label=_("Meals per day"), min_value=0, max_value=5)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("first_night") and data.get("last_night") and data["last_night"] < data["first_night"]:
+            self.add_error("last_night", _("The last night cannot be before the first."))
+        return data
+
+
+class HostStayCancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it cancelled?"), max_length=200,
+                             help_text=_("For example: the visitor did not come; recorded twice."))
+
+
 def _stay_label(stay: HostStay) -> str:
     return _("%(guest)s, %(first)s to %(last)s ($%(owed)s MXN)") % {
         "guest": stay.guest_name, "first": stay.first_night.strftime("%d/%m/%Y"),
@@ -85,9 +103,17 @@ class HostPaymentForm(forms.Form):
     receipt = forms.FileField(label=_("Receipt (photo or PDF, up to 10 MB)"), required=False,
                               widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}))
 
-    def __init__(self, *args, family: HostFamily, **kwargs):
+    def __init__(self, *args, family: HostFamily, payment: HostPayment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["stays"].queryset = family.stays.order_by("-first_night", "-pk")
+        offered = Q(cancelled_at__isnull=True)
+        if payment is not None:  # a stay it covers stays on offer after it is cancelled
+            offered |= Q(payments=payment)
+        self.fields["stays"].queryset = family.stays.filter(offered).distinct().order_by("-first_night", "-pk")
         self.fields["stays"].label_from_instance = _stay_label
         if not self.is_bound:
             self.initial.setdefault("paid_on", timezone.localdate())
+
+
+def payment_initial(payment: HostPayment) -> dict:
+    return {"amount": payment.amount, "paid_on": payment.paid_on, "method": payment.method,
+            "concept": payment.concept, "stays": [stay.pk for stay in payment.stay_list]}

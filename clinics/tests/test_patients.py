@@ -172,7 +172,37 @@ def test_patient_page_query_count_is_fixed_with_a_long_history(coordinator, clin
     with django_assert_num_queries(LAYOUT_QUERIES + 5):
         response = client.get(reverse("clinics:patient-detail", args=[patient.pk]))
     assert response.status_code == 200
-    assert text(response).count('data-testid="trail-entry"') == size + 1
+    assert text(response).count('data-testid="trail-entry"') == size + 2  # the registration and the merge
+
+
+def test_the_survivors_trail_says_which_record_was_merged_into_it_and_when(coordinator, clinic_a):
+    survivor = PatientFactory(clinic=clinic_a, given_names="José", family_names="Pérez", curp="", phone="")
+    merged = PatientFactory(clinic=clinic_a, given_names="Jose", family_names="Perez", curp="GOMA850312MCSNRR09",
+                            phone="961 222 3333")
+    services.patient_update(patient=survivor, **{**_details(survivor, family_names="Pérez Ruiz"),
+                                                 "birth_date": survivor.birth_date}, by=coordinator)
+
+    services.patient_merge(survivor=survivor, merged=merged, by=coordinator)
+
+    with translation.override("en"):
+        trail = selectors.patient_trail(survivor)
+        merge = trail[0]
+        took = [(str(label), old, new) for label, old, new in merge["changes"]]
+    assert [entry["label"] for entry in trail] == ["merge", "update", "insert"]
+    assert (merge["merged_name"], merge["merged_pk"], merge["by"]) == ("Jose Perez", merged.pk, coordinator)
+    assert took == [("CURP", "—", "GOMA850312MCSNRR09"), ("phone", "—", "961 222 3333")]
+    body = text(client_for(coordinator, language="es").get(reverse("clinics:patient-detail", args=[survivor.pk])))
+    first = body.split('data-testid="patient-trail"')[1].split('data-testid="trail-entry"')[1]
+    assert f"se le unió el registro de Jose Perez (n.º {merged.pk})" in first
+    assert coordinator.full_name in first
+
+
+def test_the_merged_records_trail_is_unchanged_by_the_merge_entry(coordinator, clinic_a):
+    survivor, merged = PatientFactory(clinic=clinic_a), PatientFactory(clinic=clinic_a)
+
+    services.patient_merge(survivor=survivor, merged=merged, by=coordinator)
+
+    assert [entry["label"] for entry in selectors.patient_trail(merged)] == ["update", "insert"]
 
 
 # --- Merge ---------------------------------------------------------------------------------------------------

@@ -157,6 +157,23 @@ def cohort_create(request):
 
 
 @login_required
+def cohort_edit(request, pk):
+    require(selectors.can_manage_staffing(request.user))
+    cohort = get_or_404(selectors.cohort_for, pk)
+    initial = {"name": cohort.name, "start_date": cohort.start_date, "end_date": cohort.end_date}
+    form = CohortForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cohort = services.cohort_update(cohort=cohort, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("The cohort %(name)s is saved.") % {"name": cohort.name})
+            return redirect(cohort)
+    return render(request, "clinics/network/cohort_form.html", {"form": form, "cohort": cohort})
+
+
+@login_required
 def cohort_placement(request, pk):
     require(selectors.can_manage_staffing(request.user))
     cohort = get_or_404(selectors.cohort_for, pk)

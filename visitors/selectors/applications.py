@@ -13,6 +13,7 @@ from django.db.models import Case, CharField, QuerySet, Value, When
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ces.accounts.roles import Role
 
@@ -119,11 +120,14 @@ class NextStep:
 
 
 def _day(day: date) -> str:
-    return formats.date_format(day, "DATE_FORMAT")
+    """A day as a sentence reads it: "March 3, 2027", "3 de marzo de 2027"."""
+    return formats.date_format(day, pgettext("date in a sentence (Django date format)", "F j, Y"))
 
 
 def _moment(moment) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    """A time as a sentence reads it: "March 3, 2027, 10:00", "3 de marzo de 2027, 10:00"."""
+    return formats.date_format(timezone.localtime(moment),
+                               pgettext("date and time in a sentence (Django date format)", "F j, Y, H:i"))
 
 
 def _future_slots(application: Application, now) -> list:
@@ -142,14 +146,15 @@ def next_step(application: Application, *, today: date | None = None, now=None) 
         missing = services.application_missing(application, today=today)
         if not missing:
             return NextStep(_("Your application is complete: review it and submit it."), "edit",
-                            _("Review and submit"))
+                            pgettext("visitor next step button", "Review and submit"))
         documents = services.missing_documents(application)
         if len(documents) == len(missing):
             kind = documents[0]
             return NextStep(_("Upload your %(document)s to finish your application.")
-                            % {"document": DocumentKind(kind).label}, "upload_document", _("Upload"), kind)
+                            % {"document": DocumentKind(kind).label}, "upload_document",
+                            pgettext("visitor next step button", "Upload"), kind)
         return NextStep(_("Finish your application: %(missing)s") % {"missing": missing[0]}, "edit",
-                        _("Continue your application"))
+                        pgettext("visitor next step button", "Continue your application"))
 
     if state in Application.BEFORE_ARRIVAL:
         requests = open_document_requests(application)
@@ -157,11 +162,12 @@ def next_step(application: Application, *, today: date | None = None, now=None) 
             request = requests[0]
             return NextStep(_("The program asks for your %(document)s: %(note)s")
                             % {"document": request.get_kind_display(), "note": request.note},
-                            "upload_document", _("Upload"), request.kind)
+                            "upload_document", pgettext("visitor next step button", "Upload"), request.kind)
 
     if state == State.SUBMITTED:
         if _future_slots(application, now):
-            return NextStep(_("Choose a time for your interview in Spanish."), "choose_slot", _("Choose a time"))
+            return NextStep(_("Choose a time for your interview in Spanish."), "choose_slot",
+                            pgettext("visitor next step button", "Choose a time"))
         return NextStep(_("We are reviewing your application. We will write to you with times for an "
                           "interview in Spanish."))
     if state == State.INTERVIEW_SCHEDULED:
@@ -184,12 +190,12 @@ def next_step(application: Application, *, today: date | None = None, now=None) 
         return NextStep(_("We propose %(clinic)s from %(start)s to %(end)s: confirm it if it suits you.")
                         % {"clinic": placement.clinic.name, "start": _day(placement.start_date),
                            "end": _day(placement.end_date)} if placement else _("Confirm your placement."),
-                        "confirm_placement", _("Confirm the placement"))
+                        "confirm_placement", pgettext("visitor next step button", "Confirm the placement"))
     if state == State.PLACEMENT_CONFIRMED:
         arrival = _arrival(application)
         if arrival is None or not arrival.flight_number:
             return NextStep(_("Tell us your flight or bus, so we can pick you up."), "flight_details",
-                            _("Add your flight"))
+                            pgettext("visitor next step button", "Add your flight"))
         if arrival.pickup_organised:
             return NextStep(_("Your pickup is on %(when)s at %(where)s.")
                             % {"when": _moment(arrival.pickup_at), "where": arrival.meeting_point})
@@ -199,14 +205,16 @@ def next_step(application: Application, *, today: date | None = None, now=None) 
     if state == State.IN_COMMUNITY:
         placement = placement_of(application)
         if placement and today >= placement.end_date and not _has_survey(application):
-            return NextStep(_("Your stay is ending: tell us how it went."), "exit_survey", _("Answer the survey"))
+            return NextStep(_("Your stay is ending: tell us how it went."), "exit_survey",
+                            pgettext("visitor next step button", "Answer the survey"))
         if placement:
             return NextStep(_("You are at %(clinic)s until %(end)s.")
                             % {"clinic": placement.clinic.name, "end": _day(placement.end_date)})
         return NextStep(_("You are in the community."))
     if state == State.COMPLETED:
         if not _has_survey(application):
-            return NextStep(_("Tell us how your stay went."), "exit_survey", _("Answer the survey"))
+            return NextStep(_("Tell us how your stay went."), "exit_survey",
+                            pgettext("visitor next step button", "Answer the survey"))
         return NextStep(_("Thank you for your stay and for your answers."))
     if state == State.WITHDRAWN:
         return NextStep(_("You withdrew this application."))
