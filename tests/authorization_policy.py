@@ -453,46 +453,6 @@ PATIENTS10 = {
     ),
 }
 
-# --- visitors: the applicant's pages (/visitantes/, vapp) ------------------------------------------------------
-# The objects are applicant A's (``applicant``): an application with a confirmed placement at clinic A, a CV, an
-# orientation pack (test_authorization.py ``world``). Applicant B gets 404 on every one of them, as for an id that
-# does not exist; every other role has no business on the applicant's pages (403), but the program's staff
-# download documents and the orientation pack through the same checked views. The application being confirmed,
-# most steps are refused (submitted already, confirmed already, no survey yet): a message and the status page.
-APPLICANT_A_PAGE = expect(FORBIDDEN, applicant=OK, applicant_b=NOTFOUND)
-APPLICANT_A_REFUSED = expect(FORBIDDEN, applicant=REDIRECT, applicant_b=NOTFOUND)
-VISITOR_MANAGERS = cells(("visitor_program", "coordinator", "admin_user"), OK)
-VISITORS_APPLICANT: dict[str, Row] = {
-    "visitors:apply": get(expect(FORBIDDEN, applicant=REDIRECT, applicant_b=OK),
-                          note="A's application is under way: to its status; B has none: the start page"),
-    "visitors:start": post(expect(FORBIDDEN, applicant=REDIRECT, applicant_b=REDIRECT),
-                           note="A has one under way: refused with the message; B starts a draft (their own)"),
-    "visitors:status": get(expect(FORBIDDEN, applicant=OK, applicant_b=REDIRECT),
-                           note="each applicant's own current application; B has none: to the start"),
-    "visitors:orientation-pack": get(
-        expect(FORBIDDEN, applicant=OK, applicant_b=NOTFOUND, **VISITOR_MANAGERS),
-        note="a visitor with a confirmed placement, and the program's staff",
-    ),
-    "visitors:document": get(
-        expect(NOTFOUND, applicant=OK, **VISITOR_MANAGERS), obj="visitor_document",
-        note="THE download of a document: its applicant and the program's staff; anyone else 404, never served",
-    ),
-    "visitors:step": Row(checks={"GET": APPLICANT_A_REFUSED, "POST": APPLICANT_A_REFUSED}, obj="visitor_application",
-                         kwargs={"step": 1}, note="A's application is sent: no longer editable, to the status page"),
-    "visitors:documents": get(APPLICANT_A_PAGE, obj="visitor_application"),
-    "visitors:document-upload": post(APPLICANT_A_PAGE, obj="visitor_application",
-                                     note="POST only; no file: the form's error, nothing written"),
-    "visitors:submit": post(APPLICANT_A_REFUSED, obj="visitor_application", note="submitted already"),
-    "visitors:choose-slot": post(APPLICANT_A_REFUSED, obj="visitor_application", note="no slot chosen: a message"),
-    "visitors:confirm-placement": post(APPLICANT_A_REFUSED, obj="visitor_application", note="confirmed already"),
-    "visitors:flight": Row(checks={"GET": APPLICANT_A_PAGE, "POST": APPLICANT_A_PAGE}, obj="visitor_application",
-                           note="an empty POST: the form's errors, nothing written"),
-    "visitors:withdraw": Row(checks={"GET": APPLICANT_A_PAGE, "POST": APPLICANT_A_PAGE}, obj="visitor_application",
-                             note="GET is the confirmation step; an empty POST lacks the reason: nothing written"),
-    "visitors:exit-survey": Row(checks={"GET": APPLICANT_A_REFUSED, "POST": APPLICANT_A_REFUSED},
-                                obj="visitor_application", note="before the stay: a message, to the status page"),
-}
-
 # --- clinics, the rest of issue 10 (i10): a stay edited or cancelled, a cohort edited, the coordination API ----
 CLINICS_I10 = {
     "clinics:host-stay-edit": Row(checks={"GET": HOST_FAMILY_PAGE, "POST": HOST_FAMILY_PAGE}, obj="host_stay",
@@ -544,6 +504,46 @@ VISITORS_ADMIN = {
     for action in ("add", "delete")
 }
 
+# --- visitors: the applicant's pages (/visitantes/, vapp) ------------------------------------------------------
+# The objects are applicant A's (``applicant``): an application with a confirmed placement at clinic A, a CV, an
+# orientation pack (test_authorization.py ``world``). Applicant B gets 404 on every one of them, as for an id that
+# does not exist; every other role has no business on the applicant's pages (403), but the program's staff
+# download documents and the orientation pack through the same checked views. The application being confirmed,
+# most steps are refused (submitted already, confirmed already, no survey yet): a message and the status page.
+APPLICANT_A_PAGE = expect(FORBIDDEN, applicant=OK, applicant_b=NOTFOUND)
+APPLICANT_A_REFUSED = expect(FORBIDDEN, applicant=REDIRECT, applicant_b=NOTFOUND)
+VISITOR_MANAGERS = cells(("visitor_program", "coordinator", "admin_user"), OK)
+VISITORS_APPLICANT: dict[str, Row] = {
+    "visitors:apply": get(expect(FORBIDDEN, applicant=REDIRECT, applicant_b=OK),
+                          note="A's application is under way: to its status; B has none: the start page"),
+    "visitors:start": post(expect(FORBIDDEN, applicant=REDIRECT, applicant_b=REDIRECT),
+                           note="A has one under way: refused with the message; B starts a draft (their own)"),
+    "visitors:status": get(expect(FORBIDDEN, applicant=OK, applicant_b=REDIRECT),
+                           note="each applicant's own current application; B has none: to the start"),
+    "visitors:orientation-pack": get(
+        expect(FORBIDDEN, applicant=OK, applicant_b=NOTFOUND, **VISITOR_MANAGERS),
+        note="a visitor with a confirmed placement, and the program's staff",
+    ),
+    "visitors:document": get(
+        expect(NOTFOUND, applicant=OK, **VISITOR_MANAGERS), obj="visitor_document",
+        note="THE download of a document: its applicant and the program's staff; anyone else 404, never served",
+    ),
+    "visitors:step": Row(checks={"GET": APPLICANT_A_REFUSED, "POST": APPLICANT_A_REFUSED}, obj="visitor_application",
+                         kwargs={"step": 1}, note="A's application is sent: no longer editable, to the status page"),
+    "visitors:documents": get(APPLICANT_A_PAGE, obj="visitor_application"),
+    "visitors:document-upload": post(APPLICANT_A_PAGE, obj="visitor_application",
+                                     note="POST only; no file: the form's error, nothing written"),
+    "visitors:submit": post(APPLICANT_A_REFUSED, obj="visitor_application", note="submitted already"),
+    "visitors:choose-slot": post(APPLICANT_A_REFUSED, obj="visitor_application", note="no slot chosen: a message"),
+    "visitors:confirm-placement": post(APPLICANT_A_REFUSED, obj="visitor_application", note="confirmed already"),
+    "visitors:flight": Row(checks={"GET": APPLICANT_A_PAGE, "POST": APPLICANT_A_PAGE}, obj="visitor_application",
+                           note="an empty POST: the form's errors, nothing written"),
+    "visitors:withdraw": Row(checks={"GET": APPLICANT_A_PAGE, "POST": APPLICANT_A_PAGE}, obj="visitor_application",
+                             note="GET is the confirmation step; an empty POST lacks the reason: nothing written"),
+    "visitors:exit-survey": Row(checks={"GET": APPLICANT_A_REFUSED, "POST": APPLICANT_A_REFUSED},
+                                obj="visitor_application", note="before the stay: a message, to the status page"),
+}
+
 POLICY: dict[str, Row] = {**CORE, **ACCOUNTS, **ADMIN, **CLINICS, **API, **NOTIFICATIONS, **REPORTS,
                          **PHARMACY_REQUEST_FORM, **PHARMACY_REQUESTS, **PHARMACY_STOCK, **PHARMACY_API,
                          **HOST_FAMILIES, **DEVELOPMENT, **CLINICS_NETWORK, **PATIENTS10, **CLINICS_I10, **API_I10,
@@ -554,7 +554,7 @@ OPTIONAL = frozenset(DEVELOPMENT)
 
 # Rows written ahead of their URLs, allowed to be absent while those are being built. The clinics pages and
 # API have landed, so it is empty; the test prints a note for any name listed here that is still missing.
-PENDING: frozenset[str] = frozenset(VISITORS_APPLICANT)  # vapp: until the pages land with the services
+PENDING: frozenset[str] = frozenset()
 
 
 def row_for(key: str) -> tuple[str, Row] | None:

@@ -140,61 +140,31 @@ def _host_family_objects(clinic):
 
 
 def _visitor_objects(clinic, users, family):
-    """Applicant A's application, placed at clinic A with pasante A and clinic A's host family, confirmed, with
-    a CV, a recorded interview, an offered slot, the arrival and an orientation pack (the visitors app).
+    """Applicant A's application, driven through the services to a confirmed placement at clinic A with pasante A
+    and clinic A's host family (visitors.tests.factories.application_in_state): its CV, its recorded interview, an
+    offered slot, the arrival, and the program's orientation pack.
 
     Applicant B and everyone without a part in it must get 404 (or 403) on each of them."""
-    from visitors.models import (
-        Application,
-        Arrival,
-        Document,
-        DocumentKind,
-        Interview,
-        InterviewSlot,
-        OrientationPack,
-        Placement,
-        StatusChange,
-    )
+    from visitors import services as visitor_services
+    from visitors.models import Application, InterviewSlot
+    from visitors.tests.factories import application_in_state, pdf_upload
 
-    today = timezone.localdate()
-    now = timezone.now()
-    applicant = users["applicant"]
-    application = Application.objects.create(
-        applicant=applicant, state=Application.State.PLACEMENT_CONFIRMED, step=7, full_name="Emily Capitán Carter",
-        country="US", category="resident", wanted_start=today + timedelta(days=10),
-        wanted_end=today + timedelta(days=40), institution="Capitán University Hospital", program="Family medicine",
-        training_level="pgy2", licence_number="CAPIT-123", licence_country="US", spanish_self_assessment="B2",
-        motivation="Rural primary care.", emergency_contact_name="John Carter", emergency_contact_phone="+1 555 0100",
-        emergency_contact_relation="Father", submitted_at=now - timedelta(days=20),
+    application = application_in_state(
+        Application.State.PLACEMENT_CONFIRMED, applicant=users["applicant"], clinic=clinic,
+        pasante=users["pasante_a"].staff, host_family=family, staff_user=users["visitor_program"],
+        full_name="Emily Capitán Carter", institution="Capitán University Hospital",
     )
-    StatusChange.objects.create(application=application, from_state="draft", to_state="submitted", by=applicant,
-                                at=now - timedelta(days=20))
-    document = Document(application=application, kind=DocumentKind.CV, content_type="application/pdf", size=17,
-                        original_name="cv-capitan.pdf", uploaded_by=applicant)
-    document.file.save("cv.pdf", ContentFile(b"%PDF-1.4 capitan"), save=False)
-    document.save()
-    interview = Interview.objects.create(
-        application=application, scheduled_at=now - timedelta(days=15), spanish_level="B2", values_fit="strong",
-        recommendation="accept", recorded_by=users["visitor_program"], recorded_at=now - timedelta(days=15),
-    )
-    slot = InterviewSlot.objects.create(application=application, starts_at=now - timedelta(days=16))
-    placement = Placement.objects.create(
-        application=application, state=Placement.State.CONFIRMED, clinic=clinic, pasante=users["pasante_a"].staff,
-        host_family=family, start_date=application.wanted_start, end_date=application.wanted_end,
-        confirmed_at=now - timedelta(days=2),
-    )
-    arrival = Arrival.objects.create(application=application, flight_number="AM 640",
-                                     arrives_at=now + timedelta(days=9), arrives_where="Tuxtla Gutiérrez")
-    pack = OrientationPack(title="Orientación Capitán", content_type="application/pdf")
-    pack.file.save("orientation.pdf", ContentFile(b"%PDF-1.4 orientation"), save=False)
-    pack.save()
+    slot = InterviewSlot.objects.create(application=application, starts_at=timezone.now() - timedelta(days=16),
+                                        offered_by=users["visitor_program"])
+    pack = visitor_services.orientation_pack_upload(title="Orientación Capitán", upload=pdf_upload("guia.pdf"),
+                                                    by=users["visitor_program"])
     return {
         "visitor_application": application,
-        "visitor_document": document,
-        "visitor_interview": interview,
+        "visitor_document": application.documents.order_by("pk").first(),
+        "visitor_interview": application.interviews.order_by("-pk").first(),
         "visitor_slot": slot,
-        "visitor_placement": placement,
-        "visitor_arrival": arrival,
+        "visitor_placement": application.placements.exclude(state="cancelled").get(),
+        "visitor_arrival": application.arrival,
         "visitor_orientation_pack": pack,
     }
 
