@@ -607,3 +607,61 @@ VISITORS_PROGRAM: dict[str, Row] = {
                                          note="an empty POST: the form's errors, nothing written"),
 }
 POLICY.update(VISITORS_PROGRAM)
+
+# --- visitors: the API (/api/v1/visitors/, vapi) ---------------------------------------------------------------
+# The objects are applicant A's (the world's visitor_*: an application with a confirmed placement at clinic A with
+# pasante A), and a survey of a stay of A's that has ended (visitor_exit_survey). An applicant reaches only their
+# own: applicant B gets 404 on every object and every step of A's, and empty lists. The visitor program,
+# coordinators and admins reach every application; pharmacy, clinic roles and the outsider none (empty lists,
+# 404), except that pasante A reads the placement and arrival of the visitor paired with them (pasante B: 404).
+# A step is the applicant's, the program's or both: a role with no part in it gets 403 before any lookup. The
+# application being confirmed, every empty POST is refused with a message (400): fields required, or the step
+# illegal from a confirmed placement; nothing is written, except applicant B's POST to the list, which starts
+# B's own draft.
+VAPI_MANAGERS = ("visitor_program", "coordinator", "admin_user")
+VAPI_LIST = expect(EMPTY, applicant=OK, **cells(VAPI_MANAGERS, OK))
+VAPI_DETAIL = expect(NOTFOUND, applicant=OK, **cells(VAPI_MANAGERS, OK))
+VAPI_PAIRED_LIST = expect(EMPTY, applicant=OK, pasante_a=OK, **cells(VAPI_MANAGERS, OK))
+VAPI_PAIRED_DETAIL = expect(NOTFOUND, applicant=OK, pasante_a=OK, **cells(VAPI_MANAGERS, OK))
+VAPI_APPLICANT_STEP = expect(FORBIDDEN, applicant=INVALID, applicant_b=NOTFOUND)
+VAPI_SHARED_STEP = expect(FORBIDDEN, applicant=INVALID, applicant_b=NOTFOUND, **cells(VAPI_MANAGERS, INVALID))
+VAPI_STAFF_STEP = expect(FORBIDDEN, applicant_b=NOTFOUND, **cells(VAPI_MANAGERS, INVALID))
+# The lists whose rows name clinic A or applicant A (the others' rows hold no name; EMPTY proves them).
+VAPI_HIDES = ("applicant_b", "pharmacy", "pasante_b", "chw", "supervisor", "outsider")
+VISITORS_API: dict[str, Row] = {
+    "api:visitors:application-list": Row(
+        checks={"GET": VAPI_LIST, "POST": expect(FORBIDDEN, applicant=INVALID, applicant_b=OK)},
+        hides=(*VAPI_HIDES, "pasante_a"),
+        note="POST starts a draft: A has one under way (400, the constraint's message); B has none, so starts theirs",
+    ),
+    "api:visitors:application-detail": get(VAPI_DETAIL, obj="visitor_application"),
+    **{f"api:visitors:application-{step}": post(VAPI_APPLICANT_STEP, obj="visitor_application",
+                                                note="the applicant's own step: staff 403; no body: 400")
+       for step in ("edit", "submit", "choose-slot", "exit-survey")},
+    **{f"api:visitors:application-{step}": post(VAPI_SHARED_STEP, obj="visitor_application",
+                                                note="the applicant's, or the program's for them; no body or "
+                                                     "confirmed already: 400")
+       for step in ("upload-document", "confirm-placement", "flight-details", "withdraw")},
+    **{f"api:visitors:application-{step}": post(VAPI_STAFF_STEP, obj="visitor_application",
+                                                note="the program's step: the applicant 403 on their own, B 404; "
+                                                     "no body or illegal from a confirmed placement: 400")
+       for step in ("request-document", "offer-slots", "schedule-interview", "record-interview", "accept",
+                    "waitlist", "decline", "allow-short-stay", "check-placement", "propose-placement",
+                    "arrange-arrival", "mark-arrived", "mark-in-community", "complete", "disengage")},
+    "api:visitors:document-list": get(VAPI_LIST),
+    "api:visitors:document-detail": get(VAPI_DETAIL, obj="visitor_document"),
+    "api:visitors:document-download": get(VAPI_DETAIL, obj="visitor_document",
+                                          note="the file, through visitors.selectors.document_for as the page"),
+    "api:visitors:interview-slot-list": get(VAPI_LIST),
+    "api:visitors:interview-slot-detail": get(VAPI_DETAIL, obj="visitor_slot"),
+    "api:visitors:interview-list": get(VAPI_LIST),
+    "api:visitors:interview-detail": get(VAPI_DETAIL, obj="visitor_interview",
+                                         note="the assessment is null for the applicant (visitors/tests/test_api.py)"),
+    "api:visitors:placement-list": get(VAPI_PAIRED_LIST, hides=VAPI_HIDES),
+    "api:visitors:placement-detail": get(VAPI_PAIRED_DETAIL, obj="visitor_placement"),
+    "api:visitors:arrival-list": get(VAPI_PAIRED_LIST),
+    "api:visitors:arrival-detail": get(VAPI_PAIRED_DETAIL, obj="visitor_arrival"),
+    "api:visitors:exit-survey-list": get(VAPI_LIST),
+    "api:visitors:exit-survey-detail": get(VAPI_DETAIL, obj="visitor_exit_survey"),
+}
+POLICY.update(VISITORS_API)

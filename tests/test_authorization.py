@@ -109,6 +109,7 @@ def world(db, request, settings, tmp_path):
         **_host_family_objects(clinic),
     }
     objects.update(_visitor_objects(clinic, users, objects["host_family"]))
+    objects["visitor_exit_survey"] = _visitor_exit_survey(objects["visitor_placement"])
     return users, objects
 
 
@@ -166,6 +167,23 @@ def _visitor_objects(clinic, users, family):
         "visitor_arrival": application.arrival,
         "visitor_orientation_pack": pack,
     }
+
+
+def _visitor_exit_survey(current):
+    """The survey of a stay of applicant A's that ended a year ago, at clinic A (the visitors API's row)."""
+    from visitors.models import Application, ExitSurvey, Placement
+
+    year_ago = timezone.now() - timedelta(days=400)
+    first, last = year_ago.date(), year_ago.date() + timedelta(days=29)
+    ended = Application.objects.create(
+        applicant=current.application.applicant, state=Application.State.COMPLETED, full_name="Emily Capitán Carter",
+        category="resident", wanted_start=first, wanted_end=last, created_at=year_ago, state_changed_at=year_ago,
+    )
+    placement = Placement.objects.create(application=ended, state=Placement.State.CONFIRMED, clinic=current.clinic,
+                                         pasante=current.pasante, host_family=current.host_family, start_date=first,
+                                         end_date=last, confirmed_at=year_ago)
+    return ExitSurvey.objects.create(application=ended, placement=placement, mentorship=5, clinical=4, community=5,
+                                     host_family=4, logistics=3, best="Capitán", submitted_at=year_ago)
 
 
 def _finished_export(user):
@@ -229,6 +247,8 @@ def _goes_to_login(response):
 
 
 def _is_empty_list(response):
+    if getattr(response, "streaming", False):
+        return False  # a file (a document's download) is no list
     try:
         data = json.loads(response.content)
     except ValueError:

@@ -34,11 +34,23 @@ class AccountAdapter(DefaultAccountAdapter):
                       "too_many_login_attempts": lazy(locked_message, str)()}
 
     def save_user(self, request, user, form, commit=True):
+        # An applicant reads the pages and the e-mails in the language they signed up in (the switch on the
+        # sign-up page; Spanish otherwise).
+        language = translation.get_language()
+        if language in SUPPORTED:
+            user.preferred_language = language
         user = super().save_user(request, user, form, commit=commit)
         if commit:
             group, _ = Group.objects.get_or_create(name=Role.APPLICANT)
             user.groups.add(group)
         return user
+
+    def get_login_stages(self):
+        # Applicants confirm their address (ces.accounts.stages); imported by allauth by its path, since
+        # allauth's stages module cannot be imported while this adapter loads.
+        return ["ces.accounts.stages.ApplicantEmailVerificationStage"
+                if path == "allauth.account.stages.EmailVerificationStage" else path
+                for path in super().get_login_stages()]
 
     def get_login_redirect_url(self, request):
         return reverse("accounts:home")

@@ -15,6 +15,7 @@ its key to, and a key shared by every anonymous client would replay one client's
 """
 
 import hashlib
+import tempfile
 
 from django.conf import settings
 from django.db import transaction
@@ -41,7 +42,24 @@ def _fingerprint(request) -> str:
     digest.update(request.method.encode())
     digest.update(request.path.encode())
     digest.update(b"\0")
-    digest.update(request.body)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None or length <= limit:
+        digest.update(request.body)
+        return digest.hexdigest()
+    # A body larger than Django keeps in memory (a document upload of a few MB): ``request.body`` would
+    # refuse it (RequestDataTooBig, a bare 400) where the view itself streams it. Hash it as it is read into
+    # a spooled temporary file, which the view then reads in place of the stream.
+    spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+    for chunk in iter(lambda: request.read(64 * 1024), b""):
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    request._stream = spool
+    request._read_started = False
     return digest.hexdigest()
 
 
