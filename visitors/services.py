@@ -209,6 +209,15 @@ def _future(moment, field: str, *, now: datetime) -> datetime:
     return moment
 
 
+def _save_or_forget_file(instance):
+    """Save a row whose file is already stored; when the row is refused, the file is removed again."""
+    try:
+        return validate_and_save(instance)
+    except ValidationError:
+        instance.file.storage.delete(instance.file.name)
+        raise
+
+
 # --- The application form ------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -334,7 +343,7 @@ def document_upload(*, application: Application, kind: str, upload, by, now: dat
     document = Document(application=application, kind=kind, content_type=content_type, size=upload.size,
                         original_name=name, uploaded_by=by, uploaded_at=now)
     document.file.save(f"upload.{document.extension}", upload, save=False)
-    validate_and_save(document)
+    _save_or_forget_file(document)
     application.documents.filter(kind=kind, replaced_at__isnull=True).exclude(pk=document.pk).update(replaced_at=now)
     application.document_requests.filter(kind=kind, fulfilled_at__isnull=True).update(
         fulfilled_by=document, fulfilled_at=now)
@@ -893,4 +902,4 @@ def orientation_pack_upload(*, title: str, upload, by) -> OrientationPack:
     content_type, _name = uploads.check_upload(upload)
     pack = OrientationPack(title=title, content_type=content_type, uploaded_by=by)
     pack.file.save(f"pack.{Document.EXTENSIONS[content_type]}", upload, save=False)
-    return validate_and_save(pack)
+    return _save_or_forget_file(pack)
