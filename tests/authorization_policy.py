@@ -564,7 +564,7 @@ OPTIONAL = frozenset(DEVELOPMENT)
 
 # Rows written ahead of their URLs, allowed to be absent while those are being built. The clinics pages and
 # API have landed, so it is empty; the test prints a note for any name listed here that is still missing.
-PENDING: frozenset[str] = frozenset(VISITORS_APPLICANT)  # vapp: until the pages land with the services
+PENDING: frozenset[str] = frozenset()
 
 
 def row_for(key: str) -> tuple[str, Row] | None:

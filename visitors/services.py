@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from ces.accounts.roles import Role
 from ces.core.services import ILLEGAL_TRANSITION, validate_and_save
@@ -71,13 +71,13 @@ APPLICATION_STEPS = (
     Step(7, "Review and submit", ()),
 )
 STEP_TITLES = {
-    1: pgettext("visitor application step", "About you"),
-    2: pgettext("visitor application step", "Your stay"),
-    3: pgettext("visitor application step", "Training"),
-    4: pgettext("visitor application step", "Spanish and motivation"),
-    5: pgettext("visitor application step", "Safety"),
-    6: pgettext("visitor application step", "Documents"),
-    7: pgettext("visitor application step", "Review and submit"),
+    1: pgettext_lazy("visitor application step", "About you"),
+    2: pgettext_lazy("visitor application step", "Your stay"),
+    3: pgettext_lazy("visitor application step", "Training"),
+    4: pgettext_lazy("visitor application step", "Spanish and motivation"),
+    5: pgettext_lazy("visitor application step", "Safety"),
+    6: pgettext_lazy("visitor application step", "Documents"),
+    7: pgettext_lazy("visitor application step", "Review and submit"),
 }
 STEPS_BY_NUMBER = {step.number: step for step in APPLICATION_STEPS}
 APPLICATION_FIELDS = tuple(name for step in APPLICATION_STEPS for name in step.fields)
