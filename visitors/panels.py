@@ -9,7 +9,7 @@ and admins who is in the communities now and who arrives in the next two weeks.
 
 from datetime import timedelta
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -33,12 +33,8 @@ menu.register(key="visitor-log", label=pgettext_lazy("visitor insights", "Visito
               allowed=selectors.can_see_visitor_insights, order=56)
 
 
-def _url(name, **kwargs) -> str | None:
-    # The applicant's pages are another part of the app: no link rather than a broken page while one is missing.
-    try:
-        return reverse(name, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return None
+def _url(name, **kwargs) -> str:
+    return reverse(name, kwargs=kwargs or None)
 
 
 @register(key="visitors-my-application", title=_("My application"), template="visitors/program/panels/applicant.html",

@@ -26,7 +26,7 @@ gone is cancelled. Messages are written in the recipient's language (the engine 
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -58,11 +58,8 @@ def _instant(value: datetime) -> str:
 
 
 def _link(name: str, *args) -> str:
-    """The page a reminder leads to; the home page should that page not be served (never a failed send)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return reverse("accounts:home")
+    """The page a reminder leads to."""
+    return reverse(name, args=args)
 
 
 def _state_label(state: str) -> str:

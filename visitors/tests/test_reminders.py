@@ -72,14 +72,8 @@ def in_state(state, *, applicant=None, **kwargs):
 
 
 def page(name, *args):
-    """The page a reminder links to. Until the applicant's and the program's pages are merged in, the rules
-    link home (visitors.reminders._link): the assertion holds either way, and pins the real page once it is."""
-    from django.urls import NoReverseMatch
-
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return reverse("accounts:home")
+    """The page a reminder links to."""
+    return reverse(name, args=args)
 
 
 # --- 1. Every change of state, to the applicant, in their language ------------------------------------------

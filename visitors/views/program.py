@@ -12,7 +12,7 @@ on since the page was drawn, as a message on the review page (ces.core.pages.tra
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -54,12 +54,9 @@ def _name(application) -> dict:
     return {"name": application.full_name or application.applicant.email}
 
 
-def _document_url(document) -> str | None:
-    # The one checked download view is the applicant pages' (vapp); until it exists, no link.
-    try:
-        return reverse("visitors:document", kwargs={"pk": document.pk})
-    except NoReverseMatch:
-        return None
+def _document_url(document) -> str:
+    # The one checked download view, shared with the applicant's pages.
+    return reverse("visitors:document", kwargs={"pk": document.pk})
 
 
 # --- The board ------------------------------------------------------------------------------------------

@@ -130,11 +130,12 @@ def test_each_role_lands_on_its_own_home_page_with_its_panels(client, request, p
         assert spanish(panel.title) in content
 
 
-def test_panels_of_modules_not_built_yet_say_so(client, visitor_program):
+def test_the_visitor_program_home_shows_its_applications_not_a_module_to_come(client, visitor_program):
     client.force_login(visitor_program)
-    content = client.get(HOME_URL).content.decode()
-    assert spanish("The visitors module (applications, interviews, placements and arrivals) is not available yet.") \
-        in content
+    response = client.get(HOME_URL)
+    keys = [panel.key for panel, _context in response.context["panels"]]
+    assert "visitors-program" in keys
+    assert "todavía no está disponible" not in response.content.decode()
 
 
 def test_admin_home_counts_users_by_role_and_links_to_the_admin_and_api_docs(client, admin_user, coordinator,
