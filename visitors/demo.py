@@ -89,6 +89,9 @@ FIRST_YEAR = 2013
 PER_YEAR = {2013: 8, 2014: 14, 2015: 20, 2016: 24, 2017: 28, 2018: 30, 2019: 32, 2020: 10, 2021: 12,
             2022: 24, 2023: 30, 2024: 32, 2025: 36}
 LATER_YEARS = 34  # a demo database kept into later years
+# The history's size at full scale (the sum of PER_YEAR); ``VisitorsDemo(past=N)`` scales every year (at least
+# one visitor each), the categories and the endings to about N (the tests play a small history).
+PAST_VISITORS = sum(PER_YEAR.values())
 # Of every 300 (the case study: ~150 clinicians rotated through the clinics, the rest were students and
 # graduates on longer stays; United States nurses have had few such opportunities).
 CATEGORY_SHARES = {Category.RESIDENT: 100, Category.ATTENDING: 38, Category.NURSE: 12, Category.STUDENT: 80,
@@ -365,7 +368,10 @@ class Occupancy:
 
 
 class VisitorsDemo:
-    def __init__(self, *, seed: int = 2026, today: date | None = None):
+    def __init__(self, *, seed: int = 2026, today: date | None = None, past: int = PAST_VISITORS):
+        if past < 1:
+            raise ValueError("past: at least one past visitor")
+        self.scale = past / PAST_VISITORS
         self.rng = random.Random(seed)
         self.today = today or timezone.localdate()
         self.summary = DemoSummary()
@@ -509,18 +515,25 @@ class VisitorsDemo:
         end = start + timedelta(days=days - 1 + rng.choice([0, 0, 0, 3, 7]))
         return start, min(end, date(year + 1, 1, 31))
 
+    def scaled(self, n: int, *, least: int = 1) -> int:
+        """``n`` of the full-size history, at this run's size (never fewer than ``least``)."""
+        return max(least, round(n * self.scale))
+
     def plan_history(self):
         years = list(range(FIRST_YEAR, self.year_start.year))
-        total = sum(PER_YEAR.get(year, LATER_YEARS) for year in years)
+        per_year = {year: self.scaled(PER_YEAR.get(year, LATER_YEARS)) for year in years}
+        total = sum(per_year.values())
         categories = [category for category, share in CATEGORY_SHARES.items()
-                      for _n in range(round(share * total / 300))]
+                      for _n in range(max(1, round(share * total / PAST_VISITORS)))]
         while len(categories) < total:
             categories.append(Category.RESIDENT)
+        while len(categories) > total and categories.count(Category.RESIDENT) > 1:
+            categories.remove(Category.RESIDENT)  # rounding up a small history: every category keeps one
         self.rng.shuffle(categories)
         self.visits: list[Visit] = []
         n = 0
         for year in years:
-            for _k in range(PER_YEAR.get(year, LATER_YEARS)):
+            for _k in range(per_year[year]):
                 category = categories[n]
                 n += 1
                 start, end = self.stay(category, year)
@@ -529,17 +542,19 @@ class VisitorsDemo:
                                              [SpanishLevel.B1, SpanishLevel.B2, SpanishLevel.B2, SpanishLevel.C1,
                                               SpanishLevel.C2])))
         history = list(self.visits)
-        for visit in self.rng.sample(history, WITHDRAWN):
+        for visit in self.rng.sample(history, self.scaled(WITHDRAWN)):
             visit.outcome = Application.State.WITHDRAWN
         completed = [visit for visit in history if visit.outcome == Application.State.COMPLETED]
-        for visit in self.rng.sample([v for v in completed if v.category == Category.RESIDENT], DISENGAGED):
+        residents = [v for v in completed if v.category == Category.RESIDENT]
+        for visit in self.rng.sample(residents, min(self.scaled(DISENGAGED), len(residents))):
             visit.outcome = Application.State.DISENGAGED
-        for visit in self.rng.sample([v for v in completed if v.start.year > FIRST_YEAR], DECLINED):
+        later = [v for v in completed if v.start.year > FIRST_YEAR]
+        for visit in self.rng.sample(later, min(self.scaled(DECLINED), len(later))):
             visit.outcome, visit.spanish = Application.State.DECLINED, SpanishLevel.A2
         # Residents who came back the next year, from their previous application.
         returning = [v for v in completed if v.category == Category.RESIDENT
                      and v.outcome == Application.State.COMPLETED and v.start.year + 1 < self.year_start.year]
-        for first in self.rng.sample(returning, min(REPEATS, len(returning))):
+        for first in self.rng.sample(returning, min(self.scaled(REPEATS), len(returning))):
             again = next((v for v in history if v.category in (Category.RESIDENT, Category.ATTENDING)
                           and v.start.year == first.start.year + 1 and v.previous is None and v is not first
                           and v.outcome == Application.State.COMPLETED and v.person.country == "US"
@@ -581,11 +596,11 @@ class VisitorsDemo:
         add(Category.RESIDENT, S.IN_COMMUNITY, today - timedelta(days=27), 28, flight=True, pickup=True)
         add(Category.ATTENDING, S.COMPLETED, today - timedelta(days=60), 14, flight=True, pickup=True)
         add(Category.RESIDENT, S.COMPLETED, today - timedelta(days=95), 28, flight=True, pickup=True)
-        returning = next(v for v in reversed(self.visits) if v.category == Category.RESIDENT
-                         and v.outcome == S.COMPLETED and v.person.country == "US"
-                         and not any(w.person is v.person and w is not v for w in self.visits))
-        again = add(Category.RESIDENT, S.COMPLETED, today - timedelta(days=150), 28, person=returning.person,
-                    flight=True, pickup=True)
+        returning = next((v for v in reversed(self.visits) if v.category == Category.RESIDENT
+                          and v.outcome == S.COMPLETED and v.person.country == "US"
+                          and not any(w.person is v.person and w is not v for w in self.visits)), None)
+        again = add(Category.RESIDENT, S.COMPLETED, today - timedelta(days=150), 28,
+                    person=returning.person if returning else None, flight=True, pickup=True)
         again.previous = returning
         add(Category.RESIDENT, S.DISENGAGED, today - timedelta(days=20), 28)
         add(Category.ATTENDING, S.WITHDRAWN, today + timedelta(days=45), 14, after=S.PLACEMENT_PROPOSED)
