@@ -148,8 +148,11 @@ def _today(today: date | None) -> date:
 
 
 def _save(application: Application, fields, *, at: datetime) -> Application:
+    """Save ``fields`` (and the stamp), validating only them and the rules that read them (``fields=``): the
+    rest of the row was validated when it was saved; a state change checks "one open application"."""
     application.updated_at = at
-    return validate_and_save(application, update_fields=[*fields, "updated_at"])
+    fields = [*fields, "updated_at"]
+    return validate_and_save(application, update_fields=fields, fields=fields)
 
 
 def _move(application: Application, to_state: str, *, by, note: str = "", at: datetime | None = None,
@@ -797,7 +800,7 @@ def application_withdraw(*, application: Application, reason: str, by, today: da
             _stay_cancel(placement.host_stay, reason=reason, by=by)
         placement.state = Placement.State.CANCELLED
         placement.cancelled_at = now
-        validate_and_save(placement, update_fields=["state", "cancelled_at"])
+        validate_and_save(placement, update_fields=["state", "cancelled_at"], fields=["state", "cancelled_at"])
     _cancel_pending_interview(application, at=now)
     application.end_reason = reason
     application.ended_on = _today(today)
@@ -825,7 +828,7 @@ def application_disengage(*, application: Application, reason: str, ended_on: da
             _stay_shorten(placement.host_stay, last_night=ended_on, by=by)
         if ended_on < placement.end_date:
             placement.end_date = ended_on
-            validate_and_save(placement, update_fields=["end_date"])
+            validate_and_save(placement, update_fields=["end_date"], fields=["end_date"])
     application.end_reason = reason
     application.ended_on = ended_on
     application.return_arranged = bool(return_arranged)
@@ -866,7 +869,7 @@ def host_family_confirm(*, placement: Placement, by, now: datetime | None = None
         raise ValidationError(_("This placement is no longer waiting for the host family."), code=ILLEGAL_TRANSITION)
     if placement.host_family_confirmed_at is None:
         placement.host_family_confirmed_at = now
-        validate_and_save(placement, update_fields=["host_family_confirmed_at"])
+        validate_and_save(placement, update_fields=["host_family_confirmed_at"], fields=["host_family_confirmed_at"])
     return placement
 
 
