@@ -327,27 +327,41 @@ def play(function, *, when: datetime | None = None, **kwargs):
     if "now" not in parameters:
         application = kwargs.get("application") or (result if isinstance(result, Application) else None)
         if application is not None:
-            backdate(application, when, related=function.__name__.startswith(
-                ("placement_", "arrival_", "flight_", "application_withdraw", "application_disengage")))
+            name = function.__name__
+            related = STAMPED.get(name, ALL_STAMPS if name.startswith(
+                ("placement_", "arrival_", "flight_", "application_withdraw", "application_disengage")) else ())
+            backdate(application, when, related=related)
     return result
 
 
-def backdate(application: Application, when: datetime, *, related: bool):
+# The stamps of the placement, arrival and interview rows each service without ``now`` writes (``backdate``
+# moves only those: one query each); a service not listed here that starts with one of the prefixes in
+# ``play`` gets them all.
+ALL_STAMPS = ((Placement, ("proposed_at", "confirmed_at", "cancelled_at")), (Arrival, ("updated_at",)),
+              (Interview, ("cancelled_at",)))
+STAMPED = {
+    "placement_propose": ((Placement, ("proposed_at", "cancelled_at")),),
+    "placement_confirm": ((Placement, ("confirmed_at",)),),
+    "flight_details_set": ((Arrival, ("updated_at",)),),
+    "arrival_arrange": ((Arrival, ("updated_at",)),),
+    "application_withdraw": ((Placement, ("cancelled_at",)), (Interview, ("cancelled_at",))),
+    "application_disengage": (),
+}
+
+
+def backdate(application: Application, when: datetime, *, related=()):
     """Move to ``when`` what a service without a ``now`` argument stamped with the run's time.
 
     Written behind the service's back, for this reason only: the visitor log, the timeline and the board's
     "waiting since" read these stamps, and a history played in one run would otherwise have happened
     today. Everything the service stamped is later than ``when`` (the plan plays each application in
-    order), so only those rows move. ``related``: the placement, arrival and interview rows too (the
-    placement and ending services). Remove once every service takes ``now``."""
+    order), so only those rows move. ``related``: the (model, stamps) of the placement, arrival and interview
+    rows the service wrote (``STAMPED``). Remove once every service takes ``now``."""
     Application.objects.filter(pk=application.pk).update(
         created_at=Least("created_at", Value(when)), state_changed_at=Least("state_changed_at", Value(when)),
         updated_at=Least("updated_at", Value(when)))
     StatusChange.objects.filter(application_id=application.pk, at__gt=when).update(at=when)
-    if not related:
-        return
-    for model, names in ((Placement, ("proposed_at", "confirmed_at", "cancelled_at")), (Arrival, ("updated_at",)),
-                         (Interview, ("cancelled_at",))):
+    for model, names in related:
         for name in names:
             model.objects.filter(application_id=application.pk, **{f"{name}__gt": when}).update(**{name: when})
 

@@ -691,6 +691,12 @@ def _arrival_of(application: Application) -> Arrival:
         application=application)
 
 
+def _save_arrival(arrival: Arrival, changed) -> Arrival:
+    """A new arrival is validated whole; an existing one, only the ``changed`` fields (with the rules that
+    read them), as a state change is."""
+    return validate_and_save(arrival, fields=[*changed, "updated_by", "updated_at"] if arrival.pk else None)
+
+
 def _aware(moment, field: str) -> datetime:
     if not isinstance(moment, datetime):
         raise ValidationError({field: _("Give a date and a time.")})
@@ -708,7 +714,7 @@ def flight_details_set(*, application: Application, flight_number: str, arrives_
     arrival.arrives_where = (arrives_where or "").strip()
     arrival.updated_by = by
     arrival.updated_at = timezone.now()
-    validate_and_save(arrival)
+    _save_arrival(arrival, ["flight_number", "arrives_at", "arrives_where"])
     _save(application, [], at=arrival.updated_at)
     return arrival
 
@@ -728,7 +734,7 @@ def arrival_arrange(*, application: Application, pickup_at: datetime, meeting_po
     arrival.notes = (notes or "").strip()
     arrival.updated_by = by
     arrival.updated_at = timezone.now()
-    validate_and_save(arrival)
+    _save_arrival(arrival, ["pickup_at", "meeting_point", "driver", "vehicle", "notes"])
     _save(application, [], at=arrival.updated_at)
     return arrival
 
@@ -744,7 +750,7 @@ def application_mark_arrived(*, application: Application, orientation_done: bool
         arrival.orientation_done_at = now
     arrival.updated_by = by
     arrival.updated_at = now
-    validate_and_save(arrival)
+    _save_arrival(arrival, ["arrived_at", "orientation_done_at"])
     _move(application, State.ARRIVED, by=by, at=now)
     return application
 
@@ -759,7 +765,7 @@ def application_mark_in_community(*, application: Application, by, now: datetime
         arrival.orientation_done_at = now
     arrival.updated_by = by
     arrival.updated_at = now
-    validate_and_save(arrival)
+    _save_arrival(arrival, ["in_community_at", "orientation_done_at"])
     _move(application, State.IN_COMMUNITY, by=by, at=now)
     return application
 
