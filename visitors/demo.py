@@ -32,6 +32,10 @@ created with ``create_user`` and share one hash of the demo password (hashing it
 most of the run; the hash of one password with one salt is as valid for every account); past visitors'
 accounts have no usable password.
 
+Size: ``VisitorsDemo(past=N)`` (``seed_visitors_demo --past N``) scales the history to about N past visitors
+(every year keeps at least one, every category and ending too); the default is the full ~300, and the
+seed's tests play 30. Another N plans another history (a run with it adds that one).
+
 Idempotent: everything is planned first from ``random.Random(2026)`` (the same plan on every machine
 and every run, whatever is already in the database), then an application is played only if its applicant
 has none for those wanted dates. A second run writes nothing.
