@@ -679,7 +679,9 @@ def placement_confirm(*, application: Application, by, today: date | None = None
     placement.host_stay = stay
     placement.state = Placement.State.CONFIRMED
     placement.confirmed_at = now
-    validate_and_save(placement)
+    # The proposal was validated whole; what changed is checked again (the capacity constraints read state).
+    validate_and_save(placement, update_fields=["host_stay", "state", "confirmed_at"],
+                      fields=["host_stay", "state", "confirmed_at"])
     _move(application, State.PLACEMENT_CONFIRMED, by=by, at=now)
     return placement
 
