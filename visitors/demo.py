@@ -32,6 +32,10 @@ created with ``create_user`` and share one hash of the demo password (hashing it
 most of the run; the hash of one password with one salt is as valid for every account); past visitors'
 accounts have no usable password.
 
+Size: ``VisitorsDemo(past=N)`` (``seed_visitors_demo --past N``) scales the history to about N past visitors
+(every year keeps at least one, every category and ending too); the default is the full ~300, and the
+seed's tests play 30. Another N plans another history (a run with it adds that one).
+
 Idempotent: everything is planned first from ``random.Random(2026)`` (the same plan on every machine
 and every run, whatever is already in the database), then an application is played only if its applicant
 has none for those wanted dates. A second run writes nothing.
@@ -89,6 +93,9 @@ FIRST_YEAR = 2013
 PER_YEAR = {2013: 8, 2014: 14, 2015: 20, 2016: 24, 2017: 28, 2018: 30, 2019: 32, 2020: 10, 2021: 12,
             2022: 24, 2023: 30, 2024: 32, 2025: 36}
 LATER_YEARS = 34  # a demo database kept into later years
+# The history's size at full scale (the sum of PER_YEAR); ``VisitorsDemo(past=N)`` scales every year (at least
+# one visitor each), the categories and the endings to about N (the tests play a small history).
+PAST_VISITORS = sum(PER_YEAR.values())
 # Of every 300 (the case study: ~150 clinicians rotated through the clinics, the rest were students and
 # graduates on longer stays; United States nurses have had few such opportunities).
 CATEGORY_SHARES = {Category.RESIDENT: 100, Category.ATTENDING: 38, Category.NURSE: 12, Category.STUDENT: 80,
@@ -324,27 +331,41 @@ def play(function, *, when: datetime | None = None, **kwargs):
     if "now" not in parameters:
         application = kwargs.get("application") or (result if isinstance(result, Application) else None)
         if application is not None:
-            backdate(application, when, related=function.__name__.startswith(
-                ("placement_", "arrival_", "flight_", "application_withdraw", "application_disengage")))
+            name = function.__name__
+            related = STAMPED.get(name, ALL_STAMPS if name.startswith(
+                ("placement_", "arrival_", "flight_", "application_withdraw", "application_disengage")) else ())
+            backdate(application, when, related=related)
     return result
 
 
-def backdate(application: Application, when: datetime, *, related: bool):
+# The stamps of the placement, arrival and interview rows each service without ``now`` writes (``backdate``
+# moves only those: one query each); a service not listed here that starts with one of the prefixes in
+# ``play`` gets them all.
+ALL_STAMPS = ((Placement, ("proposed_at", "confirmed_at", "cancelled_at")), (Arrival, ("updated_at",)),
+              (Interview, ("cancelled_at",)))
+STAMPED = {
+    "placement_propose": ((Placement, ("proposed_at", "cancelled_at")),),
+    "placement_confirm": ((Placement, ("confirmed_at",)),),
+    "flight_details_set": ((Arrival, ("updated_at",)),),
+    "arrival_arrange": ((Arrival, ("updated_at",)),),
+    "application_withdraw": ((Placement, ("cancelled_at",)), (Interview, ("cancelled_at",))),
+    "application_disengage": (),
+}
+
+
+def backdate(application: Application, when: datetime, *, related=()):
     """Move to ``when`` what a service without a ``now`` argument stamped with the run's time.
 
     Written behind the service's back, for this reason only: the visitor log, the timeline and the board's
     "waiting since" read these stamps, and a history played in one run would otherwise have happened
     today. Everything the service stamped is later than ``when`` (the plan plays each application in
-    order), so only those rows move. ``related``: the placement, arrival and interview rows too (the
-    placement and ending services). Remove once every service takes ``now``."""
+    order), so only those rows move. ``related``: the (model, stamps) of the placement, arrival and interview
+    rows the service wrote (``STAMPED``). Remove once every service takes ``now``."""
     Application.objects.filter(pk=application.pk).update(
         created_at=Least("created_at", Value(when)), state_changed_at=Least("state_changed_at", Value(when)),
         updated_at=Least("updated_at", Value(when)))
     StatusChange.objects.filter(application_id=application.pk, at__gt=when).update(at=when)
-    if not related:
-        return
-    for model, names in ((Placement, ("proposed_at", "confirmed_at", "cancelled_at")), (Arrival, ("updated_at",)),
-                         (Interview, ("cancelled_at",))):
+    for model, names in related:
         for name in names:
             model.objects.filter(application_id=application.pk, **{f"{name}__gt": when}).update(**{name: when})
 
@@ -365,7 +386,10 @@ class Occupancy:
 
 
 class VisitorsDemo:
-    def __init__(self, *, seed: int = 2026, today: date | None = None):
+    def __init__(self, *, seed: int = 2026, today: date | None = None, past: int = PAST_VISITORS):
+        if past < 1:
+            raise ValueError("past: at least one past visitor")
+        self.scale = past / PAST_VISITORS
         self.rng = random.Random(seed)
         self.today = today or timezone.localdate()
         self.summary = DemoSummary()
@@ -509,18 +533,25 @@ class VisitorsDemo:
         end = start + timedelta(days=days - 1 + rng.choice([0, 0, 0, 3, 7]))
         return start, min(end, date(year + 1, 1, 31))
 
+    def scaled(self, n: int, *, least: int = 1) -> int:
+        """``n`` of the full-size history, at this run's size (never fewer than ``least``)."""
+        return max(least, round(n * self.scale))
+
     def plan_history(self):
         years = list(range(FIRST_YEAR, self.year_start.year))
-        total = sum(PER_YEAR.get(year, LATER_YEARS) for year in years)
+        per_year = {year: self.scaled(PER_YEAR.get(year, LATER_YEARS)) for year in years}
+        total = sum(per_year.values())
         categories = [category for category, share in CATEGORY_SHARES.items()
-                      for _n in range(round(share * total / 300))]
+                      for _n in range(max(1, round(share * total / PAST_VISITORS)))]
         while len(categories) < total:
             categories.append(Category.RESIDENT)
+        while len(categories) > total and categories.count(Category.RESIDENT) > 1:
+            categories.remove(Category.RESIDENT)  # rounding up a small history: every category keeps one
         self.rng.shuffle(categories)
         self.visits: list[Visit] = []
         n = 0
         for year in years:
-            for _k in range(PER_YEAR.get(year, LATER_YEARS)):
+            for _k in range(per_year[year]):
                 category = categories[n]
                 n += 1
                 start, end = self.stay(category, year)
@@ -529,17 +560,19 @@ class VisitorsDemo:
                                              [SpanishLevel.B1, SpanishLevel.B2, SpanishLevel.B2, SpanishLevel.C1,
                                               SpanishLevel.C2])))
         history = list(self.visits)
-        for visit in self.rng.sample(history, WITHDRAWN):
+        for visit in self.rng.sample(history, self.scaled(WITHDRAWN)):
             visit.outcome = Application.State.WITHDRAWN
         completed = [visit for visit in history if visit.outcome == Application.State.COMPLETED]
-        for visit in self.rng.sample([v for v in completed if v.category == Category.RESIDENT], DISENGAGED):
+        residents = [v for v in completed if v.category == Category.RESIDENT]
+        for visit in self.rng.sample(residents, min(self.scaled(DISENGAGED), len(residents))):
             visit.outcome = Application.State.DISENGAGED
-        for visit in self.rng.sample([v for v in completed if v.start.year > FIRST_YEAR], DECLINED):
+        later = [v for v in completed if v.start.year > FIRST_YEAR]
+        for visit in self.rng.sample(later, min(self.scaled(DECLINED), len(later))):
             visit.outcome, visit.spanish = Application.State.DECLINED, SpanishLevel.A2
         # Residents who came back the next year, from their previous application.
         returning = [v for v in completed if v.category == Category.RESIDENT
                      and v.outcome == Application.State.COMPLETED and v.start.year + 1 < self.year_start.year]
-        for first in self.rng.sample(returning, min(REPEATS, len(returning))):
+        for first in self.rng.sample(returning, min(self.scaled(REPEATS), len(returning))):
             again = next((v for v in history if v.category in (Category.RESIDENT, Category.ATTENDING)
                           and v.start.year == first.start.year + 1 and v.previous is None and v is not first
                           and v.outcome == Application.State.COMPLETED and v.person.country == "US"
@@ -581,11 +614,11 @@ class VisitorsDemo:
         add(Category.RESIDENT, S.IN_COMMUNITY, today - timedelta(days=27), 28, flight=True, pickup=True)
         add(Category.ATTENDING, S.COMPLETED, today - timedelta(days=60), 14, flight=True, pickup=True)
         add(Category.RESIDENT, S.COMPLETED, today - timedelta(days=95), 28, flight=True, pickup=True)
-        returning = next(v for v in reversed(self.visits) if v.category == Category.RESIDENT
-                         and v.outcome == S.COMPLETED and v.person.country == "US"
-                         and not any(w.person is v.person and w is not v for w in self.visits))
-        again = add(Category.RESIDENT, S.COMPLETED, today - timedelta(days=150), 28, person=returning.person,
-                    flight=True, pickup=True)
+        returning = next((v for v in reversed(self.visits) if v.category == Category.RESIDENT
+                          and v.outcome == S.COMPLETED and v.person.country == "US"
+                          and not any(w.person is v.person and w is not v for w in self.visits)), None)
+        again = add(Category.RESIDENT, S.COMPLETED, today - timedelta(days=150), 28,
+                    person=returning.person if returning else None, flight=True, pickup=True)
         again.previous = returning
         add(Category.RESIDENT, S.DISENGAGED, today - timedelta(days=20), 28)
         add(Category.ATTENDING, S.WITHDRAWN, today + timedelta(days=45), 14, after=S.PLACEMENT_PROPOSED)

@@ -148,8 +148,11 @@ def _today(today: date | None) -> date:
 
 
 def _save(application: Application, fields, *, at: datetime) -> Application:
+    """Save ``fields`` (and the stamp), validating only them and the rules that read them (``fields=``): the
+    rest of the row was validated when it was saved; a state change checks "one open application"."""
     application.updated_at = at
-    return validate_and_save(application, update_fields=[*fields, "updated_at"])
+    fields = [*fields, "updated_at"]
+    return validate_and_save(application, update_fields=fields, fields=fields)
 
 
 def _move(application: Application, to_state: str, *, by, note: str = "", at: datetime | None = None,
@@ -676,7 +679,9 @@ def placement_confirm(*, application: Application, by, today: date | None = None
     placement.host_stay = stay
     placement.state = Placement.State.CONFIRMED
     placement.confirmed_at = now
-    validate_and_save(placement)
+    # The proposal was validated whole; what changed is checked again (the capacity constraints read state).
+    validate_and_save(placement, update_fields=["host_stay", "state", "confirmed_at"],
+                      fields=["host_stay", "state", "confirmed_at"])
     _move(application, State.PLACEMENT_CONFIRMED, by=by, at=now)
     return placement
 
@@ -686,6 +691,12 @@ def placement_confirm(*, application: Application, by, today: date | None = None
 def _arrival_of(application: Application) -> Arrival:
     return Arrival.objects.select_for_update().filter(application=application).first() or Arrival(
         application=application)
+
+
+def _save_arrival(arrival: Arrival, changed) -> Arrival:
+    """A new arrival is validated whole; an existing one, only the ``changed`` fields (with the rules that
+    read them), as a state change is."""
+    return validate_and_save(arrival, fields=[*changed, "updated_by", "updated_at"] if arrival.pk else None)
 
 
 def _aware(moment, field: str) -> datetime:
@@ -705,7 +716,7 @@ def flight_details_set(*, application: Application, flight_number: str, arrives_
     arrival.arrives_where = (arrives_where or "").strip()
     arrival.updated_by = by
     arrival.updated_at = timezone.now()
-    validate_and_save(arrival)
+    _save_arrival(arrival, ["flight_number", "arrives_at", "arrives_where"])
     _save(application, [], at=arrival.updated_at)
     return arrival
 
@@ -725,7 +736,7 @@ def arrival_arrange(*, application: Application, pickup_at: datetime, meeting_po
     arrival.notes = (notes or "").strip()
     arrival.updated_by = by
     arrival.updated_at = timezone.now()
-    validate_and_save(arrival)
+    _save_arrival(arrival, ["pickup_at", "meeting_point", "driver", "vehicle", "notes"])
     _save(application, [], at=arrival.updated_at)
     return arrival
 
@@ -741,7 +752,7 @@ def application_mark_arrived(*, application: Application, orientation_done: bool
         arrival.orientation_done_at = now
     arrival.updated_by = by
     arrival.updated_at = now
-    validate_and_save(arrival)
+    _save_arrival(arrival, ["arrived_at", "orientation_done_at"])
     _move(application, State.ARRIVED, by=by, at=now)
     return application
 
@@ -756,7 +767,7 @@ def application_mark_in_community(*, application: Application, by, now: datetime
         arrival.orientation_done_at = now
     arrival.updated_by = by
     arrival.updated_at = now
-    validate_and_save(arrival)
+    _save_arrival(arrival, ["in_community_at", "orientation_done_at"])
     _move(application, State.IN_COMMUNITY, by=by, at=now)
     return application
 
@@ -797,7 +808,7 @@ def application_withdraw(*, application: Application, reason: str, by, today: da
             _stay_cancel(placement.host_stay, reason=reason, by=by)
         placement.state = Placement.State.CANCELLED
         placement.cancelled_at = now
-        validate_and_save(placement, update_fields=["state", "cancelled_at"])
+        validate_and_save(placement, update_fields=["state", "cancelled_at"], fields=["state", "cancelled_at"])
     _cancel_pending_interview(application, at=now)
     application.end_reason = reason
     application.ended_on = _today(today)
@@ -825,7 +836,7 @@ def application_disengage(*, application: Application, reason: str, ended_on: da
             _stay_shorten(placement.host_stay, last_night=ended_on, by=by)
         if ended_on < placement.end_date:
             placement.end_date = ended_on
-            validate_and_save(placement, update_fields=["end_date"])
+            validate_and_save(placement, update_fields=["end_date"], fields=["end_date"])
     application.end_reason = reason
     application.ended_on = ended_on
     application.return_arranged = bool(return_arranged)
@@ -866,7 +877,7 @@ def host_family_confirm(*, placement: Placement, by, now: datetime | None = None
         raise ValidationError(_("This placement is no longer waiting for the host family."), code=ILLEGAL_TRANSITION)
     if placement.host_family_confirmed_at is None:
         placement.host_family_confirmed_at = now
-        validate_and_save(placement, update_fields=["host_family_confirmed_at"])
+        validate_and_save(placement, update_fields=["host_family_confirmed_at"], fields=["host_family_confirmed_at"])
     return placement
 
 

@@ -1,5 +1,6 @@
-"""seed_visitors_demo: the history and this season, played once for the module (it takes minutes: see
-visitors/demo.py), then read by each test; the database is emptied at the end as a transactional test would."""
+"""seed_visitors_demo: a small history (``--past 30``, a tenth of ``make run``'s) and this season, played
+once for the module, then read by each test (the proportions scaled to that size); the database is emptied
+at the end as a transactional test would."""
 
 from collections import Counter
 from datetime import timedelta
@@ -26,6 +27,8 @@ from visitors.models import (
 )
 
 State = Application.State
+PAST = 30  # past visitors: the full history's proportions at a tenth of its size
+SCALE = PAST / demo.PAST_VISITORS
 MODELS = [Application, StatusChange, Document, Interview, Placement, Arrival, ExitSurvey, PasanteFeedback,
           HostStay, Staff, User]
 
@@ -48,9 +51,9 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     settings.MEDIA_ROOT, settings.DEBUG = tmp_path_factory.mktemp("media"), True
     with django_db_blocker.unblock():
         call_command("seed_demo", stdout=StringIO())
-        first_out = seed()
+        first_out = seed("--past", str(PAST))
         first = counts()
-        second_out = seed()
+        second_out = seed("--past", str(PAST))
         yield {"first": first, "first_out": first_out, "second_out": second_out, "second": counts()}
         call_command("flush", "--no-input", verbosity=0)
     settings.MEDIA_ROOT, settings.DEBUG = media, debug
@@ -64,30 +67,31 @@ def data(seeded, db):
 def test_a_second_run_adds_nothing(data):
     assert "this run added 0 applications" in data["second_out"]
     assert data["second"] == data["first"]
-    assert data["first"]["Application"] > 300
+    assert data["first"]["Application"] > PAST
 
 
-def test_about_300_past_visitors_half_clinicians_since_the_first_cohort(data):
+def test_the_history_has_the_size_asked_half_clinicians_since_the_first_cohort(data):
     today = timezone.localdate()
     year_start = Cohort.objects.get(start_date__lte=today, end_date__gte=today).start_date
     past = Application.objects.filter(wanted_start__lt=year_start)
     visited = past.filter(state__in=Application.VISITED_STATES)
-    assert 270 <= visited.count() <= 310, visited.count()
+    assert 0.9 * PAST - 3 <= visited.count() <= 1.03 * PAST + 2, visited.count()
+    assert f"{visited.count()} past visitors" in data["first_out"]
     categories = Counter(visited.values_list("category", flat=True))
     clinicians = sum(n for category, n in categories.items() if category in CLINICIAN_CATEGORIES)
     assert 0.4 <= clinicians / visited.count() <= 0.6
     assert categories["resident"] > categories["attending"] > categories["nurse"] > 0
     years = Counter(p.start_date.year for p in Placement.objects.filter(
         application__in=visited, state=Placement.State.CONFIRMED))
-    assert min(years) == demo.FIRST_YEAR and len(years) >= 12
+    assert min(years) == demo.FIRST_YEAR and len(years) >= 10
     assert years[2020] < years[2019]  # the pandemic
     countries = Counter(visited.values_list("country", flat=True))
     assert countries["US"] > visited.count() / 2
     assert {"CA", "GB", "MX"} <= set(countries)
     assert past.filter(state=State.WITHDRAWN).exists()
-    assert 1 <= past.filter(state=State.DISENGAGED).count() <= 3
+    assert 1 <= past.filter(state=State.DISENGAGED).count() <= max(1, round(3 * SCALE))
     assert past.filter(state=State.DECLINED).exists()
-    assert Application.objects.filter(previous__isnull=False).count() >= 5
+    assert Application.objects.filter(previous__isnull=False).count() >= max(1, round(5 * SCALE))
 
 
 def test_every_completed_stay_has_a_survey_tied_to_its_placement_and_pasantes_give_feedback(data):
@@ -96,8 +100,8 @@ def test_every_completed_stay_has_a_survey_tied_to_its_placement_and_pasantes_gi
     assert surveys.count() == completed.count()
     assert all(s.placement.application_id == s.application_id for s in surveys)
     assert surveys.exclude(best="").count() == surveys.count()
-    assert len({s.placement.host_family_id for s in surveys}) >= 10
-    assert len({s.placement.pasante_id for s in surveys}) >= 40  # past cohorts' pasantes
+    assert len({s.placement.host_family_id for s in surveys}) >= 5
+    assert len({s.placement.pasante_id for s in surveys}) >= 40 * SCALE  # past cohorts' pasantes
     assert PasanteFeedback.objects.count() > completed.count() / 2
     # Each confirmed stay is recorded with its host family, owed from its rates.
     assert not Placement.objects.filter(state=Placement.State.CONFIRMED, host_stay__isnull=True).exists()
@@ -141,8 +145,9 @@ def test_the_demo_applicant_is_placed_at_capitan_with_the_demo_pasante_arriving_
 
 
 def test_the_timeline_of_a_past_visit_carries_the_days_it_happened_on(data):
-    visit = Application.objects.filter(state=State.COMPLETED, wanted_start__year=2016).first()
+    visit = Application.objects.filter(state=State.COMPLETED, wanted_start__year__lte=2016).last()
+    year = visit.wanted_start.year
     changes = list(visit.changes.all())
-    assert all(change.at.year in (2015, 2016, 2017) for change in changes)
+    assert all(change.at.year in (year - 1, year, year + 1) for change in changes)
     assert [c.at for c in changes] == sorted(c.at for c in changes)
     assert visit.exit_survey.submitted_at.date() > visit.placements.get().end_date - timedelta(days=1)

@@ -20,3 +20,10 @@ def test_seed_visitors_demo_needs_the_demo_network_and_debug(db, settings):
     settings.DEBUG = True
     with pytest.raises(CommandError, match="seed_demo"):
         seed()
+
+
+def test_seed_visitors_demo_refuses_a_history_of_no_one(db, settings):
+    settings.DEBUG = True
+    with pytest.raises(CommandError, match="--past"):
+        seed("--past", "0")
+    assert not Application.objects.exists()

@@ -81,3 +81,23 @@ def test_a_lost_race_leaves_the_callers_transaction_usable():
         Heartbeat.objects.create(name="other", last_beat=timezone.now())
 
     assert set(Heartbeat.objects.values_list("name", flat=True)) == {"beat", "other"}
+
+
+def test_with_fields_it_validates_only_what_changed_and_the_constraints_that_read_it(django_assert_num_queries):
+    user = UserFactory()
+    validate_and_save(_record(user, key="taken"))
+    record = validate_and_save(_record(user, key="mine"))
+
+    record.method = "X" * 20  # too long: refused when it is one of the fields that changed
+    with pytest.raises(ValidationError) as exc:
+        validate_and_save(record, update_fields=["method"], fields=["method"])
+    assert "method" in exc.value.message_dict
+
+    record.method, record.status_code = "POST", 200
+    with django_assert_num_queries(3):  # savepoint, update, release: no FK query, no unique (user, key) query
+        validate_and_save(record, update_fields=["status_code"], fields=["status_code"])
+
+    record.key = "taken"  # the constraint reads the key: checked with the whole row
+    with pytest.raises(ValidationError):
+        validate_and_save(record, update_fields=["key"], fields=["key"])
+    assert IdempotencyRecord.objects.get(pk=record.pk).key == "mine"
