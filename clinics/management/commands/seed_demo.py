@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pghistory
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -447,6 +448,9 @@ class Command(BaseCommand):
             user.set_password(self.password)
             user.save(update_fields=["password"])
         self.add_role(user, role)
+        # The demo addresses are confirmed: an applicant must confirm theirs before logging in (allauth).
+        EmailAddress.objects.get_or_create(user=user, email=user.email,
+                                           defaults={"verified": True, "primary": True})
         self.logins.append(DemoLogin(user.email, role, where))
 
     @staticmethod
