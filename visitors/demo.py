@@ -61,6 +61,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ces.accounts.roles import Role
+from clinics import selectors as clinic_selectors
 from clinics import services as clinics_services
 from clinics.models import Assignment, Cadre, Clinic, Cohort, HostFamily, HostStay, Staff
 from clinics.selectors import active_on
@@ -476,8 +477,7 @@ class VisitorsDemo:
             for community, clinic in self.clinics.items():
                 if OPENED[community] > year:
                     continue
-                posted = (Assignment.objects.filter(active_on(start), clinic=clinic, role=Assignment.Role.PASANTE)
-                          .select_related("staff__user").first())
+                posted = clinic_selectors.pasante_posted_at(clinic, start)
                 if posted is None:
                     person = random.Random(f"{community}{year}")
                     full_name = (f"{person.choice(PASANTE_GIVEN)} "
@@ -489,15 +489,13 @@ class VisitorsDemo:
                                                        start_date=start, end_date=end)
                     self.pasantes[(community, year)] = staff
                 else:
-                    self.pasantes[(community, year)] = posted.staff
+                    self.pasantes[(community, year)] = posted
 
     def pasante_at(self, community: str, day: date) -> Staff | None:
         year = day.year if day.month >= 2 else day.year - 1
         if (community, year) in self.pasantes:
             return self.pasantes[(community, year)]
-        posted = (Assignment.objects.filter(active_on(day), clinic=self.clinics[community],
-                                            role=Assignment.Role.PASANTE).select_related("staff__user").first())
-        return posted.staff if posted else None
+        return clinic_selectors.pasante_posted_at(self.clinics[community], day)
 
     # --- who comes when -------------------------------------------------------------------------------------
 
