@@ -5,7 +5,7 @@ coordinator is told. The arithmetic is ``clinics.coverage``; this module only
 adapts it to the engine: who, when, the words, and whether it is still needed.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -14,12 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ces.accounts.roles import Role
-from ces.notifications.registry import Due, Message, ReminderRule, register
+from ces.notifications.registry import Due, Message, ReminderRule, morning_of, register
 
 from .coverage import KIND, CoverageWarning, coverage_gap_warning_is_valid, coverage_gap_warnings
 from .models import Clinic
-
-SEND_AT = time(8, 0)  # local time: the warning of a day arrives in the morning
 
 
 def _occurrence(warning: CoverageWarning) -> str:
@@ -48,7 +46,7 @@ class CoverageGapRule(ReminderRule):
         found = []
         for offset in range(lookback, -1, -1):
             day = today - timedelta(days=offset)
-            due_at = timezone.make_aware(datetime.combine(day, SEND_AT))
+            due_at = morning_of(day)
             found += [(w, due_at) for w in coverage_gap_warnings(day)]
         if not found:
             return []

@@ -31,7 +31,7 @@ Links go to the page the recipient can act on: pharmacy, coordinators and admins
 pages, a pasante to their clinic's.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import F
 from django.urls import reverse
@@ -41,19 +41,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext
 
 from ces.accounts.roles import Role
-from ces.notifications.registry import Due, Message, ReminderRule, register
+from ces.notifications.registry import Due, Message, ReminderRule, morning_of, register
 from clinics.models import Clinic
 from clinics.selectors import is_pasante_posted, pasante_user_ids_by_clinic
 
 from . import calculations, selectors
 from .models import Item, RestockRequest, StockBalance
 
-SEND_AT = time(8, 0)  # local time: reminders about a day arrive in the morning
 State = RestockRequest.State
-
-
-def _morning(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, SEND_AT))
 
 
 def _day(value: date) -> str:
@@ -119,7 +114,7 @@ class RequestNotSubmittedRule(ReminderRule):
                 by_clinic.setdefault(post.clinic_id, (post.clinic, []))[1].append(post.staff.user_id)
             for clinic, users in by_clinic.values():
                 found += [
-                    Due(subject=clinic, occurrence=f"{period:%Y-%m}/{lead}d", due_at=_morning(send_day),
+                    Due(subject=clinic, occurrence=f"{period:%Y-%m}/{lead}d", due_at=morning_of(send_day),
                         recipients=users)
                     for lead, send_day in leads
                 ]
@@ -249,7 +244,7 @@ class LotExpiringRule(ReminderRule):
             enters_window = balance.lot.expiry - timedelta(days=selectors.EXPIRY_ALERT_DAYS)
             recipients = set(pharmacy) | pasantes.get(balance.clinic_id, set())
             found.append(Due(subject=balance, occurrence=_lot_occurrence(balance),
-                             due_at=_morning(max(enters_window, today)), recipients=sorted(recipients)))
+                             due_at=morning_of(max(enters_window, today)), recipients=sorted(recipients)))
         return found
 
     def still_needed(self, notification, subject, now) -> bool:

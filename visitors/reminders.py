@@ -33,16 +33,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ces.accounts.roles import Role
-from ces.notifications.registry import Due, Message, ReminderRule, register
+from ces.notifications.registry import Due, Message, ReminderRule, morning_of, register
 
 from .models import Application, Arrival, DocumentRequest, Interview, OrientationPack, Placement, StatusChange
 
-SEND_AT = time(8, 0)  # local time: reminders about a day arrive in the morning
 State = Application.State
-
-
-def _morning(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, SEND_AT))
 
 
 def _day(value: date) -> str:
@@ -270,7 +265,7 @@ class InterviewTomorrowRule(ReminderRule):
         found = []
         for interview in interviews:
             staff = [interview.interviewer_id] if interview.interviewer_id else program
-            found.append(Due(subject=interview, occurrence=self.occurrence(interview), due_at=_morning(today),
+            found.append(Due(subject=interview, occurrence=self.occurrence(interview), due_at=morning_of(today),
                              recipients=sorted({interview.application.applicant_id, *staff})))
         return found
 
@@ -343,7 +338,7 @@ class ArrivalSoonRule(ReminderRule):
             if driver is not None and driver.user_id:
                 recipients.add(driver.user_id)
             found.append(Due(subject=placement, occurrence=self.occurrence(placement),
-                             due_at=_morning(placement.start_date - timedelta(days=self.LEAD)),
+                             due_at=morning_of(placement.start_date - timedelta(days=self.LEAD)),
                              recipients=sorted(recipients)))
         return found
 
@@ -457,7 +452,7 @@ class ExitSurveyRule(ReminderRule):
                 send_day = placement.end_date + timedelta(days=lead)
                 if send_day <= today <= send_day + timedelta(days=lookback):
                     found.append(Due(subject=placement, occurrence=f"{placement.end_date.isoformat()}/{lead}d",
-                                     due_at=_morning(send_day), recipients=[placement.application.applicant_id]))
+                                     due_at=morning_of(send_day), recipients=[placement.application.applicant_id]))
         return found
 
     def subjects(self, model, ids):

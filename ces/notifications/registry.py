@@ -18,10 +18,11 @@ A rule answers five questions, and the engine (``services.py``) does the rest:
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
 DISCOVERY_MODULE = "reminders"
@@ -81,6 +82,15 @@ class ReminderRule:
 
 
 _rules: dict[str, ReminderRule] = {}
+
+
+# Reminders about a day arrive on its morning, local time.
+SEND_AT = time(8, 0)
+
+
+def morning_of(day: date) -> datetime:
+    """When a reminder about ``day`` is sent: 08:00 local time that day."""
+    return timezone.make_aware(datetime.combine(day, SEND_AT))
 
 
 def register(rule: ReminderRule) -> ReminderRule:
