@@ -43,11 +43,12 @@ test: $(VENV)/.installed services messages browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Measurements at a scale factor (SCALE=0.1 for a quick run), in a database of their own.
+# BENCH_ARGS passes scripts/bench.py's options, e.g. BENCH_ARGS='--only http --page form --reuse'.
 SCALE ?= 1
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ces_bench
 bench: $(VENV)/.installed services messages
 	@DATABASE_URL=$(BENCH_DATABASE_URL) scripts/services.sh
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) scripts/bench.py --scale $(SCALE)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) scripts/bench.py --scale $(SCALE) $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
