@@ -94,6 +94,15 @@ TEMPLATES = [
             ],
         },
     },
+    # Only for partials written many times over in one page (ces.core.jinja, decision 0018): each app's
+    # jinja2/ folder. Every page is a Django template, found first above.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "ces.core.jinja.environment"},
+    },
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ces")}

@@ -223,3 +223,23 @@ def test_djangos_own_form_messages_speak_as_tu():
         "choice": ["Elige una opción válida. z no es una de las opciones disponibles."],
         "code": ["Escribe como máximo 2 caracteres (tiene 3)."],
     }
+
+
+JINJA_STRING = re.compile(r'_\("((?:[^"\\]|\\.)*)"\)')
+
+
+def test_the_jinja_partials_strings_are_found_by_makemessages_and_translated(entries):
+    """The few Jinja2 partials (ces.core.jinja) translate with ``{{ _("...") }}``; makemessages reads them as
+    Django templates (templatize), so a string written any other way there would never reach the catalogue."""
+    from django.utils.translation.template import templatize
+
+    partials = [path for app in ("ces", "clinics", "pharmacy", "visitors", "curriculum", "chw", "referrals")
+                for path in (Path(settings.BASE_DIR) / app).glob("**/jinja2/**/*.html")]
+    assert partials, "no Jinja2 partial found"
+    translated = {entry.msgid for entry in entries if entry.fields.get("msgstr")}
+    for path in partials:
+        source = path.read_text(encoding="utf-8")
+        written, extracted = JINJA_STRING.findall(source), JINJA_STRING.findall(templatize(source))
+        assert written and sorted(written) == sorted(extracted), path
+        assert not set(written) - translated, (path, set(written) - translated)
+        assert "{% trans" not in source and "gettext(" not in source, path  # only _() reaches the catalogue

@@ -241,7 +241,7 @@ class RestockRequestForm(forms.Form):
                    for line in others)
 
     def page_lines(self) -> list[Line]:
-        """The lines with their boxes as plain data for request_form_line.html, which writes the inputs
+        """The lines with their boxes as plain data for jinja2/pharmacy/request_form_lines.html, which writes the inputs
         itself: 58 items × 9 boxes through Django's widget templates were most of the page's time.
 
         Each box as a widget would show it: what was posted when the form is bound, the initial value

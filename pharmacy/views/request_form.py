@@ -9,6 +9,7 @@ phone until it is saved.
 """
 
 import hashlib
+from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ces.core.jinja import render_partial
 from ces.core.pages import add_service_error, get_or_404, is_illegal_transition, require
 from pharmacy import selectors, services
 from pharmacy.forms.request_form import FIGURES, SUBMIT, TEXTS, RestockRequestForm, new_client_key
@@ -63,12 +65,22 @@ def _saved(request, restock, asked_to_submit: bool):
     return redirect("pharmacy:request-detail", pk=restock.pk)
 
 
+def _lines_html(lines) -> str:
+    """One part of the form's items, under a heading per category (the lines come in the catalogue's order)."""
+    groups = [(category, list(part)) for category, part in groupby(lines, key=lambda line: line.item.category)]
+    return render_partial("pharmacy/request_form_lines.html", {"groups": groups})
+
+
 def _render(request, form, *, clinic, period, kind, restock=None, lines=(), saved_keys=(), existing=None):
-    page = form.page_lines()  # each box as plain data: request_form_line.html writes the inputs
+    page = form.page_lines()  # each box as plain data: jinja2/pharmacy/request_form_lines.html writes the inputs
+    used = [line for line in page if line.history]
+    others = [line for line in page if not line.history]
     context = {
         "form": form,
-        "used": [line for line in page if line.history],
-        "others": [line for line in page if not line.history],
+        "used": used,
+        "others": others,
+        "used_html": _lines_html(used),
+        "others_html": _lines_html(others),
         "clinic": clinic,
         "period": period,
         "days": form.days,
