@@ -13,6 +13,7 @@ so makemessages finds the strings of these templates as it finds those of Django
 
 from html import escape
 
+from django.conf import settings
 from django.template import engines
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -25,10 +26,13 @@ from jinja2 import Environment
 def _as_django_writes_it(value) -> str:
     """What Django's ``{{ value }}`` writes in an autoescaped template: localised, then escaped unless safe.
 
-    A plain string, most of what a partial writes, takes the short way: Django's ``escape`` is
-    ``html.escape``, and a string has nothing to localise."""
+    Plain strings and whole numbers, most of what a partial writes, take the short way: Django's
+    ``escape`` is ``html.escape``, a string has nothing to localise, and without thousand separators a
+    whole number is written as Python writes it."""
     if value.__class__ is str:
         return escape(value)
+    if value.__class__ is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
     return conditional_escape(localize(template_localtime(value)))
 
 
