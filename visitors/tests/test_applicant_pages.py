@@ -146,6 +146,17 @@ def test_sign_up_page_speaks_english_after_the_language_switch(client):
     assert "Create your applicant account" in page
 
 
+def test_the_spanish_sign_up_page_offers_english_in_english_and_the_english_one_does_not(client):
+    page = client.get(reverse("account_signup")).content.decode()
+    assert '<html lang="es">' in page and "Read this page in English" in page
+    offer = re.search(r'<form method="post" action="([^"]+)" lang="en" data-testid="signup-in-english">', page)
+    assert offer and offer.group(1) == reverse("accounts:set-language")
+    client.post(offer.group(1), {"language": "en", "next": reverse("account_signup")})
+    page = client.get(reverse("account_signup")).content.decode()
+    assert '<html lang="en">' in page and "Create your applicant account" in page
+    assert "Read this page in English" not in page
+
+
 def test_sign_up_in_english_asks_to_confirm_the_address_before_letting_in(client, outbox):
     client.post(reverse("accounts:set-language"), {"language": "en", "next": "/"})
     response = client.post(reverse("account_signup"), SIGNUP)
