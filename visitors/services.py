@@ -869,10 +869,18 @@ def exit_survey_submit(*, application: Application, mentorship: int, clinical: i
 
 
 @transaction.atomic
+def _require_paired_pasante(placement: Placement, by) -> None:
+    """Only the pasante the visitor is paired with speaks for the placement (the pages, the API and any
+    later caller alike)."""
+    if by is None or placement.pasante.user_id != by.pk:
+        raise ValidationError(_("Only the pasante paired with this visitor can do this."), code="not_the_pasante")
+
+
 def host_family_confirm(*, placement: Placement, by, now: datetime | None = None) -> Placement:
     """The paired pasante says the host family is ready for the visitor."""
     now = _now(now)
-    placement = Placement.objects.select_for_update().select_related("application").get(pk=placement.pk)
+    placement = Placement.objects.select_for_update().select_related("application", "pasante").get(pk=placement.pk)
+    _require_paired_pasante(placement, by)
     if placement.state == Placement.State.CANCELLED or placement.application.state not in Application.BEFORE_ARRIVAL:
         raise ValidationError(_("This placement is no longer waiting for the host family."), code=ILLEGAL_TRANSITION)
     if placement.host_family_confirmed_at is None:
@@ -890,7 +898,8 @@ def pasante_feedback_submit(*, placement: Placement, rating: int, would_host_aga
                             today: date | None = None) -> PasanteFeedback:
     """The paired pasante's word on the visitor, once the stay is over (or ended early)."""
     today = _today(today)
-    placement = Placement.objects.select_for_update().select_related("application").get(pk=placement.pk)
+    placement = Placement.objects.select_for_update().select_related("application", "pasante").get(pk=placement.pk)
+    _require_paired_pasante(placement, by)
     state = placement.application.state
     over = state in (State.COMPLETED, State.DISENGAGED) or (
         state == State.IN_COMMUNITY and placement.end_date <= today)

@@ -23,6 +23,7 @@ from visitors.models import (
     DocumentRequest,
     Interview,
     InterviewSlot,
+    PasanteFeedback,
     Placement,
     StatusChange,
     minimum_last_day,
@@ -703,13 +704,27 @@ def test_the_pasante_confirms_the_family_and_gives_feedback_after_the_stay():
     with pytest.raises(ValidationError) as early:
         services.pasante_feedback_submit(placement=placement, rating=5, would_host_again=True, by=pasante_user)
     assert early.value.code == ILLEGAL_TRANSITION
-    done = application_in_state(State.COMPLETED)
-    feedback = services.pasante_feedback_submit(placement=done.placements.get(), rating=4, would_host_again=True,
-                                                comments="Muy útil.", by=pasante_user)
-    assert feedback.rating == 4
+    done = application_in_state(State.COMPLETED).placements.get()
+    feedback = services.pasante_feedback_submit(placement=done, rating=4, would_host_again=True,
+                                                comments="Muy útil.", by=done.pasante.user)
+    assert feedback.rating == 4 and feedback.by == done.pasante.user
     with pytest.raises(ValidationError):
-        services.pasante_feedback_submit(placement=done.placements.get(), rating=4, would_host_again=True,
-                                         by=pasante_user)
+        services.pasante_feedback_submit(placement=done, rating=4, would_host_again=True, by=done.pasante.user)
+
+
+def test_only_the_paired_pasante_confirms_the_family_or_gives_feedback(coordinator):
+    waiting = application_in_state(State.PLACEMENT_CONFIRMED).placements.get()
+    done = application_in_state(State.COMPLETED).placements.get()
+    other_pasante = done.pasante.user if done.pasante_id != waiting.pasante_id else None
+    for by in filter(None, (coordinator, other_pasante)):
+        with pytest.raises(ValidationError) as refused:
+            services.host_family_confirm(placement=waiting, by=by)
+        assert refused.value.code == "not_the_pasante"
+    with pytest.raises(ValidationError) as refused:
+        services.pasante_feedback_submit(placement=done, rating=4, would_host_again=True, by=coordinator)
+    assert refused.value.code == "not_the_pasante"
+    waiting.refresh_from_db()
+    assert waiting.host_family_confirmed_at is None and not PasanteFeedback.objects.exists()
 
 
 def test_the_orientation_pack_is_checked_like_a_document(staff):
