@@ -487,13 +487,18 @@ def clinics_posted_to(user, *, role: str | None = None, day: date | None = None)
     return Clinic.objects.filter(pk__in=_clinic_ids_of(user, day, roles))
 
 
-def pasante_posted_at(clinic, day: date) -> Staff | None:
-    """The person holding the clinic's pasante post on ``day`` (the database keeps it to one), or None when
-    the post is vacant. One query."""
-    post = (
+def pasante_post_on(clinic, day: date) -> Assignment | None:
+    """The clinic's pasante post held on ``day`` (the database keeps it to one), with its holder, or None when
+    the post is vacant: until when it is held is its ``end_date`` (None: open-ended). One query."""
+    return (
         Assignment.objects.filter(active_on(day), clinic=clinic, role=Assignment.Role.PASANTE)
         .select_related("staff").first()
     )
+
+
+def pasante_posted_at(clinic, day: date) -> Staff | None:
+    """The person holding the clinic's pasante post on ``day``, or None when the post is vacant. One query."""
+    post = pasante_post_on(clinic, day)
     return post.staff if post else None
 
 

@@ -64,7 +64,6 @@ from ces.accounts.roles import Role
 from clinics import selectors as clinic_selectors
 from clinics import services as clinics_services
 from clinics.models import Assignment, Cadre, Clinic, Cohort, HostFamily, HostStay, Staff
-from clinics.selectors import active_on
 
 from . import services
 from .models import (
@@ -706,8 +705,7 @@ class VisitorsDemo:
         year = day.year if day.month >= 2 else day.year - 1
         if year < self.year_start.year:
             return date(year + 1, 1, 31) if OPENED[community] <= year else None
-        posted = Assignment.objects.filter(active_on(day), clinic=self.clinics[community],
-                                           role=Assignment.Role.PASANTE).first()
+        posted = clinic_selectors.pasante_post_on(self.clinics[community], day)
         if posted is None:
             return None
         return posted.end_date or date.max
