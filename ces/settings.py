@@ -76,6 +76,11 @@ MIDDLEWARE = [
     "ces.core.idempotency.IdempotencyMiddleware",
 ]
 
+# pghistory records who and where for the requests that write. A GET writes no audited row
+# (tests/test_authorization.py checks every URL as every persona), and in a context every query of a
+# GET carried pghistory's two set_config calls: 0.1-0.2 ms a query, on every page (decision 0016).
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
 ROOT_URLCONF = "ces.urls"
 WSGI_APPLICATION = "ces.wsgi.application"
 

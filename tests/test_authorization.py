@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
@@ -275,9 +276,39 @@ def outcomes_of(response, url, anonymous) -> set[str]:
     return found or {f"HTTP {status}"}
 
 
+def _audited_tables():
+    """The tables whose rows pghistory keeps a history of (each change with who and where)."""
+    from django.apps import apps
+    from pghistory.models import Event
+
+    return frozenset(model.pgh_tracked_model._meta.db_table for model in apps.get_models()
+                     if issubclass(model, Event) and getattr(model, "pgh_tracked_model", None))
+
+
+AUDITED_TABLES = _audited_tables()
+WRITE = re.compile(r'(?:^|;)\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+class WritesToAuditedTables:
+    """The audited tables a request wrote to (an ``execute_wrapper``)."""
+
+    def __init__(self):
+        self.tables = set()
+
+    def __call__(self, execute, sql, params, many, context):
+        self.tables |= {table for table in WRITE.findall(sql) if table in AUDITED_TABLES}
+        return execute(sql, params, many, context)
+
+
 def _send(client, method, url):
     if method == "GET":
-        return client.get(url)
+        # A GET must not change an audited row: pghistory records who and where only for the methods that
+        # write (settings.PGHISTORY_MIDDLEWARE_METHODS), so such a change would lose its author.
+        writes = WritesToAuditedTables()
+        with connection.execute_wrapper(writes):
+            response = client.get(url)
+        assert not writes.tables, f"GET {url} wrote to {sorted(writes.tables)}"
+        return response
     if _is_api(url):
         return client.post(url, data="", content_type="application/json")
     return client.post(url)
@@ -337,6 +368,15 @@ def test_url_obeys_the_policy_for_every_persona(pattern, world):
             elif row.hides and method == "GET" and policy.OK in got:
                 mismatches += _scoping_mismatches(row, persona, where, response)
     assert not mismatches, f"{pattern.test_id} (row {row_key!r}):\n  " + "\n  ".join(mismatches)
+
+
+def test_the_get_check_sees_a_write_to_an_audited_table(clinic_a):
+    writes = WritesToAuditedTables()
+    with connection.execute_wrapper(writes):
+        clinic_a.name = "Clínica Capitán II"
+        clinic_a.save(update_fields=["name"])
+        Assignment.objects.filter(clinic=clinic_a).delete()
+    assert writes.tables == {"clinics_clinic", "clinics_assignment"}
 
 
 def test_every_url_has_a_policy_row():
