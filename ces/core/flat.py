@@ -15,6 +15,7 @@ import datetime
 from functools import cache
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
 from rest_framework.relations import RelatedField
@@ -64,6 +65,19 @@ class FlatWriter:
         self.fields = list(serializer_class().fields.items())
         self.names = [name for name, _ in self.fields]
         self._cells = {}
+        self._plain, self._aliased = [], {}
+        for name, field in self.fields:
+            if field.source == "*" or isinstance(field, serializers.SerializerMethodField):
+                raise TypeError(f"{serializer_class.__name__}.{name}: not a value a row can hold")
+            if field.source == name:
+                self._plain.append(name)  # a model field (a relation: its id) or an annotation
+            else:
+                self._aliased[name] = F(field.source.replace(".", "__"))  # "lot.item.code": lot__item__code
+
+    def values(self, queryset):
+        """``queryset.values()`` holding each field under its name: ``source="clinic.name"`` read as
+        ``clinic__name`` in the same query, a relation as its id. No model instance."""
+        return queryset.values(*self._plain, **self._aliased)
 
     def cells(self):
         """``(name, representer)`` of each field, for the time zone now active (made once per zone)."""
@@ -83,3 +97,11 @@ class FlatWriter:
 @cache
 def flat_writer(serializer_class) -> FlatWriter:
     return FlatWriter(serializer_class)
+
+
+def flat_page(view, queryset, serializer_class):
+    """A list view's paginated answer: ``queryset``'s page read as ``values()`` and written as
+    ``serializer_class`` writes each object (what ``ListModelMixin.list`` answers, without the instances)."""
+    writer = flat_writer(serializer_class)
+    page = view.paginate_queryset(writer.values(queryset))
+    return view.get_paginated_response(writer.write(page))
