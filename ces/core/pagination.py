@@ -8,11 +8,13 @@ and still stops the page's own scan at ``LIMIT``. What the answer says is DRF's:
 or below 1, and ``?page=last`` (which needs the count first, so it counts apart as before, as does a page
 number too large for SQL's ``OFFSET``).
 
-The list must be a ``values()`` query set (the rows are dicts; the total is taken out of each row).
+The list should be a plain ``values()`` query set (the rows are dicts; the total is taken out of each row);
+anything else (model instances, a grouped, distinct or sliced query set) is paginated as Django does.
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
+from django.db.models.query import ValuesIterable
 from rest_framework.pagination import PageNumberPagination
 
 TOTAL = "_inline_total"
@@ -26,10 +28,18 @@ class _CountOf(models.Subquery):
     output_field = models.BigIntegerField()
 
 
+def _inline_countable(queryset) -> bool:
+    """A ``values()`` query set whose rows the subquery counts as ``count()`` does: not grouped, not distinct,
+    not sliced."""
+    query = getattr(queryset, "query", None)
+    return (isinstance(queryset, models.QuerySet) and issubclass(queryset._iterable_class, ValuesIterable)
+            and query.group_by is None and not query.distinct and not query.is_sliced)
+
+
 class InlineCountPaginator(Paginator):
     def page(self, number):
-        if "count" in self.__dict__ or self.orphans:
-            return super().page(number)  # counted already (?page=last) or orphans: Django's way
+        if "count" in self.__dict__ or self.orphans or not _inline_countable(self.object_list):
+            return super().page(number)  # counted already (?page=last), orphans, or not a plain values() list
         number = self._whole_number(number)
         bottom = (number - 1) * self.per_page
         if bottom + self.per_page > BIGGEST_OFFSET:

@@ -49,3 +49,12 @@ def test_a_page_is_one_query(django_assert_num_queries):
 
     assert answer["count"] == 7 and [row["name"] for row in answer["results"]] == ["beat-3", "beat-4", "beat-5"]
     assert answer["next"].endswith("page=3") and answer["previous"].endswith("/api/v1/x/")
+
+
+def test_other_query_sets_are_counted_apart_as_before(django_assert_num_queries):
+    Heartbeat.objects.bulk_create(Heartbeat(name=f"beat-{n}", last_beat=timezone.now()) for n in range(7))
+
+    for rows in (Heartbeat.objects.order_by("name"), Heartbeat.objects.order_by("name").values("name").distinct()):
+        with django_assert_num_queries(2):
+            answer = _answer(InlineCountPagination, rows, "2")
+        assert answer == _answer(PageNumberPagination, rows, "2")
