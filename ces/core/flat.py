@@ -18,8 +18,11 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
-from rest_framework.relations import RelatedField
+from rest_framework.relations import PrimaryKeyRelatedField, RelatedField
 from rest_framework.settings import api_settings
+
+UNWRITABLE = (serializers.SerializerMethodField, serializers.BaseSerializer, serializers.FileField,
+              serializers.ListField, serializers.DictField, serializers.HiddenField)
 
 
 def _identity(value):
@@ -49,7 +52,7 @@ def _fast_datetime(field) -> bool:
 
 
 def _representer(field, tz):
-    if isinstance(field, RelatedField) and getattr(field, "pk_field", None) is None:
+    if isinstance(field, PrimaryKeyRelatedField) and field.pk_field is None:
         return _identity  # a primary key related field: the row holds the id
     if type(field) is serializers.CharField:
         return str  # CharField.to_representation is str(value)
@@ -67,7 +70,9 @@ class FlatWriter:
         self._cells = {}
         self._plain, self._aliased = [], {}
         for name, field in self.fields:
-            if field.source == "*" or isinstance(field, serializers.SerializerMethodField):
+            if (field.source == "*" or isinstance(field, UNWRITABLE)
+                    or (isinstance(field, RelatedField) and not isinstance(field, PrimaryKeyRelatedField))):
+                # Not one value of the row, or written from the request (a URL): the serializer's job.
                 raise TypeError(f"{serializer_class.__name__}.{name}: not a value a row can hold")
             if field.source == name:
                 self._plain.append(name)  # a model field (a relation: its id) or an annotation

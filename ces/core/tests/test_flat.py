@@ -56,3 +56,13 @@ def test_the_time_zone_is_the_one_active_when_writing():
         assert writer.write(ROWS[:1])[0]["stamp"] == "2026-06-30T23:59:58.123456Z"
     with timezone.override("America/Mexico_City"):
         assert writer.write(ROWS[:1])[0]["stamp"] == "2026-06-30T17:59:58.123456-06:00"
+
+
+@pytest.mark.parametrize("field", [serializers.SerializerMethodField(), serializers.FileField(),
+                                   serializers.CharField(source="*"), serializers.ListField(),
+                                   serializers.HyperlinkedRelatedField(view_name="x", read_only=True)])
+def test_fields_a_row_cannot_hold_are_refused(field):
+    serializer_class = type("One", (serializers.Serializer,), {"one": field})
+
+    with pytest.raises(TypeError, match="One.one"):
+        FlatWriter(serializer_class)
