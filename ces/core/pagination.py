@@ -9,7 +9,8 @@ or below 1, and ``?page=last`` (which needs the count first, so it counts apart 
 number too large for SQL's ``OFFSET``).
 
 The list should be a plain ``values()`` query set (the rows are dicts; the total is taken out of each row);
-anything else (model instances, a grouped, distinct or sliced query set) is paginated as Django does.
+anything else (model instances, a grouped, distinct, sliced or combined query set) is paginated as Django
+does.
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -30,10 +31,10 @@ class _CountOf(models.Subquery):
 
 def _inline_countable(queryset) -> bool:
     """A ``values()`` query set whose rows the subquery counts as ``count()`` does: not grouped, not distinct,
-    not sliced."""
+    not sliced, not a union (which takes no annotation)."""
     query = getattr(queryset, "query", None)
     return (isinstance(queryset, models.QuerySet) and issubclass(queryset._iterable_class, ValuesIterable)
-            and query.group_by is None and not query.distinct and not query.is_sliced)
+            and query.group_by is None and not query.distinct and not query.is_sliced and not query.combinator)
 
 
 class InlineCountPaginator(Paginator):

@@ -54,7 +54,9 @@ def test_a_page_is_one_query(django_assert_num_queries):
 def test_other_query_sets_are_counted_apart_as_before(django_assert_num_queries):
     Heartbeat.objects.bulk_create(Heartbeat(name=f"beat-{n}", last_beat=timezone.now()) for n in range(7))
 
-    for rows in (Heartbeat.objects.order_by("name"), Heartbeat.objects.order_by("name").values("name").distinct()):
+    beats = Heartbeat.objects.values("name")
+    for rows in (Heartbeat.objects.order_by("name"), beats.order_by("name").distinct(),
+                 beats.filter(name__lt="beat-3").union(beats.filter(name__gt="beat-4")).order_by("name")):
         with django_assert_num_queries(2):
             answer = _answer(InlineCountPagination, rows, "2")
         assert answer == _answer(PageNumberPagination, rows, "2")
