@@ -8,10 +8,9 @@ illegal transition, a bad quantity) is a 400 with its message in the person's la
 """
 
 from datetime import timedelta
-from functools import cache
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,10 +19,11 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.relations import RelatedField
 from rest_framework.response import Response
 
 from ces.core.fields import VisibleRelatedField
+from ces.core.flat import flat_page
+from ces.core.pagination import InlineCountPagination
 from ces.core.viewsets import GenericViewSet, ReadOnlyModelViewSet
 from clinics.models import Clinic
 
@@ -164,7 +164,14 @@ class ItemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyMode
 
     serializer_class = ItemSerializer
     permission_classes = [ReadsCatalogue, EditsCatalogueToWrite]
+    pagination_class = InlineCountPagination  # the count comes with the page's query
     queryset = Item.objects.none()  # for the schema generator; reads go through get_queryset
+
+    def list(self, request, *args, **kwargs):
+        # The items written from values() rows as ItemSerializer writes them (ces.core.flat): no model
+        # instance, no per-object serializer loop; the count in the page's own query. (No docstring: the
+        # schema would take it for the list's description.)
+        return flat_page(self, self.get_queryset(), ItemSerializer)
 
     def get_queryset(self):
         if self.action != "list":
@@ -187,7 +194,13 @@ class LotViewSet(ReadOnlyModelViewSet):
 
     serializer_class = LotSerializer
     permission_classes = [ReadsCatalogue]
+    pagination_class = InlineCountPagination  # the count comes with the page's query
     queryset = Lot.objects.none()
+
+    def list(self, request, *args, **kwargs):
+        # Written from values() rows as LotSerializer writes them (ces.core.flat); the item's code and name
+        # read in the same query. (No docstring: the schema would take it for the list's description.)
+        return flat_page(self, self.get_queryset(), LotSerializer)
 
     def get_queryset(self):
         if self.action != "list":
@@ -203,6 +216,7 @@ class LotViewSet(ReadOnlyModelViewSet):
 class StockViewSet(GenericViewSet):
     serializer_class = StockSerializer
     permission_classes = [ReadsCatalogue]
+    pagination_class = InlineCountPagination  # the count comes with the page's query
     queryset = StockBalance.objects.none()
 
     @extend_schema(parameters=[StockFilterSerializer])
@@ -222,8 +236,7 @@ class StockViewSet(GenericViewSet):
             rows = selectors.stock_by_lot(clinic=clinic, item=item) if clinic else StockBalance.objects.none()
         else:
             rows = selectors.stock_by_lot(clinic=clinic, item=item)  # clinic None: the warehouse
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return flat_page(self, rows, StockSerializer)  # values() rows written as StockSerializer writes them
 
 
 # --- Restock requests: what is read -----------------------------------------------------------------
@@ -279,33 +292,6 @@ class RestockRequestSummarySerializer(serializers.ModelSerializer):
         extra_kwargs = {"updated_at": {"help_text": _(
             "When the request or one of its lines last changed: its detail needs reading again when this "
             "differs from the copy held.")}}
-
-
-@cache
-def _summary_cells() -> list[tuple[str, object]]:
-    """``(name, the summary field's to_representation)`` of each field, related ones as their id."""
-    fields = RestockRequestSummarySerializer().fields
-    return [(name, _identity if isinstance(field, RelatedField) else field.to_representation)
-            for name, field in fields.items()]
-
-
-def _identity(value):
-    return value
-
-
-def summary_values(queryset) -> QuerySet:
-    """``queryset`` as the ``values()`` the summaries are written from: the model fields and annotations the
-    summary reads, and the clinic's name. No model instance."""
-    names = [name for name, _ in _summary_cells() if name != "clinic_name"]
-    return queryset.values(*names, clinic_name=F("clinic__name"))
-
-
-def summaries(rows) -> list[dict]:
-    """Rows of ``summary_values`` as ``RestockRequestSummarySerializer`` writes each request, field by field
-    with its own fields' representation, without its per-object machinery (most of the list's time)."""
-    cells = _summary_cells()
-    return [{name: None if row[name] is None else represent(row[name]) for name, represent in cells}
-            for row in rows]
 
 
 class RestockRequestSerializer(serializers.ModelSerializer):
@@ -475,6 +461,7 @@ class RestockRequestViewSet(mixins.ListModelMixin, GenericViewSet):
     """
 
     permission_classes = [WorksRestockRequests]
+    pagination_class = InlineCountPagination  # the count comes with the page's query
     queryset = RestockRequest.objects.none()  # for the schema generator; reads go through the selectors
 
     def get_serializer_class(self):
@@ -491,10 +478,9 @@ class RestockRequestViewSet(mixins.ListModelMixin, GenericViewSet):
         )
 
     def list(self, request, *args, **kwargs):
-        """Each request's summary written from a ``values()`` row (``summaries``): the same items as the
-        summary serializer gives, a quarter of its time."""
-        page = self.paginate_queryset(summary_values(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response(summaries(page))
+        """Each request's summary written from a ``values()`` row (``ces.core.flat``): the same items as the
+        summary serializer gives, a quarter of its time; the count in the page's own query."""
+        return flat_page(self, self.filter_queryset(self.get_queryset()), RestockRequestSummarySerializer)
 
     def get_object(self):
         try:
