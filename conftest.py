@@ -17,7 +17,6 @@ from ces.accounts.roles import Role
 from ces.accounts.tests.factories import PASSWORD, UserFactory
 from clinics.models import Assignment, Cadre
 from clinics.tests.factories import AssignmentFactory, ClinicFactory, StaffFactory
-from tests.browser import browser  # noqa: F401  (one Chromium for the session, for every app's browser tests)
 
 
 @pytest.fixture(autouse=True)

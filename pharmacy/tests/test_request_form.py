@@ -725,12 +725,25 @@ def test_saving_and_submitting_a_draft_runs_a_fixed_number_of_queries(pasante_a,
 
 
 @pytest.fixture
-def phone(live_server, browser):
-    """A page at 360 px in the session's Chromium, as the journeys in tests/ drive it; a JavaScript error on
-    the page fails the test."""
-    from tests.browser import phone_page
+def phone(live_server):
+    """Chromium at 360 px, as the journeys in tests/ drive it."""
+    import os
 
-    yield from phone_page(browser, locale="en-US")
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, locale="en-US")
+        context.set_default_timeout(15_000)
+        tab = context.new_page()
+        failures = []
+        tab.on("pageerror", lambda error: failures.append(str(error)))
+        yield tab
+        browser.close()
+        assert not failures, failures
 
 
 # consumed, stock-out days, stock on hand for each line: fractions, a month out of stock, blank boxes, a half (the

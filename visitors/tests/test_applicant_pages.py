@@ -532,13 +532,26 @@ STATUS_PAGE_QUERIES = 13
 
 
 @pytest.fixture
-def phone(live_server, browser):
-    """A page at 360 px in the session's Chromium, as the journeys in tests/ drive it, in English; a JavaScript
-    error on the page fails the test. With SCREENSHOTS set to a folder, ``shoot(name)`` saves the page there at
-    360 px and at 1280 px (what the pages were checked by eye with)."""
-    from tests.browser import phone_page
+def phone(live_server):
+    """Chromium at 360 px, as the journeys in tests/ drive it, in English. With SCREENSHOTS set to a folder,
+    ``shoot(name)`` saves the page there at 360 px and at 1280 px (what the pages were checked by eye with)."""
+    import os
 
-    yield from phone_page(browser, locale="en-US", timezone_id="America/Mexico_City")
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, locale="en-US", timezone_id="America/Mexico_City")
+        context.set_default_timeout(15_000)
+        tab = context.new_page()
+        failures = []
+        tab.on("pageerror", lambda error: failures.append(str(error)))
+        yield tab
+        browser.close()
+        assert not failures, failures
 
 
 def shoot(page, name):

@@ -328,13 +328,15 @@ def test_the_feedback_page_runs_the_same_queries_at_two_sizes(coordinator, djang
 
 
 @pytest.fixture
-def chromium(browser):
-    """The session's Chromium; the pages (and their contexts) the test opens are closed after it, even if it
-    fails."""
-    before = set(browser.contexts)
-    yield browser
-    for context in set(browser.contexts) - before:
-        context.close()
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.mark.browser
@@ -343,7 +345,7 @@ def chromium(browser):
 def test_the_log_and_the_feedback_fit_the_screen_with_a_decade_of_visits(chromium, live_server, width):
     import os
 
-    from tests.browser import PHONE
+    from tests.conftest import PHONE
     from tests.kit import assert_fits_the_screen, browser_log_in
 
     coordinator = UserFactory(roles=[Role.COORDINATOR], email="coordinadora.log@example.mx", preferred_language="es")
