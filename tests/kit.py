@@ -5,7 +5,8 @@ Apps import from here (``from tests.kit import client_for``) rather than writing
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection
 from django.test import Client
@@ -96,3 +97,23 @@ def run_concurrently(fn: Callable[[int], object], n: int) -> list:
 def errors_in(outcomes: list) -> list[Exception]:
     """The exceptions among the outcomes of ``run_concurrently``."""
     return [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+
+
+@contextmanager
+def committed_for_the_module(django_db_blocker) -> Iterator[None]:
+    """For a module-scoped fixture that builds data once (a demo seed) for tests that only read it: what is
+    written inside is committed, seen by each test's transaction (``db``) and rolled back to after each one.
+
+    Afterwards the database is emptied and its contents from before put back, as a ``TransactionTestCase``
+    with ``serialized_rollback`` does: the rows the migrations wrote (the role groups, the settings rows, the
+    content types) are there again for the next module, which finds the database as it was.
+    """
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        before = connection.creation.serialize_db_to_string()
+        try:
+            yield
+        finally:
+            call_command("flush", "--no-input", verbosity=0, reset_sequences=False, inhibit_post_migrate=True)
+            connection.creation.deserialize_db_from_string(before)

@@ -1,9 +1,16 @@
+"""seed_demo, played once for the module (a run is several seconds), then read by each test; the tests that run
+it again (twice, a year later) do so inside their own transaction, which is rolled back. The database is put
+back as it was at the end (``tests.kit.committed_for_the_module``). The refusals, which want an empty
+database, are in ``test_seed_demo_refusals.py``."""
+
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +29,7 @@ from clinics.models import (
     SupervisionVisit,
 )
 from clinics.selectors import clinic_list, clinics_visible_to
+from tests.kit import committed_for_the_module
 
 MODELS = [Community, Clinic, Cohort, Staff, Assignment, HostFamily, HostStay, HostPayment, SupervisionVisit,
           Patient, User, Group]
@@ -48,15 +56,27 @@ def counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
+# The suite's fast hasher (the root conftest.py sets it per test, after a module fixture has run), so that the
+# demo logins check their passwords as quickly as in any other test.
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER), committed_for_the_module(django_db_blocker):
+        with transaction.atomic():  # as in a test's transaction (and one commit, not one per row)
+            out = seed()
+        yield {"out": out, "first": counts()}
+
+
 @pytest.fixture
-def demo_settings(db, settings):
+def demo_settings(seeded, db, settings):
     settings.DEBUG = True
     return settings
 
 
-def test_seed_demo_run_twice_leaves_the_same_data(demo_settings):
-    out = seed()
-    first = counts()
+def test_seed_demo_run_twice_leaves_the_same_data(demo_settings, seeded):
+    first = seeded["first"]
     seed()
     assert counts() == first
     assert first["Community"] == 12
@@ -64,24 +84,12 @@ def test_seed_demo_run_twice_leaves_the_same_data(demo_settings):
     assert first["Cohort"] == 2
     assert first["Patient"] >= 200
     assert first["HostFamily"] == 22
-    assert demo_settings.DEMO_PASSWORD in out
+    assert demo_settings.DEMO_PASSWORD in seeded["out"]
     for email in DEMO_USERS:
-        assert email in out
-
-
-def test_seed_demo_refuses_to_run_with_debug_off_unless_forced(demo_settings):
-    demo_settings.DEBUG = False
-    with pytest.raises(CommandError, match="DEBUG"):
-        seed()
-    assert Clinic.objects.count() == 0
-    assert User.objects.count() == 0
-
-    seed("--force")
-    assert Clinic.objects.count() == 14
+        assert email in seeded["out"]
 
 
 def test_every_demo_user_logs_in_and_lands_on_their_home_page(demo_settings, client):
-    seed()
     admin = User.objects.get(email="admin@demo.ces.mx")
     assert admin.is_staff and admin.is_superuser
     for email, role in DEMO_USERS.items():
@@ -95,7 +103,6 @@ def test_every_demo_user_logs_in_and_lands_on_their_home_page(demo_settings, cli
 
 
 def test_demo_clinic_users_see_their_clinics_and_the_coordinator_sees_coverage_gaps(demo_settings):
-    seed()
     pasante = User.objects.get(email="pasante@demo.ces.mx")
     pasante2 = User.objects.get(email="pasante2@demo.ces.mx")
     supervisor = User.objects.get(email="supervisor@demo.ces.mx")
@@ -115,7 +122,6 @@ def test_demo_clinic_users_see_their_clinics_and_the_coordinator_sees_coverage_g
 
 
 def test_seed_demo_runs_again_a_year_later_on_the_same_database(demo_settings, monkeypatch):
-    seed()
     next_year = timezone.localdate() + timedelta(days=365)
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: next_year)
 

@@ -1,10 +1,17 @@
+"""seed_pharmacy_demo on the demo network, both played once for the module (a run of each is several
+seconds), then read by each test; the second run is made inside a test's own transaction, rolled back. The
+database is put back as it was at the end (``tests.kit.committed_for_the_module``). The refusals, which want
+no demo network, are in ``test_seed_pharmacy_demo_refusals.py``."""
+
 from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.db import reset_queries
+from django.core.management import call_command
+from django.db import connection, reset_queries, transaction
 from django.db.models import F, Sum
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,20 +30,10 @@ from pharmacy.models import (
     StockCountLine,
     StockMovement,
 )
+from tests.kit import committed_for_the_module
 
 State = RestockRequest.State
 MODELS = [Item, Lot, StockMovement, StockBalance, RestockRequest, RestockLine, StockCount, StockCountLine]
-
-
-@pytest.fixture
-def demo_settings(db, settings):
-    settings.DEBUG = True
-    return settings
-
-
-@pytest.fixture
-def network(demo_settings):
-    call_command("seed_demo", stdout=StringIO())
 
 
 def seed(*args):
@@ -63,23 +60,42 @@ def this_months_request(email):
     return RestockRequest.objects.get(clinic=clinic, period=timezone.localdate().replace(day=1))
 
 
-def test_seed_pharmacy_demo_run_twice_adds_nothing_and_the_ledger_is_the_balances(
-        network, django_assert_max_num_queries):
-    # The demo must load in seconds: its cost is pinned (most of it is the services' own queries). The
-    # query log keeps 9000 and seed_demo filled it: empty it, so the count starts from zero.
-    reset_queries()
-    with django_assert_max_num_queries(8000):
-        out = seed()
-    first = counts()
+# The suite's fast hasher, which the root conftest.py sets per test (after a module fixture has run).
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-    assert "Pharmacy demo ready: 58 items" in out
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER), committed_for_the_module(django_db_blocker):
+        with transaction.atomic():  # as in a test's transaction (and one commit, not one per row)
+            call_command("seed_demo", stdout=StringIO())
+        # The demo must load in seconds: its cost is pinned (most of it is the services' own queries). The
+        # query log keeps 9000 and seed_demo filled it: empty it, so the count starts from zero. Counted in a
+        # transaction, as in a test's (its savepoints are queries too).
+        reset_queries()
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            out = seed()
+        yield {"out": out, "queries": len(queries), "first": counts()}
+
+
+@pytest.fixture
+def network(seeded, db, settings):
+    """The demo network and its pharmacy, seeded (once for the module), in this test's transaction."""
+    settings.DEBUG = True
+    return seeded
+
+
+def test_seed_pharmacy_demo_run_twice_adds_nothing_and_the_ledger_is_the_balances(network):
+    assert network["queries"] <= 8000, f"the first run made {network['queries']} queries, more than 8000"
+    first = network["first"]
+
+    assert "Pharmacy demo ready: 58 items" in network["out"]
     assert "added 0 restock requests" in seed()
     assert counts() == first
     assert {key: total for key, total in ledger_sums().items() if total} == balances()
 
 
 def test_this_month_has_a_request_in_every_state_and_each_demo_pasante_has_something_to_do(network):
-    seed()
     today = timezone.localdate()
     period = today.replace(day=1)
     rural = Clinic.objects.filter(kind=Clinic.Kind.RURAL_CLINIC)
@@ -113,7 +129,6 @@ def test_this_month_has_a_request_in_every_state_and_each_demo_pasante_has_somet
 
 
 def test_every_sent_request_names_the_pasante_who_submitted_it(client, network):
-    seed()
     sent = RestockRequest.objects.exclude(state=State.DRAFT).select_related("submitted_by__staff")
 
     assert sent.exists() and not sent.filter(submitted_by__isnull=True).exists()
@@ -128,7 +143,6 @@ def test_every_sent_request_names_the_pasante_who_submitted_it(client, network):
 
 
 def test_the_warehouse_has_several_lots_per_item_and_something_in_every_alert(network):
-    seed()
     today = timezone.localdate()
 
     assert Lot.objects.count() >= 2 * Item.objects.count()
@@ -143,18 +157,3 @@ def test_the_warehouse_has_several_lots_per_item_and_something_in_every_alert(ne
     count = StockCount.objects.get(clinic__isnull=True)
     assert any(line.variance for line in count.lines.all())
     assert any(not line.variance for line in count.lines.all())
-
-
-def test_seed_pharmacy_demo_needs_the_demo_network_first(demo_settings):
-    with pytest.raises(CommandError, match="seed_demo"):
-        seed()
-    assert not Item.objects.exists()
-
-
-def test_seed_pharmacy_demo_refuses_to_run_with_debug_off_unless_forced(demo_settings):
-    demo_settings.DEBUG = False
-    with pytest.raises(CommandError, match="DEBUG"):
-        seed()
-
-    with pytest.raises(CommandError, match="seed_demo"):  # past the DEBUG check: it wants the network
-        seed("--force")

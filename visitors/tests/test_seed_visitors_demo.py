@@ -1,6 +1,6 @@
 """seed_visitors_demo: a small history (``--past 30``, a tenth of ``make run``'s) and this season, played
-once for the module, then read by each test (the proportions scaled to that size); the database is emptied
-at the end as a transactional test would."""
+once for the module, then read by each test (the proportions scaled to that size); the database is put back
+as it was at the end (``tests.kit.committed_for_the_module``)."""
 
 from collections import Counter
 from datetime import timedelta
@@ -8,11 +8,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from ces.accounts.models import User
 from ces.accounts.roles import Role
 from clinics.models import Cohort, HostStay, Staff
+from tests.kit import committed_for_the_module
 from visitors import demo
 from visitors.models import (
     CLINICIAN_CATEGORIES,
@@ -43,20 +46,24 @@ def seed(*args):
     return out.getvalue()
 
 
+# The suite's fast hasher, which the root conftest.py sets per test (after a module fixture has run).
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
-    from django.conf import settings
-
-    media, debug = settings.MEDIA_ROOT, settings.DEBUG
-    settings.MEDIA_ROOT, settings.DEBUG = tmp_path_factory.mktemp("media"), True
-    with django_db_blocker.unblock():
-        call_command("seed_demo", stdout=StringIO())
-        first_out = seed("--past", str(PAST))
+    media = tmp_path_factory.mktemp("media")
+    with (override_settings(DEBUG=True, MEDIA_ROOT=media, PASSWORD_HASHERS=FAST_HASHER),
+          committed_for_the_module(django_db_blocker)):
+        # Each run in a transaction, as in a test's (and one commit, not one per row).
+        with transaction.atomic():
+            call_command("seed_demo", stdout=StringIO())
+        with transaction.atomic():
+            first_out = seed("--past", str(PAST))
         first = counts()
-        second_out = seed("--past", str(PAST))
+        with transaction.atomic():
+            second_out = seed("--past", str(PAST))
         yield {"first": first, "first_out": first_out, "second_out": second_out, "second": counts()}
-        call_command("flush", "--no-input", verbosity=0)
-    settings.MEDIA_ROOT, settings.DEBUG = media, debug
 
 
 @pytest.fixture
@@ -107,10 +114,7 @@ def test_every_completed_stay_has_a_survey_tied_to_its_placement_and_pasantes_gi
     assert not Placement.objects.filter(state=Placement.State.CONFIRMED, host_stay__isnull=True).exists()
 
 
-def test_this_season_has_an_application_in_every_state_each_with_an_applicant_who_can_log_in(
-        data, client, settings):
-    # The seed ran before the suite's fast hasher was set (a module fixture): check with the real one too.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+def test_this_season_has_an_application_in_every_state_each_with_an_applicant_who_can_log_in(data, client):
     season = Application.objects.filter(applicant__email__endswith=demo.SEASON_DOMAIN)
     assert set(season.values_list("state", flat=True)) | {State.PLACEMENT_CONFIRMED} == set(State.values)
     users = User.objects.filter(visitor_applications__in=season).distinct()
