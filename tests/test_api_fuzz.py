@@ -18,7 +18,10 @@ from ces.core.viewsets import GenericViewSet
 from tests import authorization_policy as policy
 from tests import test_authorization as walk
 
-world = walk.world  # the personas and clinic A's objects, as the authorization walk makes them
+# The personas and clinic A's objects, as the authorization walk makes them: built once for this module too,
+# each test in a savepoint rolled back after it (so no test here may make a persona of its own).
+_module_world = walk._module_world
+world = walk.world
 _url = walk._url
 API_PATTERNS = [p for p in walk.PATTERNS if p.route.startswith("api/")]
 DETAIL_PATTERNS = [p for p in API_PATTERNS if p.params]
@@ -137,7 +140,8 @@ def test_hostile_query_parameters_are_never_a_server_error(pattern, world):
     assert not failures, "\n  ".join(failures)
 
 
-def test_a_control_character_is_refused_in_the_persons_language(api_client, coordinator):
+def test_a_control_character_is_refused_in_the_persons_language(api_client, world):
+    coordinator = world[0]["coordinator"]
     api_client.force_login(coordinator)
     response = api_client.get("/api/v1/clinics/", {"q": "Capit\x00án"})
 

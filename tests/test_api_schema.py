@@ -14,7 +14,10 @@ from clinics.tests.factories import ClinicFactory, PatientFactory, StaffFactory
 from tests import authorization_policy as policy
 from tests import test_authorization as walk
 
-world = walk.world  # the personas and clinic A's objects, as the authorization walk makes them
+# The personas and clinic A's objects, as the authorization walk makes them: built once for this module too,
+# each test in a savepoint rolled back after it (so no test here may make a persona of its own).
+_module_world = walk._module_world
+world = walk.world
 READ_PATTERNS = [p for p in walk.PATTERNS if p.route.startswith("api/v1/") and p.key != "api:api-root"
                  and "GET" in policy.row_for(p.key)[1].checks]
 # Those who read the most, and a pasante, whose answers go through other branches of the selectors.

@@ -17,8 +17,8 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import connection
-from django.test import Client
+from django.db import connection, connections, transaction
+from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
@@ -28,7 +28,7 @@ from ces.notifications.tests.factories import NotificationFactory
 from ces.reports.models import Export
 from clinics.models import Assignment
 from clinics.services import host_family_create, host_family_payment_create, host_family_stay_create
-from clinics.tests.factories import CohortFactory, PatientFactory
+from clinics.tests.factories import ClinicFactory, CohortFactory, PatientFactory
 from pharmacy.models import StockMovement
 from pharmacy.services import (
     Move,
@@ -39,6 +39,7 @@ from pharmacy.services import (
 )
 from pharmacy.tests.factories import ItemFactory, LotFactory
 from tests import authorization_policy as policy
+from tests.personas import CLINICS, build_personas
 
 LOGIN_VIEWS = {"account_login", "admin:login"}
 # Every clinic A object carries one of these in its name; a list that must hide clinic A must not show them.
@@ -81,15 +82,49 @@ PATTERNS = list(_walk(get_resolver().url_patterns))
 
 
 # --- The world: personas and clinic A's objects ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module (like TestCase.setUpTestData) inside one transaction per database
+    that is rolled back after the module's last test: the database is left as it was found. Each test's ``db``
+    atomic nests in it as a savepoint, so what a test's requests write is undone before the next test."""
+    # Eleven accounts: a fast hasher keeps the build quick. Files go to a directory of the module's own.
+    module_settings = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        MEDIA_ROOT=tmp_path_factory.mktemp("authorization") / "media",
+    )
+    module_settings.enable()
+    atomics = {}
+    try:
+        with django_db_blocker.unblock():
+            for alias in connections:
+                atomics[alias] = transaction.atomic(using=alias)
+                atomics[alias].__enter__()
+            cache.clear()  # as each test's world was built: after the cache was cleared
+            world = _build_world()
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            for alias, atomic in reversed(atomics.items()):
+                transaction.set_rollback(True, using=alias)
+                atomic.__exit__(None, None, None)
+        module_settings.disable()
+
+
 @pytest.fixture
-def world(db, request, settings, tmp_path):
+def world(db, _module_world):
     """The personas, and the objects of clinic A that fill URLs (an app whose URLs take a new kind of
-    object adds one here, named as its rows' ``obj``)."""
-    # Eleven accounts per test: a fast hasher keeps the whole walk quick.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    users = {name: request.getfixturevalue(name) for name in policy.LOGGED_IN}
-    clinic = request.getfixturevalue("clinic_a")
+    object adds one here, named as its rows' ``obj``).
+
+    The objects are the module's own instances, shared by every test: tests read only their primary keys. The
+    users are fetched again for each test, since logging in changes the instance (``last_login``)."""
+    users, objects = _module_world
+    fresh = User.objects.in_bulk([user.pk for user in users.values()])
+    return {name: fresh[user.pk] for name, user in users.items()}, objects
+
+
+def _build_world():
+    users, clinics = build_personas(policy.LOGGED_IN)
+    clinic = clinics["clinic_a"] if "clinic_a" in clinics else CLINICS["clinic_a"]()
     staff = users["pasante_a"].staff
     staff.full_name = "Aurora Jolote Vega"
     staff.cohort = CohortFactory(name="Promoción Capitán", start_date=timezone.localdate() - timedelta(days=60),
@@ -370,12 +405,13 @@ def test_url_obeys_the_policy_for_every_persona(pattern, world):
     assert not mismatches, f"{pattern.test_id} (row {row_key!r}):\n  " + "\n  ".join(mismatches)
 
 
-def test_the_get_check_sees_a_write_to_an_audited_table(clinic_a):
+def test_the_get_check_sees_a_write_to_an_audited_table(db):
+    clinic = ClinicFactory()  # not clinic A, the name of the module's world's clinic
     writes = WritesToAuditedTables()
     with connection.execute_wrapper(writes):
-        clinic_a.name = "Clínica Capitán II"
-        clinic_a.save(update_fields=["name"])
-        Assignment.objects.filter(clinic=clinic_a).delete()
+        clinic.name = f"{clinic.name} II"
+        clinic.save(update_fields=["name"])
+        Assignment.objects.filter(clinic=clinic).delete()
     assert writes.tables == {"clinics_clinic", "clinics_assignment"}
 
 
