@@ -851,8 +851,13 @@ def invitations_pending(user, *, limit: int = 10) -> list[Staff]:
     if not can_manage_people(user):
         return []
     waiting = [Invitation.State.EXPIRED, Invitation.State.SENT]
+    # From the invitations still open, not from every person: a latest invitation sent or expired is one
+    # neither accepted nor revoked, so this only narrows the people to read, and the latest-state
+    # subquery then runs for them alone (it ran once per active person: 1.1 s at a million people).
+    open_invitations = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
     return list(
-        Staff.objects.filter(active=True).annotate(invitation_state=latest_invitation_state())
+        Staff.objects.filter(active=True, pk__in=open_invitations.values("staff_id"))
+        .annotate(invitation_state=latest_invitation_state())
         .filter(invitation_state__in=waiting)
         .annotate(expired_first=Case(When(invitation_state=Invitation.State.EXPIRED, then=Value(0)), default=Value(1),
                                      output_field=IntegerField()))
