@@ -23,7 +23,7 @@ from ces.accounts.roles import Role
 from ces.core.services import ILLEGAL_TRANSITION, validate_and_save
 from clinics import selectors as clinic_selectors
 from clinics import services as clinic_services
-from clinics.models import Assignment, Cadre, HostFamily, HostStay
+from clinics.models import Assignment, Cadre, Clinic, HostFamily, HostStay, Staff
 
 from . import uploads
 from .models import (
@@ -632,6 +632,18 @@ def _free_slot(*, clinic, pasante, start_date: date, end_date: date, application
     return _capacity(clinic) + 1  # refused by placement_problems before this is used
 
 
+def _take_turn(clinic, pasante) -> None:
+    """Proposals into one clinic, or with one pasante, wait for one another here (the clinic's row, then the
+    pasante's, always in that order, so two proposals never wait on each other the other way round).
+
+    Without it, two at once each inserted a placement that the other's exclusion-constraint check then had
+    to wait for; PostgreSQL broke that deadlock by failing one of them with an error (a 500) instead of the
+    message that the place is taken. Now the second one counts the first one's place once it is committed.
+    ``FOR NO KEY UPDATE``: rows that merely refer to the clinic or the person are not held up."""
+    list(Clinic.objects.select_for_update(no_key=True).filter(pk=clinic.pk).values_list("pk", flat=True))
+    list(Staff.objects.select_for_update(no_key=True).filter(pk=pasante.pk).values_list("pk", flat=True))
+
+
 @transaction.atomic
 def placement_propose(*, application: Application, clinic, pasante, host_family: HostFamily, start_date: date,
                       end_date: date, meals_per_day: int = 3, notes: str = "", by,
@@ -641,6 +653,7 @@ def placement_propose(*, application: Application, clinic, pasante, host_family:
     visitor place, and the exclusion constraint refuses the second with its message."""
     now = timezone.now()
     application = _lock(application, "propose_placement")
+    _take_turn(clinic, pasante)
     problems = placement_problems(application=application, clinic=clinic, pasante=pasante,
                                   host_family=host_family, start_date=start_date, end_date=end_date, today=today)
     if problems:
