@@ -214,6 +214,28 @@ def test_my_home_page_lists_my_unread_notices(client, pasante_a):
     assert "Sin leer en casa" in page and "Ya leído" not in page
 
 
+def test_the_home_panel_shows_my_five_newest_unread_notices_newest_first(rf, pasante_a, pasante_b,
+                                                                        django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ces.notifications.panels import notices
+
+    now = timezone.now()
+    for days in (9, 2, 7, 1, 5, 3, 8):
+        NotificationFactory(recipient=pasante_a, title=f"Hace {days} días", due_at=now - timedelta(days=days))
+    NotificationFactory(recipient=pasante_a, title="Leído ayer", due_at=now - timedelta(hours=1), read_at=now)
+    NotificationFactory(recipient=pasante_a, title="Aún no entregado", due_at=now, delivered_at=None)
+    NotificationFactory(recipient=pasante_b, title="De otra persona", due_at=now)
+    request = rf.get("/")
+    request.user = pasante_a
+    assert pasante_a.roles  # the roles are read before, as the home page has them
+    with django_assert_num_queries(1):
+        unread = notices(request)["unread"]
+    assert [n.title for n in unread] == [f"Hace {days} días" for days in (1, 2, 3, 5, 7)]
+
+
 def test_a_coordinators_home_page_tells_of_failed_notices(client, coordinator, sent_and_failed):
     client.force_login(coordinator)
     page = client.get(reverse("accounts:home")).content.decode()
