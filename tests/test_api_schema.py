@@ -75,12 +75,7 @@ def test_real_answers_validate_against_the_schema(pattern, odd_rows, schema):
         return
     validator = _validator(schema, pattern.key)
     checked, problems = 0, []
-    for persona in READERS:
-        client = Client()
-        client.force_login(users[persona])
-        response = client.get(url)
-        if response.status_code != 200:
-            continue
+    for persona, response in _readers_answers(url, users):
         checked += 1
         for error in validator.iter_errors(response.json()):
             problems.append(f"as {persona}, at {'/'.join(map(str, error.absolute_path))}: {error.message}")
@@ -88,14 +83,19 @@ def test_real_answers_validate_against_the_schema(pattern, odd_rows, schema):
     assert not problems, f"{url}:\n  " + "\n  ".join(problems[:20])
 
 
-def _check_file_answers(url, users, declared):
-    checked = 0
+def _readers_answers(url, users):
+    """``(persona, response)`` for each reader who gets a 200 for ``url``."""
     for persona in READERS:
         client = Client()
         client.force_login(users[persona])
         response = client.get(url)
-        if response.status_code != 200:
-            continue
+        if response.status_code == 200:
+            yield persona, response
+
+
+def _check_file_answers(url, users, declared):
+    checked = 0
+    for persona, response in _readers_answers(url, users):
         checked += 1
         assert response["Content-Type"].split(";")[0] in declared, f"{url} as {persona}: {response['Content-Type']}"
     assert checked, f"{url}: no reader got a 200, so nothing was checked"
