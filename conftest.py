@@ -11,13 +11,13 @@ import pytest
 from django.core.cache import cache
 
 from ces.accounts.tests.factories import PASSWORD
+from tests.kit import FAST_HASHERS
 from tests.personas import CLINICS, PERSONAS
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # Every persona has a password; the production hasher would be most of the suite's run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)

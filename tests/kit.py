@@ -16,6 +16,10 @@ from rest_framework.test import APIClient
 # Long enough for a loaded two-core machine, short enough that a deadlock fails the test instead of hanging it.
 THREAD_TIMEOUT = 60
 
+# Every persona has a password; the production hasher would be most of the suite's run time. The root
+# conftest.py sets it per test; a module-scoped fixture that makes accounts sets it for itself.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 def log_in(client, user, *, language: str = "en"):
     """Log ``client`` (a pytest-django ``client``, an ``api_client``) in as ``user``, reading ``language``.

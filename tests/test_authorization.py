@@ -39,6 +39,7 @@ from pharmacy.services import (
 )
 from pharmacy.tests.factories import ItemFactory, LotFactory
 from tests import authorization_policy as policy
+from tests.kit import FAST_HASHERS
 from tests.personas import CLINICS, build_personas
 
 LOGIN_VIEWS = {"account_login", "admin:login"}
@@ -89,7 +90,7 @@ def _module_world(django_db_setup, django_db_blocker, tmp_path_factory):
     atomic nests in it as a savepoint, so what a test's requests write is undone before the next test."""
     # Eleven accounts: a fast hasher keeps the build quick. Files go to a directory of the module's own.
     module_settings = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        PASSWORD_HASHERS=FAST_HASHERS,
         MEDIA_ROOT=tmp_path_factory.mktemp("authorization") / "media",
     )
     module_settings.enable()

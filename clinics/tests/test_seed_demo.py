@@ -29,7 +29,7 @@ from clinics.models import (
     SupervisionVisit,
 )
 from clinics.selectors import clinic_list, clinics_visible_to
-from tests.kit import committed_for_the_module
+from tests.kit import FAST_HASHERS, committed_for_the_module
 
 MODELS = [Community, Clinic, Cohort, Staff, Assignment, HostFamily, HostStay, HostPayment, SupervisionVisit,
           Patient, User, Group]
@@ -56,14 +56,9 @@ def counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-# The suite's fast hasher (the root conftest.py sets it per test, after a module fixture has run), so that the
-# demo logins check their passwords as quickly as in any other test.
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER), committed_for_the_module(django_db_blocker):
+    with override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHERS), committed_for_the_module(django_db_blocker):
         with transaction.atomic():  # as in a test's transaction (and one commit, not one per row)
             out = seed()
         yield {"out": out, "first": counts()}

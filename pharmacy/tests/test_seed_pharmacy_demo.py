@@ -30,7 +30,7 @@ from pharmacy.models import (
     StockCountLine,
     StockMovement,
 )
-from tests.kit import committed_for_the_module
+from tests.kit import FAST_HASHERS, committed_for_the_module
 
 State = RestockRequest.State
 MODELS = [Item, Lot, StockMovement, StockBalance, RestockRequest, RestockLine, StockCount, StockCountLine]
@@ -60,13 +60,9 @@ def this_months_request(email):
     return RestockRequest.objects.get(clinic=clinic, period=timezone.localdate().replace(day=1))
 
 
-# The suite's fast hasher, which the root conftest.py sets per test (after a module fixture has run).
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER), committed_for_the_module(django_db_blocker):
+    with override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHERS), committed_for_the_module(django_db_blocker):
         with transaction.atomic():  # as in a test's transaction (and one commit, not one per row)
             call_command("seed_demo", stdout=StringIO())
         # The demo must load in seconds: its cost is pinned (most of it is the services' own queries). The

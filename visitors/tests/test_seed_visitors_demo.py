@@ -15,7 +15,7 @@ from django.utils import timezone
 from ces.accounts.models import User
 from ces.accounts.roles import Role
 from clinics.models import Cohort, HostStay, Staff
-from tests.kit import committed_for_the_module
+from tests.kit import FAST_HASHERS, committed_for_the_module
 from visitors import demo
 from visitors.models import (
     CLINICIAN_CATEGORIES,
@@ -46,14 +46,10 @@ def seed(*args):
     return out.getvalue()
 
 
-# The suite's fast hasher, which the root conftest.py sets per test (after a module fixture has run).
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
-    with (override_settings(DEBUG=True, MEDIA_ROOT=media, PASSWORD_HASHERS=FAST_HASHER),
+    with (override_settings(DEBUG=True, MEDIA_ROOT=media, PASSWORD_HASHERS=FAST_HASHERS),
           committed_for_the_module(django_db_blocker)):
         # Each run in a transaction, as in a test's (and one commit, not one per row).
         with transaction.atomic():
