@@ -111,6 +111,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ces")}
+# psycopg's C loader for timestamptz columns (ces/core/postgresql, decision 0019).
+DATABASES["default"]["ENGINE"] = "ces.core.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -118,7 +120,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's, with one Redis client per pool instead of one per operation (ces/core/cache.py).
+        "BACKEND": "ces.core.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ces"),
     }
@@ -126,10 +129,16 @@ CACHES = {
 
 # --- Accounts (django-allauth: e-mail login, no usernames) -----------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's backends, each reading the user's roles in the user's own query (decision 0019).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "ces.accounts.backends.ModelBackend",
+    "ces.accounts.backends.AuthenticationBackend",
 ]
+# Every logged-in request reads its session from Redis, not from PostgreSQL (decision 0019); the row in
+# PostgreSQL stays the record, so a Redis restart only costs one read per session, and pages still open
+# from PostgreSQL while Redis is away (ces/accounts/sessions.py). Logging out deletes the cached copy with
+# the row; a password change or a deactivation is seen at once, the user being read on every request.
+SESSION_ENGINE = "ces.accounts.sessions"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

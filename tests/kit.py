@@ -20,6 +20,10 @@ THREAD_TIMEOUT = 60
 # conftest.py sets it per test; a module-scoped fixture that makes accounts sets it for itself.
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# What every logged-in page reads before its own queries: the user with their roles, in one query
+# (ces.accounts.backends). The session comes from Redis (SESSION_ENGINE cached_db, decision 0019).
+LAYOUT_QUERIES = 1
+
 
 def log_in(client, user, *, language: str = "en"):
     """Log ``client`` (a pytest-django ``client``, an ``api_client``) in as ``user``, reading ``language``.

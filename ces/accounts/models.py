@@ -2,12 +2,29 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager, Group
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from .roles import HOME_ORDER, NETWORK_WIDE_ROLES, Role
 
 
-class UserManager(BaseUserManager):
+def role_names_sql(user_table: str) -> str:
+    """SQL for the array of the group names of the user row of ``user_table`` (its name or alias)."""
+    groups, through = Group._meta.db_table, User.groups.through._meta
+    user_column = through.get_field("user").column
+    group_column = through.get_field("group").column
+    group_pk, user_pk = Group._meta.pk.column, User._meta.pk.column
+    return (f'ARRAY(SELECT g."name" FROM "{groups}" g JOIN "{through.db_table}" ug '
+            f'ON ug."{group_column}" = g."{group_pk}" WHERE ug."{user_column}" = "{user_table}"."{user_pk}")')
+
+
+class UserQuerySet(models.QuerySet):
+    def with_role_names(self):
+        """Each user with the names of their groups, read in the same query (``User.roles`` uses them)."""
+        return self.annotate(role_names=RawSQL(role_names_sql(self.model._meta.db_table), ()))
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
@@ -68,10 +85,16 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> frozenset[str]:
-        """The role names this user holds (one query, cached on the instance)."""
+        """The role names this user holds, cached on the instance.
+
+        Read with the user where the user was read ``with_role_names()`` (the request's user, by the
+        authentication backends and the API's token), else one query."""
         if not self.is_authenticated or not self.is_active:
             return frozenset()
-        return frozenset(self.groups.values_list("name", flat=True)) & set(Role.values)
+        names = self.__dict__.get("role_names")
+        if names is None:
+            names = self.groups.values_list("name", flat=True)
+        return frozenset(names) & set(Role.values)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))

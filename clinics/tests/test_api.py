@@ -476,14 +476,15 @@ FILTERS = {
     "api:clinic-list": "?q=cl%C3%ADnica&kind=rural_clinic",
     "api:staff-list": "?q=%40&cadre=pasante",  # every e-mail has an @
 }
-# The session and the user, the user's roles, the count, the page, then what each list reads with its page:
-# clinics their pasante posts, staff their current posts, the others nothing more. As (unfiltered, filtered).
+# The user with their roles (the session is read from Redis), the count, the page, then what each list reads
+# with its page: clinics their pasante posts, staff their current posts, the others nothing more.
+# As (unfiltered, filtered).
 LIST_QUERIES = {
-    ("api:community-list", "coordinator"): (5, 5), ("api:community-list", "pasante_a"): (5, 5),
-    ("api:clinic-list", "coordinator"): (5, 5), ("api:clinic-list", "pasante_a"): (5, 5),
-    ("api:staff-list", "coordinator"): (6, 6), ("api:staff-list", "pasante_a"): (6, 6),
-    ("api:assignment-list", "coordinator"): (5, 5), ("api:assignment-list", "pasante_a"): (5, 5),
-    ("api:patient-list", "coordinator"): (5, 5), ("api:patient-list", "pasante_a"): (5, 5),
+    ("api:community-list", "coordinator"): (3, 3), ("api:community-list", "pasante_a"): (3, 3),
+    ("api:clinic-list", "coordinator"): (3, 3), ("api:clinic-list", "pasante_a"): (3, 3),
+    ("api:staff-list", "coordinator"): (4, 4), ("api:staff-list", "pasante_a"): (4, 4),
+    ("api:assignment-list", "coordinator"): (3, 3), ("api:assignment-list", "pasante_a"): (3, 3),
+    ("api:patient-list", "coordinator"): (3, 3), ("api:patient-list", "pasante_a"): (3, 3),
 }
 
 

@@ -11,9 +11,8 @@ from django.utils import timezone
 from clinics import services
 from clinics.models import Cadre, HostFamily, HostPayment, HostStay
 from clinics.tests.factories import HostFamilyFactory, StaffFactory
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
-LAYOUT_QUERIES = 3
 MAR_1 = date(2026, 3, 1)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -12,9 +12,8 @@ from django.utils import translation
 from clinics import selectors, services
 from clinics.models import HostPayment, HostPaymentStay
 from clinics.tests.factories import HostFamilyFactory
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
-LAYOUT_QUERIES = 3
 MAR_1 = date(2026, 3, 1)
 MAR_10 = date(2026, 3, 10)
 APR_1 = date(2026, 4, 1)

@@ -14,9 +14,8 @@ from ces.reports.registry import report_by_key
 from clinics import selectors, services
 from clinics.models import Cadre, HostStay
 from clinics.tests.factories import HostFamilyFactory, StaffFactory
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
-LAYOUT_QUERIES = 3
 MAR_1 = date(2026, 3, 1)
 MAR_10 = date(2026, 3, 10)
 

@@ -19,12 +19,11 @@ from clinics.tests.factories import (
     StaffFactory,
     SupervisionVisitFactory,
 )
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-LAYOUT_QUERIES = 3  # session, user, the user's roles
 
 
 def text(response) -> str:

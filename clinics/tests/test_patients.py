@@ -13,13 +13,12 @@ from django.utils import timezone, translation
 from clinics import selectors, services
 from clinics.models import Patient, PatientEvent
 from clinics.tests.factories import ClinicFactory, PatientFactory
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-# Every page of the layout: session, user, the user's roles.
-LAYOUT_QUERIES = 3
+# Every page of the layout reads the user with their roles (tests.kit.LAYOUT_QUERIES).
 
 
 def text(response) -> str:

@@ -16,13 +16,12 @@ from clinics import services
 from clinics.cohort_import import cohort_import
 from clinics.models import Assignment, Cadre, Invitation, Staff
 from clinics.tests.factories import AssignmentFactory, ClinicFactory, CohortFactory, StaffFactory
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 LINK = re.compile(r"https?://[^\s]+/clinicas/invitacion/([^/\s]+)/")
-LAYOUT_QUERIES = 3
 
 
 def link_token(message) -> str:

@@ -21,7 +21,7 @@ from clinics.tests.factories import (
     StaffFactory,
     SupervisionVisitFactory,
 )
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -712,8 +712,7 @@ def test_pasante_with_a_clinic_today_is_not_told_of_her_next_post(pasante_a, cli
 # --- Query counts --------------------------------------------------------------------------------------------
 
 
-# Every page of the layout: session, user, the user's roles.
-LAYOUT_QUERIES = 3
+# Every page of the layout reads the user with their roles (tests.kit.LAYOUT_QUERIES).
 
 
 def _network(size):

@@ -127,7 +127,7 @@ def invitation_accept(request, token):
             except ValidationError as exc:
                 add_service_error(form, exc)
             else:
-                login(request, invitation.user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, invitation.user, backend="ces.accounts.backends.ModelBackend")
                 messages.success(request, _("Welcome, %(name)s. Your password is set.") % {
                     "name": invitation.user.get_short_name()})
                 return redirect("accounts:home")

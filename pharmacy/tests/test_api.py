@@ -1089,15 +1089,15 @@ def _filters(url_name, clinic_a):
 
 
 MAX_DAYS = 3650
-# The session and the user, the user's roles, then: the page holding its count (ces.core.pagination) of
+# The user with their roles (the session is read from Redis), then: the page holding its count (ces.core.pagination) of
 # items, of lots with their item, of stock with its item and lot (a pasante first finds their clinic, a
 # ``clinic`` filter looks the clinic up), of requests each with its line count (the lines are the detail's).
 # As (unfiltered, every filter set).
 LIST_QUERIES = {
-    ("item-list", "coordinator"): (4, 4), ("item-list", "pasante_a"): (4, 4),
-    ("lot-list", "coordinator"): (4, 4), ("lot-list", "pasante_a"): (4, 4),
-    ("stock-list", "coordinator"): (4, 5), ("stock-list", "pasante_a"): (5, 5),
-    ("restock-request-list", "coordinator"): (4, 4), ("restock-request-list", "pasante_a"): (4, 4),
+    ("item-list", "coordinator"): (2, 2), ("item-list", "pasante_a"): (2, 2),
+    ("lot-list", "coordinator"): (2, 2), ("lot-list", "pasante_a"): (2, 2),
+    ("stock-list", "coordinator"): (2, 3), ("stock-list", "pasante_a"): (3, 3),
+    ("restock-request-list", "coordinator"): (2, 2), ("restock-request-list", "pasante_a"): (2, 2),
 }
 
 

@@ -21,6 +21,7 @@ from pharmacy import services
 from pharmacy.models import RestockLine, RestockRequest, StockMovement
 from pharmacy.reports import fill_rate_chart
 from pharmacy.services import Move
+from tests.kit import LAYOUT_QUERIES
 
 from .factories import ItemFactory, LotFactory
 
@@ -384,7 +385,6 @@ def grow(size, pharmacy):
                              reason="Alta")
 
 
-LAYOUT_QUERIES = 3  # session, user, roles
 
 
 @pytest.mark.parametrize("size", [2, 20])

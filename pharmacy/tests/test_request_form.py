@@ -652,13 +652,15 @@ def _history(clinic, pasante, items, periods):
                           by=pasante)
 
 
-# session, user, roles; clinic, the month's requests, items, the previous request, prefill lines, past lines
-FORM_QUERIES = 9
+# the user with their roles; clinic, the month's requests, items, the previous request, prefill lines, past lines
+FORM_QUERIES = 7
 # The form's queries, then the service's: the key, the items, every item's past months in one query (the same
 # selector the form read them with), the request and its lines in one insert, and pghistory's context.
-SAVE_QUERIES = 30
+SAVE_QUERIES = 28
 # The draft's form, its lines replaced, and the submission posted to the clinic's ledger.
-SUBMIT_QUERIES = 35  # was 37: the lines are replaced inside the submission's transaction, no savepoint of their own
+# 35 with the session and the roles read apart; 37 before the lines were replaced inside the submission's
+# transaction, with no savepoint of their own.
+SUBMIT_QUERIES = 33
 
 
 @pytest.mark.parametrize("periods", [1, 3])

@@ -18,7 +18,7 @@ from pharmacy import services
 from pharmacy.models import RestockLine, RestockRequest, StockBalance, StockMovement
 from pharmacy.tests.factories import ItemFactory, restock_request_in_state
 from pharmacy.tests.factories import restock_line as line
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,6 @@ State = RestockRequest.State
 Kind = RestockRequest.Kind
 TODAY = timezone.localdate()
 PERIOD = TODAY.replace(day=1)
-LAYOUT_QUERIES = 3  # session, user, roles
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------

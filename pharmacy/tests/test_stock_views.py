@@ -26,12 +26,11 @@ from pharmacy.services import (
     stock_count_record,
 )
 from pharmacy.tests.factories import ItemFactory, LotFactory
-from tests.kit import client_for
+from tests.kit import LAYOUT_QUERIES, client_for
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-LAYOUT_QUERIES = 3  # session, user, roles
 # A two-line delivery, savepoints included: the items; the key and the delivery's row; per line its lot,
 # balance and movement. Its replay: the items of the form and the delivery already under the key.
 DELIVERY_POST_QUERIES = 42

@@ -432,15 +432,16 @@ def _grow_stays(n, staff):
         survey(application)
 
 
-# (list, filtered) -> queries: the session, its user, the applications in reach (the scope), the count, the page.
+# (list, filtered) -> queries: the user with their roles (the scope; the session is read from Redis), the count,
+# the page.
 LIST_QUERIES = {
-    "application-list": {False: 5, True: 5},
-    "document-list": {False: 5, True: 5},
-    "interview-slot-list": {False: 5, True: 5},
-    "interview-list": {False: 5, True: 5},
-    "placement-list": {False: 5, True: 5},
-    "arrival-list": {False: 5, True: 5},
-    "exit-survey-list": {False: 5, True: 5},
+    "application-list": {False: 3, True: 3},
+    "document-list": {False: 3, True: 3},
+    "interview-slot-list": {False: 3, True: 3},
+    "interview-list": {False: 3, True: 3},
+    "placement-list": {False: 3, True: 3},
+    "arrival-list": {False: 3, True: 3},
+    "exit-survey-list": {False: 3, True: 3},
 }
 STAY_LISTS = frozenset({"placement-list", "arrival-list", "exit-survey-list"})
 APPLICATION_FILTERS = {"state": "interview_scheduled", "category": "resident", "country": "us",

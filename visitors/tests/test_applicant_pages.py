@@ -533,10 +533,10 @@ def test_status_page_query_count_does_not_grow_with_the_timeline_and_documents(
     assert response.content.decode().count('data-testid="timeline-row"') == application.changes.count()
 
 
-# Session, user, roles; the application; its timeline, next step, placement (with clinic, community, pasante,
+# The user with their roles; the application; its timeline, next step, placement (with clinic, community, pasante,
 # host family), arrival (with driver), slots, interviews, document requests, documents, orientation pack,
 # the exit survey; the notification badge.
-STATUS_PAGE_QUERIES = 13
+STATUS_PAGE_QUERIES = 11
 
 
 # --- In the browser, at 360 px ------------------------------------------------------------------------------

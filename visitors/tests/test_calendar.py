@@ -106,8 +106,8 @@ def test_calendar_runs_a_fixed_number_of_queries(visitor_program, django_assert_
         visitor_at(clinic, MONDAY + timedelta(days=7 * n), MONDAY + timedelta(days=7 * n + 20))
         visitor_at(clinic, MONDAY + timedelta(days=7 * n + 40), MONDAY + timedelta(days=7 * n + 50))
     client = client_for(visitor_program)
-    # session, user and roles; clinics; their placements.
-    with django_assert_num_queries(5):
+    # the user with their roles; clinics; their placements.
+    with django_assert_num_queries(3):
         response = client.get(reverse("visitors:calendar"))
     assert response.status_code == 200
 

@@ -219,10 +219,10 @@ def test_the_log_runs_the_same_queries_at_two_sizes(coordinator, django_assert_n
         visit(year=2013 + i % 9, category=list(Category)[i % 5], country=["US", "CA", "GB"][i % 3],
               institution=f"Universidad {i % 7}", clinic=clinic)
     client = client_for(coordinator)
-    client.get(reverse("visitors:log"))  # the session and the user, as any page
+    client.get(reverse("visitors:log"))  # the caches of a first request, as any page
 
-    # session, user, roles; the four reads of the log (by category and year, countries, institutions, people)
-    with django_assert_num_queries(7):
+    # the user with their roles; the four reads of the log (by category and year, countries, institutions, people)
+    with django_assert_num_queries(5):
         response = client.get(reverse("visitors:log"))
     assert lines(response)["total"] == size
 
@@ -316,9 +316,9 @@ def test_the_feedback_page_runs_the_same_queries_at_two_sizes(coordinator, djang
     client = client_for(coordinator)
     client.get(reverse("visitors:feedback"))
 
-    # session, user, roles; scores by clinic, pasante and family; comments counted and their page; the two
+    # the user with their roles; scores by clinic, pasante and family; comments counted and their page; the two
     # summaries; the pasantes' feedback
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = client.get(reverse("visitors:feedback"), {"about": f"clinic-{clinics[0].pk}"})
     assert response.context["summary"]["surveys"]["surveys"] == size
 

@@ -192,8 +192,8 @@ def test_board_runs_a_fixed_number_of_queries(visitor_program, django_assert_num
         application_row(state=Application.OPEN_STATES[n % len(Application.OPEN_STATES)],
                         previous=first if n % 3 else None)
     client = client_for(visitor_program)
-    # session, user and roles; counts; cards.
-    with django_assert_num_queries(5):
+    # the user with their roles; counts; cards.
+    with django_assert_num_queries(3):
         response = client.get(reverse("visitors:board"), {"category": "resident"})
     assert response.status_code == 200
 

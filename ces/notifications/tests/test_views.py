@@ -73,7 +73,7 @@ def test_the_unread_count_is_empty_for_the_anonymous(client):
 def test_the_unread_count_costs_one_query_after_the_session(client, pasante_a, django_assert_num_queries):
     NotificationFactory.create_batch(3, recipient=pasante_a)
     client.force_login(pasante_a)
-    with django_assert_num_queries(3):  # session, user, count
+    with django_assert_num_queries(2):  # user, count (the session is read from Redis)
         client.get(BADGE)
 
 
@@ -81,8 +81,8 @@ def test_the_unread_count_costs_one_query_after_the_session(client, pasante_a, d
 def test_inbox_runs_a_fixed_number_of_queries(client, pasante_a, django_assert_num_queries, size):
     NotificationFactory.create_batch(size, recipient=pasante_a)
     client.force_login(pasante_a)
-    # session, user, roles (navigation), count, page
-    with django_assert_num_queries(5):
+    # the user with their roles (navigation), count, page
+    with django_assert_num_queries(3):
         assert client.get(INBOX).status_code == 200
 
 
@@ -198,8 +198,8 @@ def test_the_coordinators_page_runs_a_fixed_number_of_queries(
 ):
     NotificationFactory.create_batch(size, recipient=pasante_a)
     client.force_login(coordinator)
-    # session, user, roles, count, page (with recipients), state counts
-    with django_assert_num_queries(6):
+    # the user with their roles, count, page (with recipients), state counts
+    with django_assert_num_queries(4):
         assert client.get(OUTBOX).status_code == 200
 
 

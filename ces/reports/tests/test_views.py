@@ -9,7 +9,7 @@ from django.utils import translation
 
 from ces.reports.services import csv_end_line
 from clinics.tests.factories import AssignmentFactory, ClinicFactory
-from tests.kit import log_in
+from tests.kit import LAYOUT_QUERIES, log_in
 
 from .conftest import TODAY
 
@@ -207,7 +207,6 @@ def _network(size):
         AssignmentFactory(clinic=clinic, start_date=TODAY + timedelta(days=120), end_date=None)
 
 
-LAYOUT_QUERIES = 3  # session, user, roles
 
 
 @pytest.mark.parametrize("size", [3, 30])
