@@ -942,6 +942,7 @@ def bench_http(scale: float, pages_asked: list[str] | None = None, reuse: bool =
         ("/livez (bare view)", None, reverse("livez")),
         ("/healthz (PostgreSQL and Redis)", None, reverse("healthz")),
         ("pasante: unread badge (the smallest logged-in page)", "pasante", reverse("notifications:badge")),
+        ("pasante: notices (the smallest page with the layout)", "pasante", reverse("notifications:inbox")),
         ("pasante: home", "pasante", reverse("accounts:home")),
         ("pasante: new restock request form", "pasante", reverse("pharmacy:request-create")),
         ("pharmacy: queue", "pharmacy", reverse("pharmacy:request-queue")),
