@@ -28,8 +28,10 @@
     the TLS proxy sends it). Each person logs in once by posting the login form; wrk (Debian's package,
     installed through scripts/apt-install.sh if missing) then runs ``-t2 -c8 -d10s`` with that session
     cookie on the busiest pages of each role (pasante: home, new restock request form; pharmacy: queue,
-    home; coordinator: home, clinic list) and the restock-request API list (as pharmacy), each printed as
-    requests/s, a ratio to ``/livez`` (the bare view) in the same run, and median latency, with 30 × scale
+    home; coordinator: home, clinic list), the smallest logged-in page (the unread badge) and the smallest
+    page with the layout (the pasante's notices), the ceilings of any list and of any page, and the
+    restock-request and item API lists, each printed as requests/s, a ratio to ``/livez`` (the bare view)
+    and to ``/healthz`` in the same run, and median latency, with 30 × scale
     clinics of request history. Then the staff directory's CSV at 1,000,000 × scale rows is downloaded
     through the same server as a browser saves it: rows counted, the transfer complete, and its last line
     ``# Fin del reporte: N filas`` with N the rows counted (asserted). The server is stopped at the end;
