@@ -2,8 +2,11 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
+
+# "Not read yet", as the inbox orders by it (unread first) and its index holds it.
+UNREAD = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
 
 
 class Notification(models.Model):
@@ -62,10 +65,12 @@ class Notification(models.Model):
             # The dispatcher's claim: pending rows whose time has come, and sending rows whose lease ran out.
             models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="notification_pending_due"),
             models.Index(fields=["claimed_until"], condition=Q(state="sending"), name="notification_sending_lease"),
-            # The inbox: a person's delivered notices, unread first.
+            # The inbox in its own order (selectors.INBOX_ORDER): a person's delivered notices, unread first, then
+            # newest first. The page of a long history and the unread ones (the home panel, the badge's count)
+            # are read from its head; an index on read_at itself cannot serve "unread first" (decision 0016).
             models.Index(
-                fields=["recipient", "read_at", "-delivered_at"], condition=Q(delivered_at__isnull=False),
-                name="notification_inbox",
+                F("recipient"), UNREAD.desc(), F("delivered_at").desc(), F("id").desc(),
+                condition=Q(delivered_at__isnull=False), name="notification_inbox_order",
             ),
             models.Index(fields=["state", "-due_at"], name="notification_state_due"),
         ]
