@@ -375,25 +375,6 @@ class ApplicationFilterSerializer(serializers.Serializer):
     wanted_to = serializers.DateField(required=False, help_text=_("Stays wanted that start on or before this day."))
 
 
-def _filtered_applications(queryset, filters):
-    """The list's filters, on a queryset already scoped by ``selectors.applications_visible_to``."""
-    if filters.get("state"):
-        queryset = queryset.filter(state=filters["state"])
-    if filters.get("category"):
-        queryset = queryset.filter(category=filters["category"])
-    if filters.get("country"):
-        queryset = queryset.filter(country=filters["country"].upper())
-    if filters.get("institution", "").strip():
-        queryset = queryset.filter(institution__icontains=filters["institution"].strip())
-    if filters.get("repeat") is not None:
-        queryset = queryset.filter(previous__isnull=not filters["repeat"])
-    if filters.get("wanted_from"):
-        queryset = queryset.filter(wanted_end__gte=filters["wanted_from"])
-    if filters.get("wanted_to"):
-        queryset = queryset.filter(wanted_start__lte=filters["wanted_to"])
-    return queryset
-
-
 class ApplicationScopedFilterSerializer(serializers.Serializer):
     application = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
                                            help_text=_("Only those of this application."))
@@ -575,7 +556,7 @@ class ApplicationViewSet(ReadOnlyModelViewSet):
         queryset = selectors.applications_visible_to(self.request.user).select_related("applicant")
         if self.action != "list":
             return queryset
-        return _filtered_applications(queryset, _filters(ApplicationFilterSerializer, self.request))
+        return selectors.applications_filtered(queryset, **_filters(ApplicationFilterSerializer, self.request))
 
     def get_object(self):
         try:

@@ -21,9 +21,9 @@ from ..models import Application, Document, DocumentKind, Placement, StatusChang
 
 __all__ = [
     "MANAGER_ROLES", "ApplicationActions", "NextStep", "application_actions", "application_for",
-    "applications_visible_to", "can_manage_applications", "current_application", "document_for",
-    "is_applicant", "next_step", "open_document_requests", "placement_of", "placements_for_pasante",
-    "timeline",
+    "applications_filtered", "applications_visible_to", "can_manage_applications", "current_application",
+    "document_for", "is_applicant", "next_step", "open_document_requests", "placement_of",
+    "placements_for_pasante", "timeline",
 ]
 
 State = Application.State
@@ -50,6 +50,32 @@ def applications_visible_to(user) -> QuerySet:
     if is_applicant(user):
         return applications.filter(applicant=user)
     return applications.none()
+
+
+def applications_filtered(applications: QuerySet, *, state: str = "", category: str = "", country: str = "",
+                          institution: str = "", repeat: bool | None = None, wanted_from: date | None = None,
+                          wanted_to: date | None = None) -> QuerySet:
+    """The list's filters (the API's), on ``applications`` already scoped by ``applications_visible_to``: each
+    given one narrows it. ``country`` whatever its capitals; ``institution`` a part of the name, whatever its
+    capitals; ``repeat`` True returning visitors only, False first visits only; ``wanted_from`` and ``wanted_to``
+    the stays wanted that overlap those days. No query of its own.
+
+    (The program's board filters with ``board``'s own rules: open states only, the wanted start in a range.)"""
+    if state:
+        applications = applications.filter(state=state)
+    if category:
+        applications = applications.filter(category=category)
+    if country:
+        applications = applications.filter(country=country.upper())
+    if (institution or "").strip():
+        applications = applications.filter(institution__icontains=institution.strip())
+    if repeat is not None:
+        applications = applications.filter(previous__isnull=not repeat)
+    if wanted_from:
+        applications = applications.filter(wanted_end__gte=wanted_from)
+    if wanted_to:
+        applications = applications.filter(wanted_start__lte=wanted_to)
+    return applications
 
 
 def application_for(user, pk) -> Application:
