@@ -17,13 +17,13 @@ from django.utils.translation import pgettext
 
 from ces.accounts.roles import Role
 
-from ..models import Application, Document, DocumentKind, Placement, StatusChange
+from ..models import Application, Document, DocumentKind, OrientationPack, Placement, StatusChange
 
 __all__ = [
     "MANAGER_ROLES", "ApplicationActions", "NextStep", "application_actions", "application_for",
     "applications_filtered", "applications_visible_to", "can_manage_applications", "current_application",
-    "document_for", "is_applicant", "next_step", "open_document_requests", "placement_of",
-    "placements_for_pasante", "timeline",
+    "document_for", "is_applicant", "is_pasante", "next_step", "open_document_requests",
+    "orientation_packs_visible_to", "placement_of", "placements_for_pasante", "timeline",
 ]
 
 State = Application.State
@@ -38,6 +38,12 @@ def can_manage_applications(user) -> bool:
 
 def is_applicant(user) -> bool:
     return bool(user.is_authenticated and user.has_role(Role.APPLICANT))
+
+
+def is_pasante(user) -> bool:
+    """Who may speak for a placement (the host family ready, the feedback): a pasante, on the visitors paired
+    with them (``placements_for_pasante``)."""
+    return bool(user.is_authenticated and user.has_role(Role.PASANTE))
 
 
 def applications_visible_to(user) -> QuerySet:
@@ -100,6 +106,14 @@ def document_for(user, pk) -> Document:
                 .get(pk=int(pk), application__in=applications_visible_to(user)))
     except (Document.DoesNotExist, TypeError, ValueError) as exc:
         raise Http404 from exc
+
+
+def orientation_packs_visible_to(user) -> QuerySet:
+    """The orientation packs, newest first (the first is the one visitors get): the program's, coordinators'
+    and admins'; anyone else none (a visitor gets the current one through its page)."""
+    if not can_manage_applications(user):
+        return OrientationPack.objects.none()
+    return OrientationPack.objects.order_by("-uploaded_at", "-pk")
 
 
 def timeline(application: Application) -> list[StatusChange]:

@@ -19,7 +19,9 @@ from visitors.selectors import (
     current_application,
     document_for,
     is_applicant,
+    is_pasante,
     next_step,
+    orientation_packs_visible_to,
     placement_of,
     placements_for_pasante,
     timeline,
@@ -228,3 +230,14 @@ def test_the_list_filters_each_narrow_the_applications(django_assert_num_queries
     assert found(wanted_from=day + timedelta(days=29), wanted_to=day + timedelta(days=40)) == {first, repeat}
     assert found(state=State.DRAFT, country="US", repeat=False) == {first}
 
+
+def test_the_orientation_packs_are_the_programs_and_who_is_a_pasante():
+    services.orientation_pack_upload(title="Vieja", upload=pdf_upload(), by=None)
+    newest = services.orientation_pack_upload(title="Nueva", upload=pdf_upload(), by=None)
+    program, pasante = UserFactory(roles=[Role.VISITOR_PROGRAM]), UserFactory(roles=[Role.PASANTE])
+
+    assert orientation_packs_visible_to(program).first() == newest
+    assert orientation_packs_visible_to(program).count() == 2
+    assert not orientation_packs_visible_to(pasante).exists()
+    assert not orientation_packs_visible_to(ApplicationFactory().applicant).exists()
+    assert is_pasante(pasante) and not is_pasante(program)
