@@ -626,6 +626,11 @@ VAPI_PAIRED_DETAIL = expect(NOTFOUND, applicant=OK, pasante_a=OK, **cells(VAPI_M
 VAPI_APPLICANT_STEP = expect(FORBIDDEN, applicant=INVALID, applicant_b=NOTFOUND)
 VAPI_SHARED_STEP = expect(FORBIDDEN, applicant=INVALID, applicant_b=NOTFOUND, **cells(VAPI_MANAGERS, INVALID))
 VAPI_STAFF_STEP = expect(FORBIDDEN, applicant_b=NOTFOUND, **cells(VAPI_MANAGERS, INVALID))
+# The paired pasante's steps on a placement: pasante A's (the one paired); pasante B does not reach it (404);
+# every other role is turned away before any lookup (403). The orientation packs are the program's: others
+# read an empty list and 404, and may not upload (403).
+VAPI_PASANTE_STEP = expect(FORBIDDEN, pasante_a=OK, pasante_b=NOTFOUND)
+VAPI_MANAGERS_LIST = expect(EMPTY, **cells(VAPI_MANAGERS, OK))
 # The lists whose rows name clinic A or applicant A (the others' rows hold no name; EMPTY proves them).
 VAPI_HIDES = ("applicant_b", "pharmacy", "pasante_b", "chw", "supervisor", "outsider")
 VISITORS_API: dict[str, Row] = {
@@ -663,5 +668,17 @@ VISITORS_API: dict[str, Row] = {
     "api:visitors:arrival-detail": get(VAPI_PAIRED_DETAIL, obj="visitor_arrival"),
     "api:visitors:exit-survey-list": get(VAPI_LIST),
     "api:visitors:exit-survey-detail": get(VAPI_DETAIL, obj="visitor_exit_survey"),
+    "api:visitors:placement-host-family-ready": post(
+        VAPI_PASANTE_STEP, obj="visitor_placement",
+        note="pasante A's visitor, not arrived yet: pasante A's empty POST goes through (the host family is ready)"),
+    "api:visitors:placement-feedback": post(
+        expect(FORBIDDEN, pasante_a=INVALID, pasante_b=NOTFOUND), obj="visitor_placement",
+        note="the paired pasante's after the stay: no rating, no yes or no: 400"),
+    "api:visitors:orientation-pack-list": Row(
+        checks={"GET": VAPI_MANAGERS_LIST, "POST": expect(FORBIDDEN, **cells(VAPI_MANAGERS, INVALID))},
+        hides=(*VAPI_HIDES, "applicant", "pasante_a"),
+        note="the program's packs (the world's names clinic A); uploading is theirs: no title, no file: 400"),
+    "api:visitors:orientation-pack-detail": get(expect(NOTFOUND, **cells(VAPI_MANAGERS, OK)),
+                                                obj="visitor_orientation_pack"),
 }
 POLICY.update(VISITORS_API)

@@ -3,9 +3,11 @@
 Who reaches what is the selectors' decision, as on the pages: an applicant reaches only their own
 applications and what hangs from them (documents, interviews, the placement, the arrival, the survey); the
 visitor program, coordinators and admins reach every one; a pasante reads the placements and arrivals of
-the visitors paired with them. Anything outside a person's reach answers 404, as if it did not exist; a
-step that is not the person's to take (an applicant accepting, staff choosing the applicant's interview
-slot) is a 403 decided by role before any object is looked up.
+the visitors paired with them, and speaks for them as on their page (the host family is ready, their
+feedback after the stay). The orientation packs are the program's to read and upload. Anything outside a
+person's reach answers 404, as if it did not exist; a step that is not the person's to take (an applicant
+accepting, staff choosing the applicant's interview slot, anyone but a pasante saying a host family is
+ready) is a 403 decided by role before any object is looked up.
 
 Every transition of an application is one POST action calling one service; the service's refusal (an
 illegal transition, a missing field, a broken placement rule) is a 400 with its message in the person's
@@ -16,6 +18,7 @@ everything a status page shows.
 """
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +26,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.fields import empty
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -45,6 +49,8 @@ from .models import (
     ExitSurvey,
     Interview,
     InterviewSlot,
+    OrientationPack,
+    PasanteFeedback,
     Placement,
     SpanishLevel,
     StatusChange,
@@ -94,6 +100,33 @@ class WorksApplications(IsAuthenticated):
             return obj.applicant_id == user.pk
         if view.action in STAFF_STEPS:
             return selectors.can_manage_applications(user)
+        return True
+
+
+# The paired pasante's steps on a placement (the page's "host family ready" and feedback).
+PASANTE_STEPS = frozenset({"host_family_ready", "feedback"})
+
+
+class SpeaksForPlacements(IsAuthenticated):
+    """Reading goes through the viewset's scope; the pasante's steps are a pasante's only, any other role is
+    turned away before any lookup (403), and a placement not paired with them is a 404 (as on their page)."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if view.action in PASANTE_STEPS:
+            return selectors.is_pasante(request.user)
+        return True
+
+
+class ManagesOrientationPacks(IsAuthenticated):
+    """The orientation packs are read through their selector's scope; uploading one is the program's (403)."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if view.action == "create":
+            return selectors.can_manage_applications(request.user)
         return True
 
 
@@ -237,6 +270,20 @@ class PlacementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PasanteFeedbackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PasanteFeedback
+        fields = ["id", "placement", "rating", "would_host_again", "comments", "submitted_at"]
+        read_only_fields = fields
+
+
+class OrientationPackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrientationPack
+        fields = ["id", "title", "content_type", "uploaded_by", "uploaded_at"]
+        read_only_fields = fields
+
+
 def _placements():
     return Placement.objects.select_related("clinic__community", "pasante", "host_family")
 
@@ -373,25 +420,6 @@ class ApplicationFilterSerializer(serializers.Serializer):
                                       help_text=_("true: returning visitors only; false: first visits only."))
     wanted_from = serializers.DateField(required=False, help_text=_("Stays wanted that end on or after this day."))
     wanted_to = serializers.DateField(required=False, help_text=_("Stays wanted that start on or before this day."))
-
-
-def _filtered_applications(queryset, filters):
-    """The list's filters, on a queryset already scoped by ``selectors.applications_visible_to``."""
-    if filters.get("state"):
-        queryset = queryset.filter(state=filters["state"])
-    if filters.get("category"):
-        queryset = queryset.filter(category=filters["category"])
-    if filters.get("country"):
-        queryset = queryset.filter(country=filters["country"].upper())
-    if filters.get("institution", "").strip():
-        queryset = queryset.filter(institution__icontains=filters["institution"].strip())
-    if filters.get("repeat") is not None:
-        queryset = queryset.filter(previous__isnull=not filters["repeat"])
-    if filters.get("wanted_from"):
-        queryset = queryset.filter(wanted_end__gte=filters["wanted_from"])
-    if filters.get("wanted_to"):
-        queryset = queryset.filter(wanted_start__lte=filters["wanted_to"])
-    return queryset
 
 
 class ApplicationScopedFilterSerializer(serializers.Serializer):
@@ -544,6 +572,29 @@ class ExitSurveyInputSerializer(serializers.Serializer):
     comments = _text()
 
 
+class AnsweredBooleanField(serializers.BooleanField):
+    """A yes or no that must be said: DRF takes a form's missing checkbox for "no", this one for no answer."""
+
+    default_empty_html = empty
+
+
+class PasanteFeedbackInputSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5, help_text=_("How helpful the visitor was, 1 to 5."),
+                                      error_messages={key: _("Choose from 1 to 5.")
+                                                      for key in ("required", "null", "invalid", "min_value",
+                                                                  "max_value", "max_string_length")})
+    would_host_again = AnsweredBooleanField(help_text=_("Would you work with them again?"),
+                                            error_messages={key: _("Answer yes or no.")
+                                                            for key in ("required", "null", "invalid")})
+    comments = _text()
+
+
+class OrientationPackUploadSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, error_messages={"required": _("Give the pack a title."),
+                                                                  "blank": _("Give the pack a title.")})
+    file = serializers.FileField(help_text=_("PDF, JPEG or PNG, up to 10 MB: the type is read from the content."))
+
+
 # --- Applications -----------------------------------------------------------------------------------
 
 
@@ -575,7 +626,7 @@ class ApplicationViewSet(ReadOnlyModelViewSet):
         queryset = selectors.applications_visible_to(self.request.user).select_related("applicant")
         if self.action != "list":
             return queryset
-        return _filtered_applications(queryset, _filters(ApplicationFilterSerializer, self.request))
+        return selectors.applications_filtered(queryset, **_filters(ApplicationFilterSerializer, self.request))
 
     def get_object(self):
         try:
@@ -826,11 +877,32 @@ def _paired_with(user):
     return selectors.placements_for_pasante(user).values("pk")
 
 
+def _as_the_paired_pasante(service, **kwargs):
+    """Call a service of the paired pasante's: its refusal of anyone else (``not_the_pasante``, were the visitor
+    paired with someone else between the lookup and the service's lock) is a 403, as the lookup's would be; any
+    other refusal is the 400 with its message."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as exc:
+        if getattr(exc, "code", None) == "not_the_pasante":
+            raise PermissionDenied(exc.messages[0]) from exc
+        raise
+
+
+PASANTE_REFUSALS = {
+    400: OpenApiResponse(description=_("Refused: the message says why.")),
+    403: OpenApiResponse(description=_("Not a pasante, or not the one paired with this visitor.")),
+    404: OpenApiResponse(description=_("No placement of a visitor paired with you has this id.")),
+}
+
+
 @SCOPED_LIST
 @extend_schema(tags=["visitors"])
 class PlacementViewSet(ScopedToApplications):
-    """Placements, cancelled ones included; a pasante reads those of the visitors paired with them."""
+    """Placements, cancelled ones included; a pasante reads those of the visitors paired with them, and speaks
+    for them (the host family is ready, their feedback after the stay) as on their page."""
 
+    permission_classes = [SpeaksForPlacements]
     serializer_class = PlacementSerializer
     queryset = Placement.objects.none()
     model = Placement
@@ -839,6 +911,34 @@ class PlacementViewSet(ScopedToApplications):
         user = self.request.user
         return _placements().filter(Q(application__in=selectors.applications_visible_to(user))
                                     | Q(pk__in=_paired_with(user)))
+
+    def get_object(self):
+        if self.action in PASANTE_STEPS:
+            # Their own visitors only (cancelled placements left out), whatever else their roles reach.
+            return selectors.pasante_placement_for(self.request.user, self.kwargs["pk"])
+        return super().get_object()
+
+    @extend_schema(request=None, responses={200: PlacementSerializer, **PASANTE_REFUSALS})
+    @action(detail=True, methods=["post"], url_path="host-family-ready", url_name="host-family-ready")
+    def host_family_ready(self, request, pk=None):
+        """The paired pasante says the host family is ready for the visitor (saying it again changes nothing)."""
+        placement = self.get_object()
+        _as_the_paired_pasante(services.host_family_confirm, placement=placement, by=request.user)
+        placement = selectors.pasante_placement_for(request.user, placement.pk)
+        return Response(PlacementSerializer(placement, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=PasanteFeedbackInputSerializer,
+                   responses={201: PasanteFeedbackSerializer, **PASANTE_REFUSALS})
+    @action(detail=True, methods=["post"])
+    def feedback(self, request, pk=None):
+        """The paired pasante's word on the visitor, once the stay is over; once."""
+        placement = self.get_object()
+        serializer = PasanteFeedbackInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        feedback = _as_the_paired_pasante(services.pasante_feedback_submit, placement=placement, by=request.user,
+                                          **serializer.validated_data)
+        return Response(PasanteFeedbackSerializer(feedback, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
 
 @SCOPED_LIST
@@ -867,3 +967,31 @@ class ExitSurveyViewSet(ScopedToApplications):
     queryset = ExitSurvey.objects.none()
     model = ExitSurvey
 
+
+@extend_schema_view(
+    list=extend_schema(description="The orientation packs, newest first: the first is the one visitors get."),
+    retrieve=extend_schema(description="One orientation pack."),
+)
+@extend_schema(tags=["visitors"])
+class OrientationPackViewSet(ReadOnlyModelViewSet):
+    """The orientation packs the program uploaded: the program's, coordinators' and admins' (others read none)."""
+
+    permission_classes = [ManagesOrientationPacks]
+    parser_classes = [MultiPartParser, FormParser]  # the one write is an upload
+    serializer_class = OrientationPackSerializer
+    queryset = OrientationPack.objects.none()  # for the schema generator; reads go through the selector
+
+    def get_queryset(self):
+        return selectors.orientation_packs_visible_to(self.request.user)
+
+    @extend_schema(request={"multipart/form-data": OrientationPackUploadSerializer},
+                   responses={201: OrientationPackSerializer,
+                              400: OpenApiResponse(description=_("Refused: the message says why."))})
+    def create(self, request):
+        """Upload a new orientation pack (multipart: ``title``, ``file``); visitors get it from now on."""
+        serializer = OrientationPackUploadSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        pack = services.orientation_pack_upload(title=serializer.validated_data["title"],
+                                                upload=serializer.validated_data["file"], by=request.user)
+        return Response(OrientationPackSerializer(pack, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)

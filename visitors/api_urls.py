@@ -12,5 +12,6 @@ router.register("interviews", api.InterviewViewSet, basename="interview")
 router.register("placements", api.PlacementViewSet, basename="placement")
 router.register("arrivals", api.ArrivalViewSet, basename="arrival")
 router.register("exit-surveys", api.ExitSurveyViewSet, basename="exit-survey")
+router.register("orientation-packs", api.OrientationPackViewSet, basename="orientation-pack")
 
 urlpatterns = router.urls

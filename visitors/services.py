@@ -881,7 +881,6 @@ def exit_survey_submit(*, application: Application, mentorship: int, clinical: i
     return survey
 
 
-@transaction.atomic
 def _require_paired_pasante(placement: Placement, by) -> None:
     """Only the pasante the visitor is paired with speaks for the placement (the pages, the API and any
     later caller alike)."""
@@ -889,6 +888,7 @@ def _require_paired_pasante(placement: Placement, by) -> None:
         raise ValidationError(_("Only the pasante paired with this visitor can do this."), code="not_the_pasante")
 
 
+@transaction.atomic
 def host_family_confirm(*, placement: Placement, by, now: datetime | None = None) -> Placement:
     """The paired pasante says the host family is ready for the visitor."""
     now = _now(now)

@@ -17,13 +17,13 @@ from django.utils.translation import pgettext
 
 from ces.accounts.roles import Role
 
-from ..models import Application, Document, DocumentKind, Placement, StatusChange
+from ..models import Application, Document, DocumentKind, OrientationPack, Placement, StatusChange
 
 __all__ = [
     "MANAGER_ROLES", "ApplicationActions", "NextStep", "application_actions", "application_for",
-    "applications_visible_to", "can_manage_applications", "current_application", "document_for",
-    "is_applicant", "next_step", "open_document_requests", "placement_of", "placements_for_pasante",
-    "timeline",
+    "applications_filtered", "applications_visible_to", "can_manage_applications", "current_application",
+    "document_for", "is_applicant", "is_pasante", "next_step", "open_document_requests",
+    "orientation_packs_visible_to", "placement_of", "placements_for_pasante", "timeline",
 ]
 
 State = Application.State
@@ -40,6 +40,12 @@ def is_applicant(user) -> bool:
     return bool(user.is_authenticated and user.has_role(Role.APPLICANT))
 
 
+def is_pasante(user) -> bool:
+    """Who may speak for a placement (the host family ready, the feedback): a pasante, on the visitors paired
+    with them (``placements_for_pasante``)."""
+    return bool(user.is_authenticated and user.has_role(Role.PASANTE))
+
+
 def applications_visible_to(user) -> QuerySet:
     """The applications ``user`` reaches: an applicant their own, the program all, anyone else none."""
     applications = Application.objects.select_related("applicant")
@@ -50,6 +56,32 @@ def applications_visible_to(user) -> QuerySet:
     if is_applicant(user):
         return applications.filter(applicant=user)
     return applications.none()
+
+
+def applications_filtered(applications: QuerySet, *, state: str = "", category: str = "", country: str = "",
+                          institution: str = "", repeat: bool | None = None, wanted_from: date | None = None,
+                          wanted_to: date | None = None) -> QuerySet:
+    """The list's filters (the API's), on ``applications`` already scoped by ``applications_visible_to``: each
+    given one narrows it. ``country`` whatever its capitals; ``institution`` a part of the name, whatever its
+    capitals; ``repeat`` True returning visitors only, False first visits only; ``wanted_from`` and ``wanted_to``
+    the stays wanted that overlap those days. No query of its own.
+
+    (The program's board filters with ``board``'s own rules: open states only, the wanted start in a range.)"""
+    if state:
+        applications = applications.filter(state=state)
+    if category:
+        applications = applications.filter(category=category)
+    if country:
+        applications = applications.filter(country=country.upper())
+    if (institution or "").strip():
+        applications = applications.filter(institution__icontains=institution.strip())
+    if repeat is not None:
+        applications = applications.filter(previous__isnull=not repeat)
+    if wanted_from:
+        applications = applications.filter(wanted_end__gte=wanted_from)
+    if wanted_to:
+        applications = applications.filter(wanted_start__lte=wanted_to)
+    return applications
 
 
 def application_for(user, pk) -> Application:
@@ -74,6 +106,14 @@ def document_for(user, pk) -> Document:
                 .get(pk=int(pk), application__in=applications_visible_to(user)))
     except (Document.DoesNotExist, TypeError, ValueError) as exc:
         raise Http404 from exc
+
+
+def orientation_packs_visible_to(user) -> QuerySet:
+    """The orientation packs, newest first (the first is the one visitors get): the program's, coordinators'
+    and admins'; anyone else none (a visitor gets the current one through its page)."""
+    if not can_manage_applications(user):
+        return OrientationPack.objects.none()
+    return OrientationPack.objects.order_by("-uploaded_at", "-pk")
 
 
 def timeline(application: Application) -> list[StatusChange]:

@@ -13,12 +13,15 @@ from visitors.models import Application, DocumentKind
 from visitors.selectors import (
     application_actions,
     application_for,
+    applications_filtered,
     applications_visible_to,
     can_manage_applications,
     current_application,
     document_for,
     is_applicant,
+    is_pasante,
     next_step,
+    orientation_packs_visible_to,
     placement_of,
     placements_for_pasante,
     timeline,
@@ -196,3 +199,45 @@ def test_the_pasante_sees_their_visitors_coming_current_and_past():
     assert placements_for_pasante(user, today=placement.start_date).get().when == "current"
     assert placements_for_pasante(user, today=placement.end_date + timedelta(days=1)).get().when == "past"
     assert not placements_for_pasante(UserFactory(roles=[Role.PASANTE])).exists()
+
+
+def test_the_list_filters_each_narrow_the_applications(django_assert_num_queries):
+    day = timezone.localdate() + timedelta(days=60)
+    first = ApplicationFactory(country="US", institution="Capitán University", wanted_start=day,
+                               wanted_end=day + timedelta(days=29))
+    later = ApplicationFactory(country="CA", category="student", institution="McGill",
+                               wanted_start=day + timedelta(days=100), wanted_end=day + timedelta(days=130))
+    repeat = ApplicationFactory(previous=first, state=State.SUBMITTED, wanted_start=day + timedelta(days=40),
+                                wanted_end=day + timedelta(days=70))
+    everyone = Application.objects.all()
+
+    def found(**filters):
+        with django_assert_num_queries(0):
+            rows = applications_filtered(everyone, **filters)
+        return set(rows)
+
+    assert found() == {first, later, repeat}
+    assert found(state=State.SUBMITTED) == {repeat}
+    assert found(category="student") == {later}
+    assert found(country="ca") == {later}
+    assert found(institution="  capitán ") == {first}
+    assert found(institution="   ") == {first, later, repeat}
+    assert found(repeat=True) == {repeat}
+    assert found(repeat=False) == {first, later}
+    # The stays wanted that overlap the days asked: ending on or after the first, starting on or before the last.
+    assert found(wanted_from=day + timedelta(days=30)) == {later, repeat}
+    assert found(wanted_to=day + timedelta(days=39)) == {first}
+    assert found(wanted_from=day + timedelta(days=29), wanted_to=day + timedelta(days=40)) == {first, repeat}
+    assert found(state=State.DRAFT, country="US", repeat=False) == {first}
+
+
+def test_the_orientation_packs_are_the_programs_and_who_is_a_pasante():
+    services.orientation_pack_upload(title="Vieja", upload=pdf_upload(), by=None)
+    newest = services.orientation_pack_upload(title="Nueva", upload=pdf_upload(), by=None)
+    program, pasante = UserFactory(roles=[Role.VISITOR_PROGRAM]), UserFactory(roles=[Role.PASANTE])
+
+    assert orientation_packs_visible_to(program).first() == newest
+    assert orientation_packs_visible_to(program).count() == 2
+    assert not orientation_packs_visible_to(pasante).exists()
+    assert not orientation_packs_visible_to(ApplicationFactory().applicant).exists()
+    assert is_pasante(pasante) and not is_pasante(program)

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ces.accounts.roles import Role
 from ces.core.pages import get_or_404, require, transition_page
 
 from .. import selectors, services
@@ -37,7 +36,7 @@ from ..forms.program import (
     SlotsForm,
     WithdrawForm,
 )
-from ..models import Application, OrientationPack
+from ..models import Application
 
 State = Application.State
 # The staff's transitions the review page offers (the applicant's own ones are theirs: edit, submit...).
@@ -370,7 +369,7 @@ def orientation_pack(request):
         )
         if answer:
             return answer
-    packs = list(OrientationPack.objects.select_related("uploaded_by").order_by("-uploaded_at", "-pk")[:10])
+    packs = list(selectors.orientation_packs_visible_to(request.user).select_related("uploaded_by")[:10])
     return render(request, "visitors/program/orientation_pack.html", {"form": form, "packs": packs})
 
 
@@ -378,7 +377,7 @@ def orientation_pack(request):
 
 
 def _pasante_placement(request, pk):
-    require(request.user.has_role(Role.PASANTE))
+    require(selectors.is_pasante(request.user))
     return selectors.pasante_placement_for(request.user, pk)
 
 
@@ -390,7 +389,7 @@ def _pasante_url(placement) -> str:
 @require_GET
 def my_visitor(request):
     """The pasante's visitors: the one coming or there now first; with one, straight to their page."""
-    require(request.user.has_role(Role.PASANTE))
+    require(selectors.is_pasante(request.user))
     placements = list(selectors.pasante_placements(request.user))
     today = timezone.localdate()
     coming = [p for p in placements if p.end_date >= today]
