@@ -134,10 +134,11 @@ AUTHENTICATION_BACKENDS = [
     "ces.accounts.backends.ModelBackend",
     "ces.accounts.backends.AuthenticationBackend",
 ]
-# Every logged-in request reads its session from Redis, not from PostgreSQL (decision 0019); the row in
-# PostgreSQL stays the record, so a Redis restart only costs one read per session, and pages still open
-# from PostgreSQL while Redis is away (ces/accounts/sessions.py). Logging out deletes the cached copy with
-# the row; a password change or a deactivation is seen at once, the user being read on every request.
+# Every logged-in request reads its session from Redis, not from PostgreSQL (decision 0019); every change is
+# written to both, so a Redis restart only costs one read per session, and pages still open from PostgreSQL
+# while Redis is away (ces/accounts/sessions.py). Logging out deletes both copies; a password change or a
+# deactivation is seen at once, the user being read on every request. Deleting rows of django_session by
+# hand no longer ends those sessions: end them through the store (SessionStore(key).delete()).
 SESSION_ENGINE = "ces.accounts.sessions"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

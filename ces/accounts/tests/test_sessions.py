@@ -1,7 +1,10 @@
 """A logged-in request reads its session from Redis and its user with their roles in one query (decision
 0019), and still sees every change at once: a logout, a password change, a deactivation, a role taken away."""
 
+import importlib
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.core.cache import cache
@@ -123,3 +126,25 @@ def test_pages_still_open_from_postgresql_while_redis_is_away(coordinator, passw
     settings.SESSION_CACHE_ALIAS = "sessions"
     assert client.get(COHORTS).status_code == 200
     assert "Error saving to cache" in caplog.text
+
+
+@pytest.mark.parametrize("old_path", ["django.contrib.auth.backends.ModelBackend",
+                                      "allauth.account.auth_backends.AuthenticationBackend"])
+def test_a_session_opened_before_the_backends_moved_still_opens_pages_after_the_migration(coordinator, old_path):
+    from django.apps import apps as django_apps
+    from django.contrib.sessions.backends.db import SessionStore as RowOnly
+
+    migration = importlib.import_module("ces.accounts.migrations.0004_sessions_name_the_new_backends")
+    before = RowOnly()  # as the sessions were kept until the change: a row in PostgreSQL and no copy in Redis
+    before.update({"_auth_user_id": str(coordinator.pk), "_auth_user_backend": old_path,
+                   "_auth_user_hash": coordinator.get_session_auth_hash()})
+    before.create()
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = before.session_key
+
+    migration.forwards(django_apps, None)
+
+    assert client.get(COHORTS).status_code == 200
+    assert RowOnly(before.session_key).load()["_auth_user_backend"] == migration.MOVED[old_path]
+    migration.backwards(django_apps, None)
+    assert RowOnly(before.session_key).load()["_auth_user_backend"] == old_path
