@@ -82,6 +82,9 @@ MIDDLEWARE = [
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 ROOT_URLCONF = "ces.urls"
+# A form sent with a token that is no longer valid (a tab left open across a login or logout) gets a page
+# in the person's words instead of Django's bare one.
+CSRF_FAILURE_VIEW = "ces.accounts.views.csrf_failure"
 WSGI_APPLICATION = "ces.wsgi.application"
 
 TEMPLATES = [

@@ -243,3 +243,17 @@ def test_the_jinja_partials_strings_are_found_by_makemessages_and_translated(ent
         assert written and sorted(written) == sorted(extracted), path
         assert not set(written) - translated, (path, set(written) - translated)
         assert "{% trans" not in source and "gettext(" not in source, path  # only _() reaches the catalogue
+
+
+def test_drfs_own_answers_speak_as_tu():
+    from rest_framework import exceptions, serializers
+
+    with translation.override("es"):
+        refused = str(exceptions.PermissionDenied().detail)
+        field = serializers.IntegerField()
+        try:
+            field.run_validation("tres")
+        except serializers.ValidationError as exc:
+            not_a_number = str(exc.detail[0])
+    assert refused == "No tienes permiso para hacer esto."
+    assert not_a_number == "Escribe un número entero."

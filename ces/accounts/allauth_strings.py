@@ -1,4 +1,5 @@
-"""allauth's (and Django's password validators') English strings on our pages, kept in our catalogue.
+"""allauth's (and Django's password validators', and DRF's) English strings on our pages and in the API,
+kept in our catalogue.
 
 allauth's Spanish catalogue is written for Spain and addresses the reader as "usted"; CES speaks to
 everyone as "tú" (docs/decisions/0011-spanish-voice-tu.md). Its templates are overridden under
@@ -49,4 +50,10 @@ ALLAUTH_STRINGS = [
     ),
     gettext_noop("Your password can’t be a commonly used password."),
     gettext_noop("Your password can’t be entirely numeric."),
+    # DRF's answers an API client reads, in "usted" in DRF's catalogue
+    gettext_noop("You do not have permission to perform this action."),
+    gettext_noop("A valid integer is required."),
+    gettext_noop("Date has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Datetime has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Time has wrong format. Use one of these formats instead: {format}."),
 ]

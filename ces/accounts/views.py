@@ -58,3 +58,13 @@ def permission_denied(request, exception=None):
         "asks_the_data_manager": user.is_authenticated and user.has_role(Role.COORDINATOR),
     }
     return render(request, "403.html", context, status=403)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent from a page that no longer holds a valid token (CSRF_FAILURE_VIEW): a tab left open from
+    before someone logged in or out, or open for too long. Explained in the person's words, with the page to
+    open again, instead of Django's bare technical page. Nothing was saved."""
+    referer = request.headers.get("Referer", "")
+    again = referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                                         require_https=request.is_secure()) else ""
+    return render(request, "403_csrf.html", {"again": again}, status=403)

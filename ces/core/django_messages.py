@@ -10,6 +10,7 @@ nothing imports this module.
 from django.utils.translation import gettext_noop, ngettext_lazy
 
 DJANGO_FORM_MESSAGES = [
+    gettext_noop("Enter the same password as before, for verification."),  # the set-password form's help
     gettext_noop("Enter a valid value."),
     gettext_noop("Enter a valid URL."),
     gettext_noop("Enter a valid integer."),
