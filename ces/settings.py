@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "ces.accounts.middleware.LanguageMiddleware",
+    "ces.accounts.middleware.PrivatePagesMiddleware",  # a logged-in person's pages: private, no-store
     "pghistory.middleware.HistoryMiddleware",
     "ces.core.idempotency.IdempotencyMiddleware",
 ]

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -41,4 +41,24 @@ class LanguageMiddleware:
             set_language_cookie(response, logged_in_language)
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+class PrivatePagesMiddleware:
+    """What a logged-in person is shown is not kept by their browser: ``Cache-Control: private, no-store``
+    on every answer to a logged-in request that does not say otherwise (the downloads already do).
+
+    Chromium kept the last pages in its back/forward cache, so after logging out, Back showed a patient's
+    record to whoever used the clinic's computer next (``tests/test_journey_logout.py``). The price is that
+    Back asks the server again. The restock form's drafts live in the browser's storage and are not touched.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if "Cache-Control" not in response and user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
         return response
