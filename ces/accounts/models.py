@@ -1,5 +1,6 @@
 from functools import cached_property
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractUser, BaseUserManager, Group
 from django.db import models
 from django.db.models.expressions import RawSQL
@@ -76,6 +77,14 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.full_name or self.email
+
+    def save(self, *args, **kwargs):
+        """A new password also ends the person's API token, as it ends their other sessions: a phone that
+        was lost, or a password that was known, stops reaching the API at once (a new login gets a new one)."""
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            apps.get_model("authtoken", "Token").objects.filter(user=self).delete()
 
     def get_full_name(self):
         return self.full_name or self.email

@@ -141,3 +141,23 @@ def test_asking_for_a_token_runs_a_fixed_number_of_queries(api_client, pasante_a
 
 # The account by its e-mail, the token read and then written (the first time), and pghistory's context.
 QUERIES_FOR_A_TOKEN = 5
+
+
+@pytest.mark.parametrize("how", ["changed", "reset by the admin"])
+def test_a_new_password_ends_the_token(api_client, pasante_a, password, how):
+    token = _ask(api_client, "pasante.a@example.mx", password).json()["token"]
+    assert api_client.get(reverse("api:clinic-list"), HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    pasante_a.set_password("una-contraseña-nueva-2026")
+    pasante_a.save(update_fields=["password"] if how == "changed" else None)
+
+    assert api_client.get(reverse("api:clinic-list"), HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+    new = _ask(api_client, "pasante.a@example.mx", "una-contraseña-nueva-2026").json()["token"]
+    assert new != token
+    assert api_client.get(reverse("api:clinic-list"), HTTP_AUTHORIZATION=f"Token {new}").status_code == 200
+
+
+def test_saving_the_person_without_a_new_password_keeps_the_token(api_client, pasante_a, password):
+    token = _ask(api_client, "pasante.a@example.mx", password).json()["token"]
+    pasante_a.full_name = "Otro nombre"
+    pasante_a.save()
+    assert api_client.get(reverse("api:clinic-list"), HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
