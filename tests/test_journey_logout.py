@@ -16,14 +16,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
-def chromium_with_bfcache():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              ignore_default_args=["--disable-back-forward-cache"])
-        yield chromium
-        chromium.close()
+def chromium_with_bfcache(browser):
+    # A second Chromium from the session's Playwright (a second Playwright cannot run in the same thread).
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                           ignore_default_args=["--disable-back-forward-cache"])
+    yield chromium
+    chromium.close()
 
 
 def test_back_after_logging_out_shows_the_login_page_not_the_patient(chromium_with_bfcache, live_server, pasante_a,
