@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import Client as DjangoClient
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -605,3 +606,12 @@ def test_invitations_panel_shows_expired_first_in_one_query(coordinator, cohort,
     assert context["people"][0] == late
     assert context["people"][0].invitation_state == Invitation.State.EXPIRED
     assert len(context["people"]) == min(size // 2 + 1, panels.PANEL_ROWS)
+
+
+def test_an_invitation_opened_where_someone_else_is_logged_in_says_who_will_be_logged_out(person, coordinator):
+    invitation, token = services.invitation_send(staff=person, roles=[Role.PASANTE])
+    url = reverse("clinics:invitation-accept", args=[token])
+    page = client_for(coordinator, language="es").get(url).content.decode()
+    assert (f"En este navegador está abierta la cuenta de {coordinator.email}. Esta invitación es para "
+            f"{invitation.user.get_short_name()}") in page
+    assert 'data-testid="someone-else-logged-in"' not in DjangoClient().get(url).content.decode()
