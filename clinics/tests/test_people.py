@@ -157,6 +157,12 @@ def test_deactivation_with_a_past_last_day_closes_the_account_at_once(pasante_a)
     assert not pasante_a.is_active
 
 
+def test_the_persons_page_says_their_account_is_deactivated(pasante_a, coordinator):
+    services.person_deactivate(staff=pasante_a.staff, last_day=TODAY - timedelta(days=1))
+    page = client_for(coordinator, language="es").get(pasante_a.staff.get_absolute_url()).content.decode()
+    assert "Cuenta desactivada" in page and "Tiene cuenta" not in page
+
+
 # --- Services: invitations ------------------------------------------------------------------------------------
 
 
