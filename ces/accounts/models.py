@@ -3,7 +3,6 @@ from functools import cached_property
 from django.apps import apps
 from django.contrib.auth.models import AbstractUser, BaseUserManager, Group
 from django.db import models
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from .roles import HOME_ORDER, NETWORK_WIDE_ROLES, Role
@@ -19,13 +18,7 @@ def role_names_sql(user_table: str) -> str:
             f'ON ug."{group_column}" = g."{group_pk}" WHERE ug."{user_column}" = "{user_table}"."{user_pk}")')
 
 
-class UserQuerySet(models.QuerySet):
-    def with_role_names(self):
-        """Each user with the names of their groups, read in the same query (``User.roles`` uses them)."""
-        return self.annotate(role_names=RawSQL(role_names_sql(self.model._meta.db_table), ()))
-
-
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
@@ -96,8 +89,8 @@ class User(AbstractUser):
     def roles(self) -> frozenset[str]:
         """The role names this user holds, cached on the instance.
 
-        Read with the user where the user was read ``with_role_names()`` (the request's user, by the
-        authentication backends and the API's token), else one query."""
+        Read with the user where the user's query carried ``role_names`` (``role_names_sql``: the request's
+        user, read by the authentication backends and the API's token), else one query."""
         if not self.is_authenticated or not self.is_active:
             return frozenset()
         names = self.__dict__.get("role_names")

@@ -7,7 +7,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     """The inbox index in the inbox's own order (unread first, then newest), built before the old one goes."""
 
-
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
         ('notifications', '0001_initial'),
